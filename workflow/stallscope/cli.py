@@ -1,0 +1,158 @@
+"""Command line: one subcommand per stage, each calling exactly one stage entry function.
+
+Exit status: 0 once the outputs exist (whatever the verdicts), 1 for bad input (one line,
+``path:line: msg``), 2 for usage errors, 3 for a bug (with a traceback), 130 on ^C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from pathlib import Path
+from typing import Callable, Sequence
+
+from stallscope import __version__
+from stallscope.errors import StallscopeError
+
+
+def _cmd_build(a: argparse.Namespace) -> None:
+    from stallscope.experiment.build import build_broker
+
+    build_broker(config_path=a.config, out_dir=a.out, source=a.source, werror=a.werror)
+
+
+def _cmd_run(a: argparse.Namespace) -> None:
+    from stallscope.experiment.run import run_scenario
+
+    run_scenario(
+        config_path=a.config, scenario=a.scenario, trial=a.trial, build_json=a.build, out_dir=a.out
+    )
+
+
+def _cmd_ingest(a: argparse.Namespace) -> None:
+    from stallscope.logs.ingest import ingest_dir
+
+    ingest_dir(a.src, a.out, scenario=a.scenario, sut=a.sut)
+
+
+def _cmd_parse(a: argparse.Namespace) -> None:
+    from stallscope.logs.parse import parse_run
+
+    parse_run(a.run_dir, out_dir=a.out)
+
+
+def _cmd_metrics(a: argparse.Namespace) -> None:
+    from stallscope.analysis.metrics import compute_metrics
+
+    compute_metrics(a.run_dir, out=a.out)
+
+
+def _cmd_assess(a: argparse.Namespace) -> None:
+    from stallscope.panel.assess import assess_runs
+
+    assess_runs(a.runs, out=a.out, config_path=a.config, allow_mixed=a.allow_mixed)
+
+
+def _cmd_report(a: argparse.Namespace) -> None:
+    from stallscope.render.report import render_report
+
+    render_report(a.claims, out_dir=a.out, formats=a.formats)
+
+
+def _cmd_index(a: argparse.Namespace) -> None:
+    from stallscope.render.index import build_index
+
+    build_index(a.reports, out=a.out)
+
+
+def _cmd_assess_logs(a: argparse.Namespace) -> None:
+    from stallscope.panel.assess_logs import assess_logs
+
+    assess_logs(a.src, out_dir=a.out, scenario=a.scenario)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Describe every subcommand and its files."""
+    p = argparse.ArgumentParser(prog="stallscope", description=__doc__.splitlines()[0])
+    p.add_argument("--version", action="version", version=f"stallscope {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("build", help="compile the broker under test, write build.json")
+    s.add_argument("--config", type=Path, default=Path("config/config.yaml"))
+    s.add_argument("--source", type=Path, default=None, help="broker source (default: from config)")
+    s.add_argument("--out", type=Path, required=True, help="build directory, e.g. results/build/<sut>")
+    s.add_argument("--werror", action="store_true", help="treat compiler warnings as errors")
+    s.set_defaults(func=_cmd_build)
+
+    s = sub.add_parser("run", help="run one scenario trial on loopback, collect logs and a manifest")
+    s.add_argument("--config", type=Path, default=Path("config/config.yaml"))
+    s.add_argument("--scenario", required=True)
+    s.add_argument("--trial", type=int, default=1)
+    s.add_argument("--build", type=Path, required=True, help="build.json of the broker build")
+    s.add_argument("--out", type=Path, required=True, help="run directory to create")
+    s.set_defaults(func=_cmd_run)
+
+    s = sub.add_parser("ingest", help="lay out logs from elsewhere as a run directory")
+    s.add_argument("src", type=Path, help="directory with broker_*.log and client.log, or one log file")
+    s.add_argument("--out", type=Path, required=True, help="run directory to create")
+    s.add_argument("--scenario", default=None, help="scenario name (default: the directory name)")
+    s.add_argument("--sut", default=None, help="commit of the system that wrote the logs, if known")
+    s.set_defaults(func=_cmd_ingest)
+
+    s = sub.add_parser("parse", help="turn a run's logs into events.csv and lines.json")
+    s.add_argument("run_dir", type=Path)
+    s.add_argument("--out", type=Path, default=None, help="output directory (default: the run directory)")
+    s.set_defaults(func=_cmd_parse)
+
+    s = sub.add_parser("metrics", help="compute metrics.json from events and manifest")
+    s.add_argument("run_dir", type=Path)
+    s.add_argument("--out", type=Path, default=None, help="output file (default: <run_dir>/metrics.json)")
+    s.set_defaults(func=_cmd_metrics)
+
+    s = sub.add_parser("assess", help="evaluate the panel's claims over the runs of one commit")
+    s.add_argument("runs", type=Path, nargs="+", help="run directories (with metrics.json)")
+    s.add_argument("--out", type=Path, required=True, help="claims.json to write")
+    s.add_argument("--config", type=Path, default=None, help="config with the scenario table")
+    s.add_argument("--allow-mixed", action="store_true", help="allow runs of different SUT commits or hosts")
+    s.set_defaults(func=_cmd_assess)
+
+    s = sub.add_parser("report", help="render the assessment (HTML, PDF, figures) from claims.json")
+    s.add_argument("claims", type=Path)
+    s.add_argument("--out", type=Path, required=True, help="report directory, e.g. reports/<sut>")
+    s.add_argument("--formats", default="html,pdf", help="comma-separated: html, pdf")
+    s.set_defaults(func=_cmd_report)
+
+    s = sub.add_parser("index", help="rebuild reports/index.html over every archived commit")
+    s.add_argument("--reports", type=Path, default=Path("reports"))
+    s.add_argument("--out", type=Path, default=None, help="default: <reports>/index.html")
+    s.set_defaults(func=_cmd_index)
+
+    s = sub.add_parser("assess-logs", help="ingest, parse, compute, assess and report one directory of logs")
+    s.add_argument("src", type=Path)
+    s.add_argument("-o", "--out", type=Path, required=True)
+    s.add_argument("--scenario", default=None)
+    s.set_defaults(func=_cmd_assess_logs)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one subcommand and map failures onto exit statuses."""
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], None] = args.func
+    try:
+        func(args)
+    except StallscopeError as exc:
+        print(f"stallscope {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception:  # a bug: say so loudly
+        traceback.print_exc()
+        print(f"stallscope {args.command}: internal error (a bug); traceback above", file=sys.stderr)
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

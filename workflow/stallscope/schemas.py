@@ -1,0 +1,116 @@
+"""The contracts between stages: every JSON file is read and written here, and validated both ways.
+
+Only this module maps a file kind to its schema. A stage reads another stage's output through
+``read_json`` and never through the other stage's code, so a stage can be rerun alone, anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from stallscope.errors import StallscopeError
+
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+
+#: kind -> (schema file, current version, command that regenerates such a file)
+KINDS: dict[str, tuple[str, int, str]] = {
+    "manifest": ("manifest.schema.json", 1, "stallscope run / stallscope ingest"),
+    "build": ("build.schema.json", 1, "stallscope build"),
+    "lines": ("lines.schema.json", 1, "stallscope parse"),
+    "metrics": ("metrics.schema.json", 1, "stallscope metrics"),
+    "claims": ("claims.schema.json", 1, "stallscope assess"),
+}
+
+
+@lru_cache(maxsize=None)
+def load_schema(name: str) -> dict[str, Any]:
+    """Load a schema file (JSON or YAML) from ``workflow/schemas/``."""
+    path = SCHEMA_DIR / name
+    with path.open(encoding="utf-8") as fh:
+        if name.endswith((".yaml", ".yml")):
+            return yaml.safe_load(fh)
+        return json.load(fh)
+
+
+def format_validation_error(path: str | Path, err: jsonschema.ValidationError) -> str:
+    """Render a schema failure as ``at $.a[2].b: <what was expected>; got <value>``."""
+    loc = "$"
+    for part in err.absolute_path:
+        loc += f"[{part}]" if isinstance(part, int) else f".{part}"
+    got = json.dumps(err.instance, default=str)
+    if len(got) > 80:
+        got = got[:77] + "..."
+    return f"at {loc}: {err.message}; got {got}"
+
+
+def validate(data: Any, schema: dict[str, Any], path: str | Path) -> None:
+    """Validate ``data`` against ``schema``; raise ``StallscopeError`` naming ``path`` on the first error."""
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise StallscopeError(path, None, format_validation_error(path, errors[0]))
+
+
+def _check_version(path: str | Path, kind: str, data: Any) -> None:
+    _, version, command = KINDS[kind]
+    tag = data.get("schema") if isinstance(data, dict) else None
+    expected = f"{kind}/{version}"
+    if tag != expected:
+        raise StallscopeError(
+            path, None, f"schema is {tag!r}, this stallscope reads {expected!r}; regenerate it with `{command}`"
+        )
+
+
+def read_json(path: str | Path, kind: str) -> dict[str, Any]:
+    """Read a JSON file of ``kind`` and validate it; errors name the file."""
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise StallscopeError(p, None, f"missing {kind} file") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        line = getattr(exc, "lineno", None)
+        raise StallscopeError(p, line, f"not valid JSON: {exc}") from None
+    _check_version(p, kind, data)
+    validate(data, load_schema(KINDS[kind][0]), p)
+    return data
+
+
+def write_json(path: str | Path, kind: str, data: dict[str, Any]) -> Path:
+    """Validate ``data`` as ``kind`` and write it atomically (temporary file, then rename)."""
+    p = Path(path)
+    _check_version(p, kind, data)
+    validate(data, load_schema(KINDS[kind][0]), p)
+    write_text_atomic(p, json.dumps(data, indent=2, sort_keys=False, default=_json_default) + "\n")
+    return p
+
+
+def write_text_atomic(path: str | Path, text: str | bytes) -> Path:
+    """Write a file so that readers see either the old content or the new one, never a part."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(text.encode("utf-8") if isinstance(text, str) else text)
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return p
+
+
+def _json_default(obj: Any) -> Any:
+    if hasattr(obj, "item"):  # numpy scalars from pandas
+        return obj.item()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
