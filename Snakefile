@@ -1,0 +1,35 @@
+# stallscope: build the broker, run the scenarios, parse, compute, assess, report. Targets last.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/build.smk"
+include: "workflow/rules/scenarios.smk"
+include: "workflow/rules/analysis.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        rules.report.input,
+
+
+rule build:
+    input:
+        f"results/build/{SUT}/build.json",
+
+
+rule runs:
+    input:
+        expand("{run}/manifest.json", run=run_dirs(config, SUT)),
+
+
+rule bench:
+    input:
+        f"results/bench/{SUT}/bench.json",

@@ -1,0 +1,33 @@
+rule build_broker:
+    output:
+        build="results/build/{sut}/build.json",
+    log:
+        "results/logs/build_broker/{sut}.log",
+    benchmark:
+        "results/benchmarks/build_broker/{sut}.tsv"
+    params:
+        sut=lookup(dpath="sut", within=config),
+        configfile=CONFIGFILE,
+    threads: 2
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    shell:
+        "stallscope build --config {params.configfile} --out results/build/{wildcards.sut} --werror 2> {log}"
+
+
+rule bench_broker:
+    input:
+        build="results/build/{sut}/build.json",
+    output:
+        bench="results/bench/{sut}/bench.json",
+    log:
+        "results/logs/bench_broker/{sut}.log",
+    params:
+        configfile=CONFIGFILE,
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    shell:
+        "stallscope bench --build {input.build} --out {output.bench} 2> {log}"

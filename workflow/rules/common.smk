@@ -1,0 +1,49 @@
+# Validate the config before any value is read, then derive the names every rule uses.
+import glob
+
+from snakemake.utils import validate
+
+from stallscope.experiment.targets import (
+    SUT_PATTERN,
+    assessed_run_dirs,
+    ingested_suts,
+    run_dirs,
+    sut_id,
+)
+
+
+validate(config, "../schemas/config.schema.yaml")
+
+SUT = sut_id(config)
+# The config file the stages read themselves (the last --configfile wins, as in Snakemake).
+CONFIGFILE = workflow.configfiles[-1] if workflow.configfiles else "config/config.yaml"
+# Report inputs: editing a template reruns only the report and the index.
+TEMPLATES = sorted(glob.glob("workflow/stallscope/render/templates/*"))
+NAMES = list(config["scenarios"]) + list(config.get("ingest") or {})
+
+
+wildcard_constraints:
+    sut=f"{SUT_PATTERN}|ingested-[A-Za-z][A-Za-z0-9_]*",
+    scenario="|".join(NAMES),
+    trial=r"t\d+",
+
+
+def get_metrics(wildcards):
+    """metrics.json of every run one assessment reads."""
+    return [f"{d}/metrics.json" for d in assessed_run_dirs(config, wildcards.sut)]
+
+
+def get_run_dirs(wildcards):
+    """The same runs as directories, for the command line."""
+    return assessed_run_dirs(config, wildcards.sut)
+
+
+def get_ingest_src(wildcards):
+    """The directory of logs named in config `ingest`."""
+    return config["ingest"][wildcards.name]
+
+
+def report_targets():
+    """The PDF of this SUT and of every ingested log directory, plus the archive index."""
+    suts = [SUT] + ingested_suts(config)
+    return [f"reports/{s}/assessment.pdf" for s in suts] + ["reports/index.html"]

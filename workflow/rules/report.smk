@@ -1,0 +1,35 @@
+localrules:
+    render_report,
+    build_index,
+
+
+rule render_report:
+    input:
+        claims="results/assessment/{sut}/claims.json",
+        metrics=get_metrics,
+        templates=TEMPLATES,
+    output:
+        pdf="reports/{sut}/assessment.pdf",
+        html="reports/{sut}/assessment.html",
+    log:
+        "results/logs/render_report/{sut}.log",
+    benchmark:
+        "results/benchmarks/render_report/{sut}.tsv"
+    shell:
+        "stallscope report {input.claims} --out reports/{wildcards.sut} 2> {log}"
+
+
+rule build_index:
+    input:
+        pdfs=[t for t in report_targets() if t.endswith(".pdf")],
+    output:
+        index="reports/index.html",
+    log:
+        "results/logs/build_index/index.log",
+    shell:
+        "stallscope index --reports reports --out {output.index} 2> {log}"
+
+
+rule report:
+    input:
+        report_targets(),

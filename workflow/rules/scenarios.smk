@@ -1,0 +1,40 @@
+rule run_scenario:
+    input:
+        build="results/build/{sut}/build.json",
+    output:
+        manifest="results/runs/{sut}/{scenario}/{trial}/manifest.json",
+        client="results/runs/{sut}/{scenario}/{trial}/client.log",
+    log:
+        "results/logs/run_scenario/{sut}/{scenario}/{trial}.log",
+    benchmark:
+        "results/benchmarks/run_scenario/{sut}/{scenario}/{trial}.tsv"
+    wildcard_constraints:
+        sut=SUT_PATTERN,
+    params:
+        scenario=lookup(dpath="scenarios/{scenario}", within=config),
+        defaults=lookup(dpath="defaults", within=config),
+        harness=lookup(dpath="run", within=config),
+        configfile=CONFIGFILE,
+        trial=lambda wildcards: wildcards.trial[1:],
+    # All brokers and the publisher of one run share one node.
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    shell:
+        "stallscope run --config {params.configfile} --scenario {wildcards.scenario} --trial {params.trial}"
+        " --build {input.build} --out results/runs/{wildcards.sut}/{wildcards.scenario}/{wildcards.trial} 2> {log}"
+
+
+rule ingest_run:
+    output:
+        manifest="results/runs/ingested-{name}/{name}/t1/manifest.json",
+    log:
+        "results/logs/ingest_run/{name}.log",
+    params:
+        src=get_ingest_src,
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    shell:
+        "stallscope ingest {params.src} --scenario {wildcards.name} --out results/runs/ingested-{wildcards.name}/{wildcards.name}/t1 2> {log}"

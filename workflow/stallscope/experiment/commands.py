@@ -1,0 +1,109 @@
+"""Command lines for the broker under test, built from argv templates without a shell.
+
+A template is a list of strings. Placeholders name values the runner controls (numbers, loopback ports,
+paths it created); each placeholder fills part of one argument, so no value can add an argument or reach a
+shell. The reference broker is described by the same templates a user writes for an external one.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Any, Mapping, Sequence
+
+from stallscope.errors import StallscopeError
+
+REFERENCE_BINARIES = ["refbroker", "refpub"]
+REFERENCE_BROKER = [
+    "{bin_dir}/refbroker", "--id", "{broker_id}", "--port", "{port}", "--ready-file", "{ready_file}",
+    "--stall-threshold-ms", "{stall_threshold_ms}", "{broker_fault_args}",
+]
+REFERENCE_CLIENT = [
+    "{bin_dir}/refpub", "-m", "{message_size}", "-s", "{total_bytes}", "-n", "{threads_per_broker}",
+    "-o", "{order}", "-a", "{ack_level}", "--ack-timeout-sec", "{ack_timeout_s}", "-b", "{brokers}",
+    "--batch-bytes", "{batch_bytes}", "{client_fault_args}",
+]
+BROKER_PLACEHOLDERS = {"bin_dir", "broker_id", "port", "ready_file", "stall_threshold_ms"}
+CLIENT_PLACEHOLDERS = {
+    "bin_dir", "brokers", "message_size", "total_bytes", "threads_per_broker", "order", "ack_level",
+    "ack_timeout_s", "batch_bytes",
+}
+EXPANSIONS = {"{broker_fault_args}", "{client_fault_args}"}
+
+# fault knob -> (flag, applies to which side)
+_CLIENT_FLAGS = {
+    "producer_cost_ns": "--producer-cost-ns",
+    "batch_gap_ms": "--batch-gap-ms",
+    "gap_every": "--gap-every",
+    "gap_count": "--gap-count",
+    "fault_broker": "--fault-broker",
+    "init_delay_sec": "--init-delay-sec",
+    "header_pause_ms": "--header-pause-ms",
+    "header_pause_count": "--header-pause-count",
+    "payload_pause_ms": "--payload-pause-ms",
+    "payload_pause_count": "--payload-pause-count",
+    "linger_sec": "--linger-sec",
+}
+_BROKER_FLAGS = {
+    "consume_delay_ms": "--consume-delay-ms",
+    "ring_slots": "--ring-slots",
+    "recv_delay_us": "--recv-delay-us",
+}
+
+
+def client_fault_args(faults: Mapping[str, Any]) -> list[str]:
+    """Publisher flags for the client-side fault knobs."""
+    args: list[str] = []
+    for knob, flag in _CLIENT_FLAGS.items():
+        if knob in faults:
+            args += [flag, str(int(faults[knob]))]
+    if faults.get("close_mid_header"):
+        args.append("--close-mid-header")
+    return args
+
+
+def broker_fault_args(faults: Mapping[str, Any], broker_id: int) -> list[str]:
+    """Broker flags for the broker-side fault knobs; the ACK stall goes to one broker only."""
+    args: list[str] = []
+    for knob, flag in _BROKER_FLAGS.items():
+        if knob in faults:
+            args += [flag, str(int(faults[knob]))]
+    if "ack_stall_after" in faults and broker_id == int(faults.get("ack_stall_broker", 0)):
+        args += ["--ack-stall-after", str(int(faults["ack_stall_after"]))]
+    return args
+
+
+def check_template(template: Sequence[str], allowed: set[str], where: str) -> None:
+    """Reject placeholders a template may not use (attribute access, indexing, unknown names)."""
+    for elem in template:
+        if elem in EXPANSIONS:
+            continue
+        try:
+            fields = [f for _, f, _, _ in string.Formatter().parse(elem) if f is not None]
+        except ValueError as exc:
+            raise StallscopeError(None, None, f"{where}: bad template element {elem!r}: {exc}") from None
+        for f in fields:
+            if f not in allowed:
+                raise StallscopeError(
+                    None, None, f"{where}: unknown placeholder {{{f}}} in {elem!r}; allowed: {sorted(allowed)}"
+                )
+
+
+def render(template: Sequence[str], values: Mapping[str, Any], expansions: Mapping[str, list[str]]) -> list[str]:
+    """Fill a template: each element formats to exactly one argument, or expands to a list of flags."""
+    argv: list[str] = []
+    for elem in template:
+        if elem in EXPANSIONS:
+            argv.extend(expansions.get(elem, []))
+        else:
+            argv.append(elem.format_map({k: str(v) for k, v in values.items()}))
+    return argv
+
+
+def sut_templates(sut: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """The broker and client templates of the configured system under test, checked."""
+    if sut["kind"] == "reference":
+        return list(REFERENCE_BROKER), list(REFERENCE_CLIENT)
+    broker, client = list(sut["broker_command"]), list(sut["client_command"])
+    check_template(broker, BROKER_PLACEHOLDERS, "sut.broker_command")
+    check_template(client, CLIENT_PLACEHOLDERS, "sut.client_command")
+    return broker, client

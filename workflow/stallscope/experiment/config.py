@@ -1,0 +1,102 @@
+"""Load and resolve config/config.yaml: validated against the schema before any value is read."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from stallscope.errors import StallscopeError
+from stallscope.schemas import format_validation_error, load_schema
+
+PARAM_KEYS = (
+    "brokers",
+    "threads_per_broker",
+    "message_size",
+    "order",
+    "ack_level",
+    "ack_timeout_s",
+    "batch_bytes",
+    "trials",
+)
+BUILTIN_DEFAULTS: dict[str, Any] = {
+    "brokers": 4,
+    "threads_per_broker": 4,
+    "message_size": 1024,
+    "order": 0,
+    "ack_level": 1,
+    "ack_timeout_s": 10,
+    "batch_bytes": 2097152,
+    "trials": 1,
+}
+
+
+def _fill_defaults(validator_cls: type) -> type:
+    """Extend a validator so that `default` values fill in missing keys (the jsonschema FAQ recipe)."""
+    validate_props = validator_cls.VALIDATORS["properties"]
+
+    def set_defaults(validator: Any, properties: Any, instance: Any, schema: Any) -> Any:
+        if isinstance(instance, dict):
+            for name, sub in properties.items():
+                if isinstance(sub, dict) and "default" in sub:
+                    instance.setdefault(name, copy.deepcopy(sub["default"]))
+        yield from validate_props(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_cls, {"properties": set_defaults})
+
+
+_Validator = _fill_defaults(jsonschema.Draft202012Validator)
+
+
+def validate_config(data: Any, path: str | Path) -> dict[str, Any]:
+    """Validate a config mapping (filling defaults) or raise naming the file and the bad key."""
+    if not isinstance(data, dict):
+        raise StallscopeError(path, None, "config must be a mapping")
+    schema = load_schema("config.schema.yaml")
+    errors = sorted(_Validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise StallscopeError(path, None, format_validation_error(path, errors[0]))
+    sut = data["sut"]
+    if sut["kind"] == "external":
+        missing = [k for k in ("build_command", "broker_command", "client_command") if k not in sut]
+        if missing:
+            raise StallscopeError(path, None, f"at $.sut: an external broker needs {', '.join(missing)}")
+    return data
+
+
+def load_config(path: str | Path) -> dict[str, Any]:
+    """Read and validate a config file."""
+    p = Path(path)
+    try:
+        with p.open(encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+    except FileNotFoundError:
+        raise StallscopeError(p, None, "config file not found") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise StallscopeError(p, mark.line + 1 if mark else None, f"not valid YAML: {exc}") from None
+    return validate_config(data, p)
+
+
+def resolve_scenario(cfg: dict[str, Any], name: str) -> dict[str, Any]:
+    """Merge built-in defaults, config defaults and one scenario into the parameters a run uses."""
+    scenarios = cfg["scenarios"]
+    if name not in scenarios:
+        raise StallscopeError(None, None, f"unknown scenario {name!r}; configured: {', '.join(sorted(scenarios))}")
+    sc = scenarios[name]
+    params: dict[str, Any] = dict(BUILTIN_DEFAULTS)
+    params.update(cfg.get("defaults") or {})
+    params.update({k: sc[k] for k in PARAM_KEYS if k in sc})
+    params["total_bytes"] = sc["total_bytes"]
+    params["message_count"] = sc["total_bytes"] // params["message_size"]
+    params["stall_threshold_ms"] = cfg.get("run", {}).get("stall_threshold_ms", 50)
+    return {
+        "name": name,
+        "description": sc.get("description", ""),
+        "expected_cause": sc["expected_cause"],
+        "params": params,
+        "faults": dict(sc.get("faults") or {}),
+    }

@@ -1,0 +1,216 @@
+"""Run one scenario trial on loopback and record everything about it in one run directory.
+
+Reads config/config.yaml and build.json; writes ``<out>/broker_<i>.log``, ``client.log`` and
+``manifest.json``. Logs and the manifest are written whatever happens (a broker that crashes, a publisher
+that hangs, ^C); the processes started are gone when this returns.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from stallscope import schemas
+from stallscope.experiment import procs
+from stallscope.experiment.commands import broker_fault_args, client_fault_args, render, sut_templates
+from stallscope.experiment.config import load_config, resolve_scenario
+from stallscope.experiment.provenance import host_facts, slurm_facts, stallscope_facts, utc_now, utc_offset_s
+
+PORT_ATTEMPTS = 3
+
+
+class Interrupted(Exception):
+    """A signal asked the run to stop."""
+
+
+def _on_signal(signum: int, _frame: Any) -> None:
+    raise Interrupted(signal.Signals(signum).name)
+
+
+def _client_timeout_s(scn: dict[str, Any], run_cfg: dict[str, Any]) -> float:
+    faults = scn["faults"]
+    return float(
+        scn["params"]["ack_timeout_s"]
+        + faults.get("init_delay_sec", 0)
+        + faults.get("linger_sec", 0)
+        + run_cfg["client_grace_s"]
+    )
+
+
+def _last_progress(log: Path) -> str | None:
+    """The publisher's latest ACK progress line (read from the end of its log)."""
+    try:
+        with open(log, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, fh.tell() - 65536))
+            tail = fh.read().decode("utf-8", "replace").splitlines()
+    except OSError:
+        return None
+    for line in reversed(tail):
+        if "Waiting for acknowledgments" in line or "[Phase]" in line:
+            return line.strip()
+    return None
+
+
+def _start_brokers(out: Path, scn: dict[str, Any], bin_dir: Path, template: list[str], ready_timeout: float,
+                   ) -> tuple[list[procs.Proc], dict[str, int], list[str]]:
+    """Start every broker on fresh ports and wait for their ready files; retry if a port was taken."""
+    n = scn["params"]["brokers"]
+    errors: list[str] = []
+    for attempt in range(1, PORT_ATTEMPTS + 1):
+        ready_dir = out / ".ready"
+        ready_dir.mkdir(parents=True, exist_ok=True)
+        ports = procs.free_ports(n)
+        brokers = []
+        for i, port in enumerate(ports):
+            ready = ready_dir / f"broker_{i}"
+            ready.unlink(missing_ok=True)
+            values = {"bin_dir": bin_dir, "broker_id": i, "port": port, "ready_file": ready,
+                      "stall_threshold_ms": scn["params"]["stall_threshold_ms"]}
+            argv = render(template, values, {"{broker_fault_args}": broker_fault_args(scn["faults"], i)})
+            brokers.append(procs.start(procs.Proc(f"broker_{i}", "broker", i, argv, out / f"broker_{i}.log")))
+        errors = [p.start_error for p in brokers if p.start_error]
+        if not errors:
+            errors = procs.wait_for_files([ready_dir / f"broker_{i}" for i in range(n)], brokers, ready_timeout)
+        if not errors:
+            return brokers, {f"broker_{i}": p for i, p in enumerate(ports)}, []
+        in_use = any("in use" in (out / f"broker_{i}.log").read_text(errors="replace") for i in range(n))
+        procs.stop_all(brokers, 2.0)
+        if not in_use or attempt == PORT_ATTEMPTS:
+            return brokers, {f"broker_{i}": p for i, p in enumerate(ports)}, errors
+        print(f"port taken, retrying with new ports (attempt {attempt + 1})", file=sys.stderr)
+    raise AssertionError("unreachable")
+
+
+def _supervise_client(client: procs.Proc, brokers: list[procs.Proc], timeout_s: float, interval_s: float) -> list[str]:
+    """Wait for the publisher (bounded), relaying its progress; return the timeouts that were hit."""
+    assert client.popen is not None
+    start = time.monotonic()
+    next_report = start + interval_s
+    dead_reported: set[str] = set()
+    while client.popen.poll() is None:
+        now = time.monotonic()
+        if now - start > timeout_s:
+            client.timed_out = True
+            procs.stop(client, 2.0)
+            return [f"client: no exit within {timeout_s:g} s"]
+        for b in brokers:
+            if b.name not in dead_reported and not b.is_running():
+                dead_reported.add(b.name)
+                print(f"[{now - start:6.1f}s] {b.name} exited early (status {b.popen.returncode})", file=sys.stderr)
+        if now >= next_report:
+            line = _last_progress(client.log) or "(no progress line yet)"
+            print(f"[{now - start:6.1f}s] {line}", file=sys.stderr, flush=True)
+            next_report = now + interval_s
+        time.sleep(0.1)
+    return []
+
+
+def _process_record(p: procs.Proc) -> dict[str, Any]:
+    code, sig = p.exit_facts()
+    return {"name": p.name, "role": p.role, "broker": p.broker, "argv": [str(a) for a in p.argv], "pid": p.pid,
+            "exit_code": code, "signal": sig, "timed_out": p.timed_out, "log": p.log.name}
+
+
+def run_scenario(config_path: Path, scenario: str, trial: int, build_json: Path, out_dir: Path) -> Path:
+    """Run ``scenario`` trial ``trial`` with the binaries of ``build_json``; write the run directory.
+
+    Reads: the config, build.json. Writes: ``out_dir/{broker_<i>.log, client.log, manifest.json}``.
+    Returns the manifest path. A harness failure (a broker never ready, a publisher that had to be killed)
+    is recorded in the manifest, not raised: the run directory is the evidence.
+    """
+    cfg = load_config(config_path)
+    scn = resolve_scenario(cfg, scenario)
+    build = schemas.read_json(build_json, "build")
+    run_cfg = cfg["run"]
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in list(out.glob("broker_*.log")) + [out / "client.log", out / "manifest.json"]:
+        stale.unlink(missing_ok=True)
+    bin_dir = Path(build["bin_dir"]).resolve()
+    broker_t, client_t = sut_templates(cfg["sut"])
+
+    procs.set_parent_death_signal(signal.SIGTERM)
+    old = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    started, errors, timeouts = utc_now(), [], []
+    brokers: list[procs.Proc] = []
+    client: procs.Proc | None = None
+    ports: dict[str, int] = {}
+    try:
+        brokers, ports, errors = _start_brokers(out, scn, bin_dir, broker_t, run_cfg["ready_timeout_s"])
+        timeouts += [e for e in errors if "not ready" in e]
+        if not errors:
+            p = scn["params"]
+            values = {"bin_dir": bin_dir, "brokers": ",".join(f"127.0.0.1:{ports[f'broker_{i}']}"
+                                                                for i in range(p["brokers"])), **p}
+            argv = render(client_t, values, {"{client_fault_args}": client_fault_args(scn["faults"])})
+            client = procs.start(procs.Proc("client", "client", None, argv, out / "client.log"))
+            if client.start_error:
+                errors.append(client.start_error)
+            else:
+                timeouts += _supervise_client(client, brokers, _client_timeout_s(scn, run_cfg),
+                                              run_cfg["progress_interval_s"])
+    except Interrupted as exc:
+        errors.append(f"interrupted by {exc}")
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+        procs.stop_all(([client] if client else []) + brokers, run_cfg["stop_grace_s"])
+        errors += [t for t in timeouts if t not in errors]
+        manifest = _manifest(cfg, scn, trial, build, brokers, client, ports, started, errors, timeouts, out,
+                             config_path, build_json)
+        schemas.write_json(out / "manifest.json", "manifest", manifest)
+        for f in (out / ".ready").glob("*"):
+            f.unlink(missing_ok=True)
+        if (out / ".ready").exists():
+            (out / ".ready").rmdir()
+        if not (out / "client.log").exists():
+            (out / "client.log").write_bytes(b"")
+    if any(e.startswith("interrupted") for e in errors):
+        raise KeyboardInterrupt
+    return out / "manifest.json"
+
+
+def _manifest(cfg: dict[str, Any], scn: dict[str, Any], trial: int, build: dict[str, Any],
+              brokers: list[procs.Proc], client: procs.Proc | None, ports: dict[str, int], started: str,
+              errors: list[str], timeouts: list[str], out: Path, config_path: Path, build_json: Path,
+              ) -> dict[str, Any]:
+    sut = dict(build["sut"])
+    sut["binaries"] = dict(build["binaries"])
+    client_started = client is not None and client.popen is not None
+    rerun = shlex.join(["stallscope", "run", "--config", str(config_path), "--scenario", scn["name"],
+                        "--trial", str(trial), "--build", str(build_json), "--out", str(out)])
+    return {
+        "schema": "manifest/1",
+        "run_id": f"{scn['name']}/t{trial}",
+        "scenario": scn["name"],
+        "trial": trial,
+        "origin": "run",
+        "expected_cause": scn["expected_cause"],
+        "params": {k: scn["params"].get(k) for k in (
+            "brokers", "threads_per_broker", "message_size", "total_bytes", "message_count", "order",
+            "ack_level", "ack_timeout_s", "batch_bytes", "stall_threshold_ms")},
+        "faults": scn["faults"],
+        "sut": sut,
+        "stallscope": stallscope_facts(),
+        "host": host_facts(),
+        "slurm": slurm_facts(),
+        "started_utc": started,
+        "ended_utc": utc_now(),
+        "utc_offset_s": utc_offset_s(),
+        "processes": [_process_record(p) for p in brokers + ([client] if client else [])],
+        "ports": ports,
+        "timeouts_hit": timeouts,
+        # A broker that crashes mid-run is a finding about the broker (see processes), not a harness error.
+        "harness": {"ok": client_started and not errors, "errors": errors},
+        "files": {"client_log": "client.log" if client_started else None,
+                  "broker_logs": [f"broker_{b.broker}.log" for b in brokers]},
+        "clock_aligned": True,
+        "rerun_command": rerun,
+    }
+

@@ -1,0 +1,44 @@
+"""Paths the workflow asks for, derived from the validated config (used by workflow/rules/common.smk)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stallscope.experiment.provenance import git_facts
+
+SUT_PATTERN = r"[0-9a-f]{12}(-dirty-[0-9a-f]{8})?"
+INGESTED_PREFIX = "ingested-"
+
+
+def sut_id(cfg: dict[str, Any]) -> str:
+    """The id of the broker source's commit (with the dirty suffix), naming every result of this DAG."""
+    sut = git_facts(cfg["sut"]["source"])["id"]
+    if sut == "unknown":
+        raise ValueError(f"sut.source {cfg['sut']['source']!r} is not inside a git repository with a commit")
+    return sut
+
+
+def trials(cfg: dict[str, Any], scenario: str) -> list[str]:
+    """Trial wildcards (t1, t2, ...) of one scenario."""
+    sc = cfg["scenarios"][scenario]
+    n = sc.get("trials", (cfg.get("defaults") or {}).get("trials", 1))
+    return [f"t{i}" for i in range(1, int(n) + 1)]
+
+
+def run_dirs(cfg: dict[str, Any], sut: str, scenarios: list[str] | None = None) -> list[str]:
+    """Run directories of every (scenario, trial) of ``sut``, or of the named scenarios only."""
+    names = scenarios if scenarios is not None else list(cfg["scenarios"])
+    return [f"results/runs/{sut}/{s}/{t}" for s in names for t in trials(cfg, s)]
+
+
+def ingested_suts(cfg: dict[str, Any]) -> list[str]:
+    """One pseudo-SUT per ingested log directory: its assessment stands alone."""
+    return [INGESTED_PREFIX + name for name in (cfg.get("ingest") or {})]
+
+
+def assessed_run_dirs(cfg: dict[str, Any], sut: str) -> list[str]:
+    """The run directories one assessment reads: the scenarios of a built SUT, or one ingested run."""
+    if sut.startswith(INGESTED_PREFIX):
+        name = sut[len(INGESTED_PREFIX):]
+        return [f"results/runs/{sut}/{name}/t1"]
+    return run_dirs(cfg, sut)
