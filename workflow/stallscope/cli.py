@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 from stallscope import __version__
 from stallscope.errors import StallscopeError
@@ -28,6 +28,12 @@ def _cmd_run(a: argparse.Namespace) -> None:
     run_scenario(
         config_path=a.config, scenario=a.scenario, trial=a.trial, build_json=a.build, out_dir=a.out
     )
+
+
+def _cmd_bench(a: argparse.Namespace) -> None:
+    from stallscope.experiment.bench import bench_broker
+
+    bench_broker(a.build, a.out, repeats=a.repeats, total_bytes=a.total_bytes)
 
 
 def _cmd_ingest(a: argparse.Namespace) -> None:
@@ -92,6 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--build", type=Path, required=True, help="build.json of the broker build")
     s.add_argument("--out", type=Path, required=True, help="run directory to create")
     s.set_defaults(func=_cmd_run)
+
+    s = sub.add_parser("bench", help="goodput of the broker vs a raw loopback sink, timers on vs off")
+    s.add_argument("--build", type=Path, required=True, help="build.json of a reference build")
+    s.add_argument("--out", type=Path, required=True, help="bench.json to write")
+    s.add_argument("--repeats", type=int, default=3)
+    s.add_argument("--total-bytes", type=int, default=10737418240)
+    s.set_defaults(func=_cmd_bench)
 
     s = sub.add_parser("ingest", help="lay out logs from elsewhere as a run directory")
     s.add_argument("src", type=Path, help="directory with broker_*.log and client.log, or one log file")

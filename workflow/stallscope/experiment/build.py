@@ -31,7 +31,8 @@ def _run(argv: list[str], cwd: Path | None = None) -> str:
     except FileNotFoundError:
         raise StallscopeError(None, None, f"build tool not found: {argv[0]}") from None
     except subprocess.TimeoutExpired:
-        raise StallscopeError(None, None, f"build step timed out after {BUILD_TIMEOUT_S} s: {shlex.join(argv)}") from None
+        msg = f"build step timed out after {BUILD_TIMEOUT_S} s: {shlex.join(argv)}"
+        raise StallscopeError(None, None, msg) from None
     sys.stderr.write(res.stdout)
     if res.returncode != 0:
         raise StallscopeError(None, None, f"build step failed with status {res.returncode}: {shlex.join(argv)}")

@@ -8,7 +8,8 @@ shell. The reference broker is described by the same templates a user writes for
 from __future__ import annotations
 
 import string
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from stallscope.errors import StallscopeError
 

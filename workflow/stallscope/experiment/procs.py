@@ -11,9 +11,9 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -156,4 +156,5 @@ def wait_for_files(paths: Sequence[Path], procs: Sequence[Proc], timeout_s: floa
         if all(path.exists() for path in paths):
             return []
         time.sleep(0.05)
-    return [f"{p.name} not ready after {timeout_s:g} s" for p, path in zip(procs, paths) if not path.exists()]
+    pairs = zip(procs, paths, strict=True)
+    return [f"{p.name} not ready after {timeout_s:g} s" for p, path in pairs if not path.exists()]

@@ -12,6 +12,7 @@ import shlex
 import signal
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -117,69 +118,92 @@ def _process_record(p: procs.Proc) -> dict[str, Any]:
             "exit_code": code, "signal": sig, "timed_out": p.timed_out, "log": p.log.name}
 
 
+@dataclass
+class Outcome:
+    """What happened to the processes of one run."""
+
+    brokers: list[procs.Proc] = field(default_factory=list)
+    client: procs.Proc | None = None
+    ports: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    timeouts: list[str] = field(default_factory=list)
+    started_utc: str = ""
+
+    @property
+    def is_interrupted(self) -> bool:
+        return any(e.startswith("interrupted") for e in self.errors)
+
+
+def execute(out: Path, scn: dict[str, Any], bin_dir: Path, broker_t: list[str], client_t: list[str],
+            run_cfg: dict[str, Any]) -> Outcome:
+    """Start the brokers, run the publisher to its end (bounded), stop everything; never leave a process.
+
+    Signals (SIGTERM, SIGINT, SIGHUP) stop the run the same way and are recorded as an interruption.
+    """
+    procs.set_parent_death_signal(signal.SIGTERM)
+    old = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    res = Outcome(started_utc=utc_now())
+    try:
+        res.brokers, res.ports, res.errors = _start_brokers(out, scn, bin_dir, broker_t, run_cfg["ready_timeout_s"])
+        res.timeouts += [e for e in res.errors if "not ready" in e]
+        if not res.errors:
+            p = scn["params"]
+            brokers = ",".join(f"127.0.0.1:{res.ports[f'broker_{i}']}" for i in range(p["brokers"]))
+            argv = render(client_t, {"bin_dir": bin_dir, "brokers": brokers, **p},
+                          {"{client_fault_args}": client_fault_args(scn["faults"])})
+            res.client = procs.start(procs.Proc("client", "client", None, argv, out / "client.log"))
+            if res.client.start_error:
+                res.errors.append(res.client.start_error)
+            else:
+                res.timeouts += _supervise_client(res.client, res.brokers, _client_timeout_s(scn, run_cfg),
+                                                  run_cfg["progress_interval_s"])
+    except Interrupted as exc:
+        res.errors.append(f"interrupted by {exc}")
+    finally:
+        try:
+            procs.stop_all(([res.client] if res.client else []) + res.brokers, run_cfg["stop_grace_s"])
+        finally:
+            for s, h in old.items():
+                signal.signal(s, h)
+        res.errors += [t for t in res.timeouts if t not in res.errors]
+        ready = out / ".ready"
+        for f in ready.glob("*"):
+            f.unlink(missing_ok=True)
+        if ready.exists():
+            ready.rmdir()
+    return res
+
+
 def run_scenario(config_path: Path, scenario: str, trial: int, build_json: Path, out_dir: Path) -> Path:
     """Run ``scenario`` trial ``trial`` with the binaries of ``build_json``; write the run directory.
 
     Reads: the config, build.json. Writes: ``out_dir/{broker_<i>.log, client.log, manifest.json}``.
     Returns the manifest path. A harness failure (a broker never ready, a publisher that had to be killed)
-    is recorded in the manifest, not raised: the run directory is the evidence.
+    is recorded in the manifest, not raised: the run directory is the evidence. An interruption still
+    writes the manifest, then exits with status 130.
     """
     cfg = load_config(config_path)
     scn = resolve_scenario(cfg, scenario)
     build = schemas.read_json(build_json, "build")
-    run_cfg = cfg["run"]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for stale in list(out.glob("broker_*.log")) + [out / "client.log", out / "manifest.json"]:
         stale.unlink(missing_ok=True)
-    bin_dir = Path(build["bin_dir"]).resolve()
     broker_t, client_t = sut_templates(cfg["sut"])
-
-    procs.set_parent_death_signal(signal.SIGTERM)
-    old = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
-    started, errors, timeouts = utc_now(), [], []
-    brokers: list[procs.Proc] = []
-    client: procs.Proc | None = None
-    ports: dict[str, int] = {}
-    try:
-        brokers, ports, errors = _start_brokers(out, scn, bin_dir, broker_t, run_cfg["ready_timeout_s"])
-        timeouts += [e for e in errors if "not ready" in e]
-        if not errors:
-            p = scn["params"]
-            values = {"bin_dir": bin_dir, "brokers": ",".join(f"127.0.0.1:{ports[f'broker_{i}']}"
-                                                                for i in range(p["brokers"])), **p}
-            argv = render(client_t, values, {"{client_fault_args}": client_fault_args(scn["faults"])})
-            client = procs.start(procs.Proc("client", "client", None, argv, out / "client.log"))
-            if client.start_error:
-                errors.append(client.start_error)
-            else:
-                timeouts += _supervise_client(client, brokers, _client_timeout_s(scn, run_cfg),
-                                              run_cfg["progress_interval_s"])
-    except Interrupted as exc:
-        errors.append(f"interrupted by {exc}")
-    finally:
-        for s, h in old.items():
-            signal.signal(s, h)
-        procs.stop_all(([client] if client else []) + brokers, run_cfg["stop_grace_s"])
-        errors += [t for t in timeouts if t not in errors]
-        manifest = _manifest(cfg, scn, trial, build, brokers, client, ports, started, errors, timeouts, out,
-                             config_path, build_json)
-        schemas.write_json(out / "manifest.json", "manifest", manifest)
-        for f in (out / ".ready").glob("*"):
-            f.unlink(missing_ok=True)
-        if (out / ".ready").exists():
-            (out / ".ready").rmdir()
-        if not (out / "client.log").exists():
-            (out / "client.log").write_bytes(b"")
-    if any(e.startswith("interrupted") for e in errors):
+    res = execute(out, scn, Path(build["bin_dir"]).resolve(), broker_t, client_t, cfg["run"])
+    if not (out / "client.log").exists():
+        (out / "client.log").write_bytes(b"")
+    manifest = _manifest(scn, trial, build, res, out, config_path, build_json)
+    schemas.write_json(out / "manifest.json", "manifest", manifest)
+    if res.is_interrupted:
         raise KeyboardInterrupt
     return out / "manifest.json"
 
 
-def _manifest(cfg: dict[str, Any], scn: dict[str, Any], trial: int, build: dict[str, Any],
-              brokers: list[procs.Proc], client: procs.Proc | None, ports: dict[str, int], started: str,
-              errors: list[str], timeouts: list[str], out: Path, config_path: Path, build_json: Path,
-              ) -> dict[str, Any]:
+def _manifest(scn: dict[str, Any], trial: int, build: dict[str, Any], res: Outcome, out: Path,
+              config_path: Path, build_json: Path) -> dict[str, Any]:
+    """Every provenance field of DESIGN §3 for one run made here."""
+    brokers, client = res.brokers, res.client
     sut = dict(build["sut"])
     sut["binaries"] = dict(build["binaries"])
     client_started = client is not None and client.popen is not None
@@ -200,14 +224,14 @@ def _manifest(cfg: dict[str, Any], scn: dict[str, Any], trial: int, build: dict[
         "stallscope": stallscope_facts(),
         "host": host_facts(),
         "slurm": slurm_facts(),
-        "started_utc": started,
+        "started_utc": res.started_utc,
         "ended_utc": utc_now(),
         "utc_offset_s": utc_offset_s(),
         "processes": [_process_record(p) for p in brokers + ([client] if client else [])],
-        "ports": ports,
-        "timeouts_hit": timeouts,
+        "ports": res.ports,
+        "timeouts_hit": res.timeouts,
         # A broker that crashes mid-run is a finding about the broker (see processes), not a harness error.
-        "harness": {"ok": client_started and not errors, "errors": errors},
+        "harness": {"ok": client_started and not res.errors, "errors": res.errors},
         "files": {"client_log": "client.log" if client_started else None,
                   "broker_logs": [f"broker_{b.broker}.log" for b in brokers]},
         "clock_aligned": True,

@@ -1,0 +1,87 @@
+"""Benchmark the broker's publish path: goodput against a raw loopback sink, and the stall timers' cost.
+
+One invocation runs a healthy 10 GiB scenario (10,485,760 x 1 KiB, 4 brokers x 4 threads) against three
+receivers, interleaved so that drift in the machine hits all three alike: the broker, the same broker with
+its stall timers compiled out, and ``rawsink`` (the same handshake, batches and ACKs, no ring, no timers).
+It reports what it measured with the machine it ran on; it asserts nothing about speed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from stallscope import schemas
+from stallscope.errors import StallscopeError
+from stallscope.experiment.commands import REFERENCE_BROKER, REFERENCE_CLIENT
+from stallscope.experiment.provenance import host_facts, utc_now
+from stallscope.experiment.run import execute
+
+RECEIVERS = {"broker": "refbroker", "broker_notimers": "refbroker-notimers", "raw_sink": "rawsink"}
+_BANDWIDTH = re.compile(r"\] Bandwidth: ([0-9.]+) MB/s")
+_HARNESS = {"ready_timeout_s": 20, "client_grace_s": 60, "stop_grace_s": 3, "progress_interval_s": 5}
+
+
+def bench_scenario(total_bytes: int) -> dict[str, Any]:
+    """The healthy scenario the benchmark publishes."""
+    params = {"brokers": 4, "threads_per_broker": 4, "message_size": 1024, "order": 0, "ack_level": 1,
+              "ack_timeout_s": 300, "batch_bytes": 2097152, "trials": 1, "total_bytes": total_bytes,
+              "message_count": total_bytes // 1024, "stall_threshold_ms": 50}
+    return {"name": "bench", "description": "", "expected_cause": "none", "params": params, "faults": {}}
+
+
+def _one(bin_dir: Path, binary: str, scn: dict[str, Any], work: Path) -> float | None:
+    """Publish once against ``binary``; the publisher's delivered MB/s (ACKs included), or None."""
+    broker_t = [e.replace("/refbroker", f"/{binary}") for e in REFERENCE_BROKER]
+    res = execute(work, scn, bin_dir, broker_t, list(REFERENCE_CLIENT), _HARNESS)
+    if res.is_interrupted:
+        raise KeyboardInterrupt
+    text = (work / "client.log").read_text(errors="replace")
+    m = _BANDWIDTH.search(text)
+    if res.errors or not m or res.client is None or res.client.popen is None or res.client.popen.returncode:
+        print(f"{binary}: run failed ({'; '.join(res.errors) or 'no Bandwidth line'})", file=sys.stderr)
+        return None
+    return float(m.group(1))
+
+
+def bench_broker(build_json: Path, out: Path, repeats: int = 3, total_bytes: int = 10737418240) -> Path:
+    """Run the benchmark and write ``out`` (JSON): per receiver every goodput, the medians and the ratios."""
+    build = schemas.read_json(build_json, "build")
+    bin_dir = Path(build["bin_dir"])
+    for binary in RECEIVERS.values():
+        if not (bin_dir / binary).exists():
+            raise StallscopeError(bin_dir / binary, None, "benchmark needs this binary (reference build)")
+    scn = bench_scenario(total_bytes)
+    samples: dict[str, list[float]] = {k: [] for k in RECEIVERS}
+    with tempfile.TemporaryDirectory(prefix="stallscope-bench-") as tmp:
+        for i in range(repeats):
+            for name, binary in RECEIVERS.items():
+                mb_s = _one(bin_dir, binary, scn, Path(tmp) / f"{name}-{i}")
+                print(f"repeat {i + 1}/{repeats} {name}: {mb_s} MB/s", file=sys.stderr, flush=True)
+                if mb_s is not None:
+                    samples[name].append(mb_s)
+    med = {k: statistics.median(v) if v else None for k, v in samples.items()}
+
+    def ratio(a: str, b: str) -> float | None:
+        return round(med[a] / med[b], 4) if med[a] and med[b] else None
+
+    result = {
+        "scenario": scn["params"],
+        "sut": build["sut"]["id"],
+        "machine": host_facts(),
+        "measured_utc": utc_now(),
+        "metric": "delivered MB/s (MB = 2^20) from publish start to the last ACK, as the publisher logs it",
+        "samples_mb_s": samples,
+        "median_mb_s": med,
+        "ratio_broker_vs_raw_sink": ratio("broker", "raw_sink"),
+        "ratio_timers_on_vs_off": ratio("broker", "broker_notimers"),
+    }
+    schemas.write_text_atomic(out, json.dumps(result, indent=2) + "\n")
+    print(json.dumps({k: result[k] for k in ("median_mb_s", "ratio_broker_vs_raw_sink", "ratio_timers_on_vs_off")}),
+          file=sys.stderr)
+    return Path(out)
