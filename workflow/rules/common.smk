@@ -1,6 +1,4 @@
 # Validate the config before any value is read, then derive the names every rule uses.
-import glob
-
 from snakemake.utils import validate
 
 from stallscope.experiment.targets import (
@@ -9,6 +7,7 @@ from stallscope.experiment.targets import (
     ingested_suts,
     run_dirs,
     sut_id,
+    template_files,
 )
 
 
@@ -18,7 +17,7 @@ SUT = sut_id(config)
 # The config file the stages read themselves (the last --configfile wins, as in Snakemake).
 CONFIGFILE = workflow.configfiles[-1] if workflow.configfiles else "config/config.yaml"
 # Report inputs: editing a template reruns only the report and the index.
-TEMPLATES = sorted(glob.glob("workflow/stallscope/render/templates/*"))
+TEMPLATES = template_files()
 NAMES = list(config["scenarios"]) + list(config.get("ingest") or {})
 
 

@@ -149,7 +149,7 @@ def execute(out: Path, scn: dict[str, Any], bin_dir: Path, broker_t: list[str], 
         if not res.errors:
             p = scn["params"]
             brokers = ",".join(f"127.0.0.1:{res.ports[f'broker_{i}']}" for i in range(p["brokers"]))
-            argv = render(client_t, {"bin_dir": bin_dir, "brokers": brokers, **p},
+            argv = render(client_t, {**p, "bin_dir": bin_dir, "brokers": brokers},
                           {"{client_fault_args}": client_fault_args(scn["faults"])})
             res.client = procs.start(procs.Proc("client", "client", None, argv, out / "client.log"))
             if res.client.start_error:

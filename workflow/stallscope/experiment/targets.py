@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from stallscope.experiment.provenance import git_facts
@@ -42,3 +43,9 @@ def assessed_run_dirs(cfg: dict[str, Any], sut: str) -> list[str]:
         name = sut[len(INGESTED_PREFIX):]
         return [f"results/runs/{sut}/{name}/t1"]
     return run_dirs(cfg, sut)
+
+
+def template_files() -> list[str]:
+    """The report's templates and style sheets: inputs of the report rule, so editing one reruns only it."""
+    root = Path(__file__).resolve().parent.parent / "render" / "templates"
+    return sorted(str(p) for p in root.iterdir() if p.is_file())
