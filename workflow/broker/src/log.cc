@@ -22,15 +22,7 @@ const char* base_name(const char* path) {
 }  // namespace
 
 void log_printf(char sev, const char* file, int line, const char* fmt, ...) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  struct tm tm;
-  localtime_r(&ts.tv_sec, &tm);
-  char prefix[160];
-  int n = std::snprintf(prefix, sizeof prefix, "%c%04d%02d%02d %02d:%02d:%02d.%06ld %5ld %s:%d] ", sev,
-                        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                        ts.tv_nsec / 1000, static_cast<long>(syscall(SYS_gettid)), base_name(file), line);
-  std::string out(prefix, n > 0 ? static_cast<size_t>(n) : 0);
+  std::string out;
   va_list ap;
   va_start(ap, fmt);
   char body[1024];
@@ -47,7 +39,16 @@ void log_printf(char sev, const char* file, int line, const char* fmt, ...) {
   va_end(ap2);
   va_end(ap);
   out.push_back('\n');
-  std::lock_guard<std::mutex> lock(g_log_mu);
+  std::lock_guard<std::mutex> lock(g_log_mu);  // timestamp taken under the lock: monotonic in file order
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm;
+  localtime_r(&ts.tv_sec, &tm);
+  char prefix[160];
+  int n = std::snprintf(prefix, sizeof prefix, "%c%04d%02d%02d %02d:%02d:%02d.%06ld %5ld %s:%d] ", sev,
+                        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                        ts.tv_nsec / 1000, static_cast<long>(syscall(SYS_gettid)), base_name(file), line);
+  out.insert(0, prefix, n > 0 ? static_cast<size_t>(n) : 0);
   const int fd = 2;
   size_t off = 0;
   while (off < out.size()) {

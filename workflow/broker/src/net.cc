@@ -123,11 +123,11 @@ RecvOnce recv_some(int fd, void* buf, size_t n, const std::atomic<bool>& stop, b
   return r;
 }
 
-RecvResult recv_exact(int fd, void* buf, size_t n, const std::atomic<bool>& stop) {
+RecvResult recv_exact(int fd, void* buf, size_t n, const std::atomic<bool>& stop, bool timed) {
   RecvResult res;
   char* p = static_cast<char*>(buf);
   while (res.bytes < n) {
-    RecvOnce r = recv_some(fd, p + res.bytes, n - res.bytes, stop, true);
+    RecvOnce r = recv_some(fd, p + res.bytes, n - res.bytes, stop, timed);
     res.waited_us += r.waited_us;
     if (r.status != IoStatus::ok) {
       res.status = r.status;
@@ -140,21 +140,27 @@ RecvResult recv_exact(int fd, void* buf, size_t n, const std::atomic<bool>& stop
 }
 
 bool send_all(int fd, const void* buf, size_t n, int64_t* blocked_us, uint64_t* eagain,
-              const std::atomic<bool>* stop) {
+              const std::atomic<bool>* stop, int max_stall_expiries) {
   const char* p = static_cast<const char*>(buf);
   size_t off = 0;
+  int streak = 0;
   while (off < n) {
     const int64_t t0 = now_us();
     ssize_t w = ::send(fd, p + off, n - off, MSG_NOSIGNAL);
     if (blocked_us) *blocked_us += now_us() - t0;
     if (w > 0) {
       off += static_cast<size_t>(w);
+      streak = 0;
       continue;
     }
     if (w < 0 && errno == EINTR) continue;
     if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       if (eagain) ++*eagain;
       if (stop && stop->load()) return false;
+      if (++streak >= max_stall_expiries) {
+        errno = ETIMEDOUT;
+        return false;
+      }
       continue;
     }
     return false;

@@ -40,11 +40,12 @@ void set_socket_timeouts(int fd, int rcv_sec, int snd_sec);
 // One recv() of up to n bytes that retries across SO_RCVTIMEO wake-ups until data, close, error or stop.
 // When `timed` is false the clock is never read.
 RecvOnce recv_some(int fd, void* buf, size_t n, const std::atomic<bool>& stop, bool timed);
-// Reads exactly n bytes (loops over partial reads).
-RecvResult recv_exact(int fd, void* buf, size_t n, const std::atomic<bool>& stop);
+// Reads exactly n bytes (loops over partial reads); `timed` as for recv_some.
+RecvResult recv_exact(int fd, void* buf, size_t n, const std::atomic<bool>& stop, bool timed = true);
 // Sends all n bytes; adds wall time inside send() to *blocked_us and SO_SNDTIMEO expiries to *eagain.
+// Gives up (errno = ETIMEDOUT) after max_stall_expiries consecutive SO_SNDTIMEO expiries without progress.
 bool send_all(int fd, const void* buf, size_t n, int64_t* blocked_us, uint64_t* eagain,
-              const std::atomic<bool>* stop);
+              const std::atomic<bool>* stop, int max_stall_expiries = 30);
 
 // Writes "ready\n" to path (via a temp file and rename). Returns false on error (errno set).
 bool write_ready_file(const std::string& path);

@@ -1,0 +1,129 @@
+// rawsink: benchmark-only loopback TCP sink. Speaks the handshake + batch stream and sends cumulative
+// ACKs like refbroker, but has no ring, no consumer and no stall timers.
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "broker.h"
+#include "exit_codes.h"
+#include "flags.h"
+#include "log.h"
+#include "net.h"
+
+namespace {
+std::atomic<bool> g_stop{false};  // the only mutable global: set once by the signal thread
+}  // namespace
+
+namespace sl {
+namespace {
+
+constexpr uint64_t kMaxBatchBytes = uint64_t{64} << 20;
+
+void sink_connection(BrokerState& st, int fd) {
+  set_socket_timeouts(fd, 1, 1);
+  const long long b = st.settings.id;
+  Handshake hs;
+  RecvResult r = recv_exact(fd, &hs, sizeof hs, st.stop, false);
+  std::string reason;
+  if (r.status != IoStatus::ok || !validate_handshake(hs, &reason)) {
+    if (r.status == IoStatus::ok || r.status == IoStatus::error)
+      LOGE("rawsink %lld: rejected handshake (client_id=%u): %s", b, hs.client_id,
+           r.status == IoStatus::ok ? reason.c_str() : std::strerror(r.err));
+    ::close(fd);
+    return;
+  }
+  ensure_ack_thread(st, hs);
+  std::vector<char> buf;
+  for (;;) {
+    BatchHeader h;
+    r = recv_exact(fd, &h, sizeof h, st.stop, false);
+    if (r.status == IoStatus::closed && r.bytes == 0) {
+      LOGI("rawsink %lld: connection closed by publisher (client_id=%u)", b, hs.client_id);
+      break;
+    }
+    if (r.status != IoStatus::ok) {
+      if (r.status != IoStatus::timeout)
+        LOGW("rawsink %lld: header read ended after %zu bytes (client_id=%u): %s", b, r.bytes, hs.client_id,
+             r.status == IoStatus::error ? std::strerror(r.err) : "peer closed");
+      break;
+    }
+    if (h.total_size == 0 || h.total_size > kMaxBatchBytes) {
+      LOGE("rawsink %lld: invalid total_size=%llu (client_id=%u)", b, (unsigned long long)h.total_size, hs.client_id);
+      break;
+    }
+    if (buf.size() < h.total_size) buf.resize(h.total_size);
+    r = recv_exact(fd, buf.data(), h.total_size, st.stop, false);
+    if (r.status != IoStatus::ok) {
+      LOGW("rawsink %lld: payload read ended after %zu of %llu bytes (client_id=%u)", b, r.bytes,
+           (unsigned long long)h.total_size, hs.client_id);
+      break;
+    }
+    st.counters.batches.fetch_add(1);
+    st.counters.bytes.fetch_add(h.total_size);
+    st.counters.messages.fetch_add(h.num_msg);
+    st.written.fetch_add(h.num_msg);
+  }
+  ::close(fd);
+}
+
+void accept_loop(BrokerState& st, int lfd) {
+  while (!st.stop.load()) {
+    struct pollfd p{lfd, POLLIN, 0};
+    if (::poll(&p, 1, 200) <= 0) continue;
+    int fd = ::accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) continue;
+    st.counters.connections.fetch_add(1);
+    if (!spawn_worker(st, [&st, fd] { sink_connection(st, fd); })) ::close(fd);
+  }
+  ::close(lfd);
+}
+
+int run(int argc, char** argv) {
+  block_shutdown_signals();
+  BrokerSettings s;
+  s.ring_slots = 0;
+  FlagSet f("rawsink");
+  f.add_int("--id", &s.id, "broker index");
+  f.add_int("--port", &s.port, "listen port on 127.0.0.1 (required)");
+  f.add_str("--ready-file", &s.ready_file, "path that receives \"ready\\n\" once listening");
+  std::string err;
+  if (!f.parse(argc, argv, &err)) {
+    std::fprintf(stderr, "%s\n", err.c_str());
+    return exit_value(err.rfind("usage:", 0) == 0 ? ExitCode::kOk : ExitCode::kUsage);
+  }
+  if (s.port <= 0 || s.port > 65535) {
+    LOGE("rawsink %lld: --port must be in 1..65535", (long long)s.id);
+    return exit_value(ExitCode::kUsage);
+  }
+  LOGI("Starting rawsink broker_id: %lld", (long long)s.id);
+  BrokerState st(s, g_stop);
+  uint16_t bound = 0;
+  const int lfd = listen_local(uint16_t(s.port), &bound);
+  if (lfd < 0) {
+    LOGE("rawsink %lld: cannot listen on 127.0.0.1:%lld: %s", (long long)s.id, (long long)s.port, std::strerror(errno));
+    return exit_value(ExitCode::kListen);
+  }
+  if (!s.ready_file.empty() && write_ready_file(s.ready_file))
+    LOGI("Wrote readiness signal to %s", s.ready_file.c_str());
+  if (!spawn_worker(st, [&st, lfd] { accept_loop(st, lfd); })) return exit_value(ExitCode::kResource);
+  wait_for_shutdown_signal();
+  g_stop.store(true);
+  const int64_t deadline = now_us() + 1500 * 1000;
+  while (st.live_threads.load() > 0 && now_us() < deadline) sleep_us(10 * 1000);
+  LOGI("[SinkMetrics] broker=%lld batches=%llu bytes=%llu messages=%llu connections=%llu acked=%llu",
+       (long long)s.id, (unsigned long long)st.counters.batches.load(), (unsigned long long)st.counters.bytes.load(),
+       (unsigned long long)st.counters.messages.load(), (unsigned long long)st.counters.connections.load(),
+       (unsigned long long)st.written.load());
+  ::_exit(exit_value(ExitCode::kOk));
+}
+
+}  // namespace
+}  // namespace sl
+
+int main(int argc, char** argv) { return sl::run(argc, argv); }
