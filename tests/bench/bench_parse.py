@@ -1,0 +1,95 @@
+"""Benchmark `stallscope parse` on a generated broker log (1 line in 50 a [STALL]) against `grep -c '\\[STALL\\]'`.
+
+Plain script, not collected by pytest: python tests/bench/bench_parse.py [--size-mb 1024] [--keep DIR]
+Prints MB/s of both, the ratio, peak RSS of the parse subprocess, and the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+P = "I20260202 13:20:{s:02d}.{us:06d} 1161{t:03d} network_manager.cc:"
+W = "W" + P[1:]
+OTHERS = [
+    P + "941] [PERF] Batch {k}: GetCXLBuffer=3us, Prep=1us, Recv=812us",
+    P + "1053] NetworkManager: batch_complete=1 batch_seq={k} "
+    "num_msg=1927 total_size=2096576 client_id=115999 (total_complete={k})",
+    P + "1801] [AckThread B0]: Replication set (factor=0, num_brokers=4):",
+    P + "76] SetAcceptedSocketBuffers fd={t} SO_RCVBUF=33554432 SO_SNDBUF=33554432",
+    P + "1046] NetworkManager: batch_complete stores={k} last_batch_seq={k} client_id=115999",
+]
+STALL = W + "782] [STALL] recv batch header blocked {ms}ms client_id=115999 bytes_read=128"
+
+
+def generate(path: Path, size: int) -> int:
+    """Write about ``size`` bytes of broker log: a 1 MiB block of distinct lines repeated; return stall count."""
+    block, k = [], 0
+    while sum(map(len, block)) < (1 << 20):
+        k += 1
+        fmt = STALL if k % 50 == 0 else OTHERS[k % len(OTHERS)]
+        block.append((fmt.format(s=k % 60, us=k % 1_000_000, t=k % 1000, k=k, ms=50 + k % 300) + "\n").encode())
+    data = b"".join(block)
+    reps = max(1, size // len(data))
+    with path.open("wb") as fh:
+        for _ in range(reps):
+            fh.write(data)
+    return reps * sum(1 for b in block if b"[STALL]" in b)
+
+
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, str]:
+    t0 = time.perf_counter()
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
+    return time.perf_counter() - t0, out.stdout.strip()
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--size-mb", type=int, default=1024)
+    ap.add_argument("--keep", type=Path, default=None, help="generate into this directory and keep it")
+    a = ap.parse_args()
+    root = a.keep or Path(tempfile.mkdtemp(prefix="bench_parse."))
+    run = root / "run"
+    run.mkdir(parents=True, exist_ok=True)
+    log = run / "broker_0.log"
+    stalls = generate(log, a.size_mb << 20)
+    size = log.stat().st_size
+    stallscope = shutil.which("stallscope") or str(Path(sys.executable).with_name("stallscope"))
+    subprocess.run(["cat", str(log)], stdout=subprocess.DEVNULL, check=True)  # warm the page cache for both
+    env = dict(os.environ, LC_ALL="C")
+    t_grep, grep_out = timed(["grep", "-c", r"\[STALL\]", str(log)], env)
+    t_parse, _ = timed([stallscope, "parse", str(run)])
+    rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    events = sum(1 for _ in (run / "events.csv").open()) - 1
+    mb = size / 1e6
+    print(f"machine: nproc={os.cpu_count()} cpu={cpu_model()!r} python={platform.python_version()}")
+    print(f"file: {size / (1 << 20):.0f} MiB, {stalls} [STALL] lines; grep counted {grep_out}, "
+          f"parse wrote {events} events")
+    print(f"grep -c : {t_grep:7.2f} s  {mb / t_grep:8.1f} MB/s")
+    print(f"parse   : {t_parse:7.2f} s  {mb / t_parse:8.1f} MB/s  peak RSS {rss_mb:.0f} MB (max over children)")
+    print(f"ratio parse/grep speed: {t_grep / t_parse:.3f} (goal >= 0.5); RSS goal < 500 MB")
+    if a.keep is None:
+        shutil.rmtree(root)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""Consistency checks between counters: a run whose counters disagree is evidence of a bug or a broken run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+DEFAULT_BATCH_BYTES = 2_097_152
+
+
+def _check(name: str, status: str, detail: str) -> dict[str, str]:
+    return {"name": name, "status": status, "detail": detail}
+
+
+def max_messages_per_batch(batch_bytes: int, message_size: int) -> int:
+    """Messages that fit in one batch: floor(batch_bytes / align64(64 + message_size))."""
+    padded = (64 + message_size + 63) // 64 * 64
+    return batch_bytes // padded
+
+
+def compute_checks(acks: dict[str, Any], received: dict[str, Any], banner: dict[str, Any] | None,
+                   params: dict[str, Any]) -> list[dict[str, str]]:
+    """Run every check; each passes, fails or is unknown (the data cannot tell)."""
+    out = []
+    rec = acks.get("received")
+    sent_map = acks.get("sent_per_broker")
+    sent = sum(sent_map.values()) if sent_map else None
+    if rec is None or sent is None:
+        out.append(_check("acked_le_sent", "unknown", "acknowledged or sent count not logged"))
+    else:
+        out.append(_check("acked_le_sent", "pass" if rec <= sent else "fail", f"acknowledged {rec}, sent {sent}"))
+
+    size = params.get("message_size") or (banner or {}).get("message_size")
+    batch_bytes = params.get("batch_bytes") or DEFAULT_BATCH_BYTES
+    batches = acks.get("batches_sent")
+    if not size or batches is None:
+        out.append(_check("sent_le_batches_capacity", "unknown", "message size or batch count not logged"))
+    else:
+        per_batch = max_messages_per_batch(batch_bytes, size)
+        cap = batches * per_batch
+        if sent is not None:
+            st = "pass" if sent <= cap else "fail"
+            out.append(_check("sent_le_batches_capacity", st, f"sent {sent}, capacity {batches} x {per_batch}"))
+        elif rec is not None and rec > cap:
+            out.append(_check("sent_le_batches_capacity", "fail", f"acknowledged {rec} > capacity {cap}"))
+        else:
+            out.append(_check("sent_le_batches_capacity", "unknown", f"sent count not logged; capacity {cap}"))
+
+    per = acks.get("per_broker")
+    if per is None or rec is None:
+        out.append(_check("per_broker_acks_sum_to_total", "unknown", "per-broker or total ACKs not logged"))
+    else:
+        total = sum(per.values())
+        st = "pass" if total == rec else "fail"
+        out.append(_check("per_broker_acks_sum_to_total", st, f"sum of per-broker {total}, total {rec}"))
+
+    bad, known = [], 0
+    for b, n in (per or {}).items():
+        msgs = received["per_broker"].get(b, {}).get("messages")
+        if msgs is None:
+            continue
+        known += 1
+        if msgs < n:
+            bad.append(f"B{b}: received {msgs} < acked {n}")
+    if not known:
+        out.append(_check("broker_received_vs_acks", "unknown", "no broker-side message counts"))
+    else:
+        out.append(_check("broker_received_vs_acks", "fail" if bad else "pass",
+                          "; ".join(bad) or f"{known} broker(s) received >= acked"))
+
+    pairs = {"message_size": "message_size", "total_bytes": "total_bytes",
+             "threads_per_broker": "threads_per_broker", "ack_level": "ack_level", "order": "order_level"}
+    if not banner:
+        out.append(_check("banner_matches_manifest", "unknown", "no client banner"))
+    else:
+        compared = [(p, params.get(p), banner.get(f)) for p, f in pairs.items()
+                    if params.get(p) is not None and banner.get(f) is not None]
+        diff = [f"{p}: manifest {m}, banner {v}" for p, m, v in compared if m != v]
+        if not compared:
+            out.append(_check("banner_matches_manifest", "unknown", "manifest has no parameters to compare"))
+        else:
+            out.append(_check("banner_matches_manifest", "fail" if diff else "pass",
+                              "; ".join(diff) or f"{len(compared)} parameter(s) agree"))
+    return out

@@ -1,0 +1,98 @@
+"""Compute metrics.json for one run from its manifest, events.csv and lines.json: the figures claims are judged on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from stallscope import schemas
+from stallscope.analysis import acks, benign, checks, phases, refs, stalls
+from stallscope.errors import StallscopeError
+
+_LINE_KEYS = ("total", "event", "glog", "continuation", "script", "unparseable", "is_truncated")
+
+
+def load_events(path: Path) -> pd.DataFrame:
+    """Read events.csv with typed columns and decoded fields."""
+    if not path.is_file():
+        raise StallscopeError(path, None, "missing events.csv; run `stallscope parse` first")
+    try:
+        ev = pd.read_csv(path, dtype={"file": str, "severity": str, "src": str, "role": str, "kind": str,
+                                      "fields": str, "text": str}, keep_default_na=False, na_values={"ts_us": [""],
+                                      "broker": [""], "duration_ms": [""]})
+    except (pd.errors.ParserError, ValueError, UnicodeDecodeError) as exc:
+        raise StallscopeError(path, None, f"unreadable events.csv: {exc}") from None
+    for col in ("ts_us", "broker", "duration_ms", "line", "tid"):
+        ev[col] = pd.to_numeric(ev[col], errors="coerce").astype("Int64")
+    try:
+        ev["fields"] = [json.loads(f) if f else {} for f in ev["fields"]]
+    except json.JSONDecodeError as exc:
+        raise StallscopeError(path, None, f"bad fields JSON: {exc}") from None
+    return ev
+
+
+def _queues(params: dict[str, Any], banner: dict[str, Any] | None, acks_m: dict[str, Any]) -> bool:
+    """Whether fewer batches were sent than there were queues (then zero-batch threads are expected)."""
+    tpb = params.get("threads_per_broker") or (banner or {}).get("threads_per_broker")
+    nb = params.get("brokers") or (len(acks_m["per_broker"]) if acks_m.get("per_broker") else None)
+    batches = acks_m.get("batches_sent")
+    return bool(tpb and nb and batches is not None and batches < tpb * nb)
+
+
+def compute_metrics(run_dir: Path, out: Path | None = None) -> Path:
+    """Read manifest.json, events.csv and lines.json of ``run_dir``; write metrics.json (validated); return its path."""
+    run_dir = Path(run_dir)
+    manifest = schemas.read_json(run_dir / "manifest.json", "manifest")
+    lines = schemas.read_json(run_dir / "lines.json", "lines")["files"]
+    ev = load_events(run_dir / "events.csv")
+    params = manifest["params"]
+    files = manifest["files"]
+    missing = [n for n in files["broker_logs"] if not (run_dir / n).is_file()]
+    client_log = files["client_log"]
+    if client_log is None or not (run_dir / client_log).is_file():
+        missing.append(client_log or "client.log")
+    bnd = phases.boundaries(ev, lines)
+    ph = phases.compute_phases(bnd)
+    broker_ids = sorted({int(b) for b in ev.loc[ev["role"] == "broker", "broker"].dropna()}
+                        | {i for i in range(len(files["broker_logs"]))})
+    st = stalls.stall_frame(ev, ph)
+    acks_m = acks.compute_acks(ev, params)
+    received = stalls.compute_received(ev, broker_ids)
+    banners = [f for f in ev.loc[ev["kind"] == "client_banner", "fields"]]
+    banner = banners[0] if banners else None
+    cond = {"fewer_batches_than_queues": _queues(params, banner, acks_m)}
+    client_path = run_dir / client_log if client_log else None
+    matches, firsts = benign.client_log_matches(client_path, cond)
+    data: dict[str, Any] = {
+        "schema": "metrics/1",
+        "run_id": manifest["run_id"],
+        "scenario": manifest["scenario"],
+        "sut": manifest["sut"]["id"],
+        "origin": manifest["origin"],
+        "expected_cause": manifest["expected_cause"],
+        "harness_ok": manifest["harness"]["ok"],
+        "is_truncated": any(v["is_truncated"] for v in lines.values()),
+        "clock_aligned": manifest["clock_aligned"],
+        "missing_files": missing,
+        "lines": {f: {k: v[k] for k in _LINE_KEYS} for f, v in lines.items()},
+        "unrecognised_glog_count": sum(v["glog"] for v in lines.values()),
+        "phases": ph,
+        "stalls": stalls.compute_stalls(st, broker_ids),
+        "ring_full": stalls.compute_ring_full(ev, broker_ids),
+        "received": received,
+        "acks": acks_m,
+        "throughput": acks.compute_throughput(ev),
+        "init": phases.init_metrics(ev, bnd, lines),
+        "tcp": acks.compute_tcp(ev),
+        "client_log_matches": matches,
+        "checks": checks.compute_checks(acks_m, received, banner, params),
+        "outcome": acks.compute_outcome(ev, manifest),
+    }
+    counts = {"benign_matches": matches["benign"], "real_matches": matches["real"]}
+    data["refs"] = refs.collect_refs(ev, st, client_log, firsts, counts, run_dir)
+    target = Path(out) if out is not None else run_dir / "metrics.json"
+    schemas.write_json(target, "metrics", data)
+    return target

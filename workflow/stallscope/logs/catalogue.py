@@ -1,0 +1,186 @@
+"""Load the dialect catalogue (catalogue.yaml) so that message forms live in data, not in code."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from stallscope import schemas
+from stallscope.errors import StallscopeError
+
+CATALOGUE_PATH = Path(__file__).with_name("catalogue.yaml")
+_KV = re.compile(r"([A-Za-z_][\w.]*)=([^\s,()\[\]]+)")
+_BROKER_COUNT = re.compile(r"\bB(\d+)=(\d+)(?:\(sent=(\d+),short=(\d+)\))?")
+_TRUE = {"yes", "true", "1", "y"}
+
+
+def auto_value(raw: str) -> int | float | str:
+    """Turn a k=v value into an int or float when it is one, so fields compare as numbers."""
+    try:
+        return int(raw)
+    except ValueError:
+        pass
+    try:
+        return float(raw) if re.fullmatch(r"-?\d+\.\d*(?:[eE][-+]?\d+)?", raw) else raw
+    except ValueError:
+        return raw
+
+
+def parse_kv(text: str) -> dict[str, Any]:
+    """Collect every ``name=value`` pair of a message (BrokerMetrics, TcpInfo, Fault lines)."""
+    return {k: auto_value(v) for k, v in _KV.findall(text)}
+
+
+def parse_broker_counts(text: str) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    """Read ``B<i>=<n>`` lists; also the ``B<i>=<n>(sent=<n>,short=<n>)`` form of later builds."""
+    counts: dict[str, int] = {}
+    sent: dict[str, int] = {}
+    short: dict[str, int] = {}
+    for b, n, s, sh in _BROKER_COUNT.findall(text):
+        counts[b] = int(n)
+        if s:
+            sent[b] = int(s)
+            short[b] = int(sh)
+    return counts, sent, short
+
+
+def convert(raw: str | None, kind: str) -> Any:
+    """Convert one captured group by its declared type; None stays None."""
+    if kind == "flag":
+        return raw is not None
+    if raw is None:
+        return None
+    if kind == "int":
+        return int(raw)
+    if kind == "float":
+        return float(raw)
+    if kind == "bool":
+        return raw.strip().lower() in _TRUE
+    return raw
+
+
+@dataclass(frozen=True)
+class Recogniser:
+    """One message form: key prefilter, regex and field types."""
+
+    kind: str
+    role: str
+    key: str
+    regex: re.Pattern[str]
+    fields: tuple[tuple[str, str], ...]
+    extras: tuple[re.Pattern[str], ...]
+    aliases: tuple[tuple[str, str], ...]
+    kv: bool
+    broker_field: str | None
+
+    def match(self, text: str) -> dict[str, Any] | None:
+        """Return the event fields if the message is of this form, else None."""
+        if not text.startswith(self.key):
+            return None
+        m = self.regex.match(text)
+        if m is None:
+            return None
+        out: dict[str, Any] = parse_kv(text) if self.kv else {}
+        groups = m.groupdict()
+        for name, kind in self.fields:
+            if kind == "broker_counts":
+                counts, sent, short = parse_broker_counts(groups.get(name) or "")
+                out[name] = counts
+                if sent:
+                    out["sent"], out["short"] = sent, short
+            elif name in groups:
+                try:
+                    out[name] = convert(groups[name], kind)
+                except ValueError:
+                    out[name] = None
+        for pat in self.extras:
+            em = pat.search(text)
+            if em:
+                for name, raw in em.groupdict().items():
+                    out[name] = convert(raw, dict(self.fields).get(name, "str"))
+        for src, dst in self.aliases:
+            if out.get(dst) is None and out.get(src) is not None:
+                out[dst] = out[src]
+            out.pop(src, None)
+        return out
+
+
+@dataclass(frozen=True)
+class Banner:
+    """The multi-line banner: title regex, field-line regex, label -> field name map."""
+
+    kind: str
+    role: str
+    start: re.Pattern[str]
+    field: re.Pattern[str]
+    names: dict[str, str]
+    types: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """All recognisers and prefix-less line rules of the dialect."""
+
+    recognisers: tuple[Recogniser, ...]
+    continuation: tuple[tuple[str, re.Pattern[str]], ...]
+    script: tuple[tuple[str, re.Pattern[str]], ...]
+    banner: Banner
+
+    def for_role(self, role: str) -> tuple[Recogniser, ...]:
+        """Recognisers that apply to a broker or client log."""
+        return tuple(r for r in self.recognisers if r.role in (role, "any"))
+
+
+def _compile(path: Path, where: str, pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise StallscopeError(path, None, f"{where}: bad regex {pattern!r}: {exc}") from None
+
+
+def build_catalogue(data: dict[str, Any], path: Path) -> Catalogue:
+    """Validate catalogue data against catalogue.schema.yaml and compile its regexes."""
+    schemas.validate(data, schemas.load_schema("catalogue.schema.yaml"), path)
+    recs = []
+    for i, r in enumerate(data["recognisers"]):
+        where = f"recognisers[{i}] ({r['kind']})"
+        recs.append(
+            Recogniser(
+                kind=r["kind"],
+                role=r["role"],
+                key=r["key"],
+                regex=_compile(path, where, r["regex"]),
+                fields=tuple(r["fields"].items()),
+                extras=tuple(_compile(path, where, e) for e in r.get("extras", [])),
+                aliases=tuple(r.get("aliases", {}).items()),
+                kv=bool(r.get("kv", False)),
+                broker_field=r.get("broker_field"),
+            )
+        )
+    b = data["banner"]
+    banner = Banner(
+        kind=b["kind"],
+        role=b["role"],
+        start=_compile(path, "banner.start", b["start"]),
+        field=_compile(path, "banner.field", b["field"]),
+        names=dict(b["names"]),
+        types=dict(b["fields"]),
+    )
+    cont = tuple((p["name"], _compile(path, p["name"], p["regex"])) for p in data["continuation"])
+    script = tuple((p["name"], _compile(path, p["name"], p["regex"])) for p in data["script"])
+    return Catalogue(tuple(recs), cont, script, banner)
+
+
+@lru_cache(maxsize=4)
+def load_catalogue(path: Path = CATALOGUE_PATH) -> Catalogue:
+    """Read, validate and compile the catalogue (once per process)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise StallscopeError(path, None, f"cannot read the dialect catalogue: {exc}") from None
+    return build_catalogue(data, path)

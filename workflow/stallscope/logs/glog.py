@@ -1,0 +1,269 @@
+"""Stream a glog file in big binary chunks and account for every line, so that huge logs parse in bounded memory.
+
+Only two kinds of line reach Python code: lines without a glog prefix (rare: banners, stack dumps, script output,
+garbage) and glog records whose message starts with a catalogue key. Both are found by one compiled bytes regex
+over the whole chunk; every other line is counted with ``bytes.count``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, NamedTuple
+
+from stallscope.logs.catalogue import Catalogue, Recogniser, convert
+
+#: the glog prefix, as bytes, for the chunk scans (same language as GLOG below, one line at a time)
+PFX_B = rb"[IWEF]\d{8} \d\d:\d\d:\d\d\.\d{6} +\d+ [^ :\n]+:\d+\]"
+GLOG = re.compile(r"^([IWEF])(\d{8}) (\d{2}:\d{2}:\d{2}\.\d{6}) +(\d+) ([^ :]+):(\d+)\] ?(.*)$", re.ASCII | re.DOTALL)
+_PFX_LINE = re.compile(PFX_B)
+_FIRST_PFX = re.compile(rb"\n" + PFX_B)
+_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+CHUNK_BYTES = 8 << 20
+TEXT_MAX = 500
+EXAMPLE_MAX = 200
+EXAMPLES_KEPT = 5
+_DAYS: dict[str, int | None] = {}
+
+
+class Event(NamedTuple):
+    """One recognised record: where it is, when, who wrote it, what it says."""
+
+    line: int
+    ts_us: int | None
+    severity: str
+    tid: int
+    src: str
+    kind: str
+    fields: dict[str, Any]
+    text: str
+    broker: int | None
+
+
+@dataclass
+class LineStats:
+    """Per-file line accounting: every physical line lands in exactly one class."""
+
+    total: int = 0
+    event: int = 0
+    glog: int = 0
+    continuation: int = 0
+    script: int = 0
+    unparseable: int = 0
+    is_truncated: bool = False
+    unparseable_examples: list[dict[str, Any]] = field(default_factory=list)
+    first_ts_us: int | None = None
+    last_ts_us: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Render as the per-file object of lines.json."""
+        return dict(self.__dict__)
+
+
+def ts_us(date: str, clock: str) -> int | None:
+    """Microseconds since the epoch of a glog date and time read as UTC; None for an impossible date."""
+    base = _DAYS.get(date, -1)
+    if base == -1:
+        try:
+            d = dt.date(int(date[:4]), int(date[4:6]), int(date[6:8]))
+            base = (d - dt.date(1970, 1, 1)).days * 86_400
+        except ValueError:
+            base = None
+        _DAYS[date] = base
+    if base is None:
+        return None
+    h, m, s = int(clock[0:2]), int(clock[3:5]), int(clock[6:8])
+    return (base + h * 3600 + m * 60 + s) * 1_000_000 + int(clock[9:15])
+
+
+def _combined(recs: tuple[Recogniser, ...]) -> re.Pattern[bytes]:
+    keys = sorted({r.key.encode() for r in recs}, key=len, reverse=True)
+    alt = b"|".join(re.escape(k) for k in keys) if keys else rb"(?!)"
+    # at each newline: a prefix-less line matches empty; a glog line matches only when a key follows the prefix
+    return re.compile(rb"\n(?P<p>" + PFX_B + rb")?+(?(p) ?(?:" + alt + rb")|)")
+
+
+def _chunks(fh: BinaryIO, size: int) -> Iterator[tuple[bytes, int, bool]]:
+    """Yield (buffer starting with a sentinel newline, end of complete lines, is_final_unterminated)."""
+    leftover = b""
+    while True:
+        data = fh.read(size)
+        if not data:
+            if leftover:
+                buf = b"\n" + leftover
+                yield buf, len(buf), True
+            return
+        buf = b"".join((b"\n", leftover, data))
+        cut = buf.rfind(b"\n")
+        if cut == 0:
+            leftover = buf[1:]
+            continue
+        yield buf, cut, False
+        leftover = buf[cut + 1 :]
+
+
+class FileScanner:
+    """Scan one log file; iterate events, then read ``stats``."""
+
+    def __init__(self, path: Path, role: str, catalogue: Catalogue, chunk_bytes: int = CHUNK_BYTES) -> None:
+        self.path, self.role, self.cat, self.chunk_bytes = path, role, catalogue, chunk_bytes
+        self.recs = catalogue.for_role(role)
+        self.pattern = _combined(self.recs)
+        self.stats = LineStats()
+        self._first_glog: int | None = None
+        self._prev_nonpfx = -1
+        self._header: tuple[int, re.Match[str]] | None = None
+        self._banner: dict[str, Any] | None = None
+        self._carry = b""
+
+    def __iter__(self) -> Iterator[Event]:
+        base = 0
+        with self.path.open("rb") as fh:
+            for buf, cut, is_final in _chunks(fh, self.chunk_bytes):
+                yield from self._chunk(buf, cut, base)
+                n = buf.count(b"\n", 0, cut)
+                base += n
+                self.stats.is_truncated = self.stats.is_truncated or is_final
+                self._carry = buf[buf.rfind(b"\n", 0, cut) + 1 : cut]
+        self.stats.total = base
+        if self._banner is not None:
+            yield self._flush_banner()
+        st = self.stats
+        st.glog = st.total - st.event - st.continuation - st.script - st.unparseable
+
+    def _chunk(self, buf: bytes, cut: int, base: int) -> Iterator[Event]:
+        if self._first_glog is None:
+            m = _FIRST_PFX.search(buf, 0, cut)
+            if m is not None:
+                self._first_glog = base + buf.count(b"\n", 0, m.start() + 1)
+                hm = self._parse_line(buf[m.start() + 1 : self._line_end(buf, m.start() + 1, cut)])
+                if hm is not None:
+                    self.stats.first_ts_us = ts_us(hm.group(2), hm.group(3))
+        cnt, prev, nonpfx = 0, 0, 0
+        for m in self.pattern.finditer(buf, 0, cut):
+            p = m.start()
+            cnt += buf.count(b"\n", prev, p + 1)
+            prev = p + 1
+            line_no = base + cnt
+            raw = buf[p + 1 : self._line_end(buf, p + 1, cut)]
+            if self._banner is not None and (m.group(1) is not None or line_no != self._banner["last"] + 1):
+                yield self._flush_banner()
+            if m.group(1) is None:
+                nonpfx += 1
+                ev = self._nonpfx(line_no, raw, buf, p)
+                if ev is not None:
+                    yield ev
+            else:
+                ev = self._record(line_no, raw)
+                if ev is not None:
+                    yield ev
+        if buf.count(b"\n", 0, cut) > nonpfx:
+            self._update_last_ts(buf, cut)
+
+    @staticmethod
+    def _line_end(buf: bytes, start: int, cut: int) -> int:
+        e = buf.find(b"\n", start, cut)
+        return cut if e < 0 else e
+
+    @staticmethod
+    def _parse_line(raw: bytes) -> re.Match[str] | None:
+        return GLOG.match(raw.decode("utf-8", "replace").rstrip("\r"))
+
+    def _update_last_ts(self, buf: bytes, cut: int) -> None:
+        e = cut
+        while e > 0:
+            s = buf.rfind(b"\n", 0, e)
+            if _PFX_LINE.match(buf, s + 1, e):
+                hm = self._parse_line(buf[s + 1 : e])
+                if hm is not None:
+                    self.stats.last_ts_us = ts_us(hm.group(2), hm.group(3))
+                return
+            e = s
+
+    def _record(self, line_no: int, raw: bytes) -> Event | None:
+        hm = self._parse_line(raw)
+        if hm is None:  # cannot happen: the bytes scan already checked the prefix
+            return None
+        msg = hm.group(7)
+        for rec in self.recs:
+            fields = rec.match(msg)
+            if fields is not None:
+                self.stats.event += 1
+                broker = fields.get(rec.broker_field) if rec.broker_field else None
+                return self._event(line_no, hm, rec.kind, fields, broker if isinstance(broker, int) else None)
+        return None
+
+    @staticmethod
+    def _event(line_no: int, hm: re.Match[str], kind: str, fields: dict[str, Any], broker: int | None) -> Event:
+        return Event(
+            line_no,
+            ts_us(hm.group(2), hm.group(3)),
+            hm.group(1),
+            int(hm.group(4)),
+            f"{hm.group(5)}:{hm.group(6)}",
+            kind,
+            fields,
+            hm.group(7)[:TEXT_MAX],
+            broker,
+        )
+
+    def _classify(self, line_no: int, text: str) -> str:
+        if _BAD_CHARS.search(text):
+            return "unparseable"
+        if self._first_glog is None or line_no < self._first_glog:
+            return "script"
+        if any(p.search(text) for _, p in self.cat.continuation):
+            return "continuation"
+        if any(p.search(text) for _, p in self.cat.script):
+            return "script"
+        return "continuation"
+
+    def _nonpfx(self, line_no: int, raw: bytes, buf: bytes, p: int) -> Event | None:
+        text = raw.decode("utf-8", "replace").rstrip("\r")
+        cls = self._classify(line_no, text)
+        st = self.stats
+        setattr(st, cls, getattr(st, cls) + 1)
+        if cls == "unparseable" and len(st.unparseable_examples) < EXAMPLES_KEPT:
+            st.unparseable_examples.append({"line": line_no, "text": text[:EXAMPLE_MAX]})
+        if self._prev_nonpfx != line_no - 1:
+            prev_raw = buf[buf.rfind(b"\n", 0, p) + 1 : p] if p > 0 else self._carry
+            hm = self._parse_line(prev_raw) if self._first_glog is not None and line_no > self._first_glog else None
+            self._header = None if hm is None else (line_no - 1, hm)
+        self._prev_nonpfx = line_no
+        if cls == "continuation" and self._header is not None and self.cat.banner.role in (self.role, "any"):
+            self._banner_line(line_no, text)
+        return None
+
+    def _banner_line(self, line_no: int, text: str) -> None:
+        b = self.cat.banner
+        m = b.start.search(text)
+        if m is not None and self._header is not None:
+            self._banner = {"header": self._header, "fields": {"title": m.group("title")}, "last": line_no}
+            return
+        if self._banner is None:
+            return
+        fm = b.field.match(text)
+        if fm is not None and fm.group("name") in b.names:
+            name = b.names[fm.group("name")]
+            value = fm.group("value")
+            kind = b.types.get(name, "str")
+            if kind in ("int", "float"):
+                num = re.match(r"-?\d+(?:\.\d+)?", value)
+                value = num.group(0) if num else None
+            try:
+                self._banner["fields"][name] = convert(value, kind)
+            except ValueError:
+                self._banner["fields"][name] = None
+        self._banner["last"] = line_no
+
+    def _flush_banner(self) -> Event:
+        assert self._banner is not None
+        (line_no, hm), fields = self._banner["header"], self._banner["fields"]
+        self._banner = None
+        for name in self.cat.banner.types:
+            fields.setdefault(name, None)
+        self.stats.event += 1
+        return self._event(line_no, hm, self.cat.banner.kind, fields, None)

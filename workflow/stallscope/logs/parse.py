@@ -1,0 +1,96 @@
+"""Turn a run directory's raw logs into events.csv and lines.json, the inputs of the metrics stage."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from stallscope import schemas
+from stallscope.errors import StallscopeError
+from stallscope.logs.catalogue import load_catalogue
+from stallscope.logs.glog import FileScanner
+
+COLUMNS = ["file", "line", "ts_us", "severity", "tid", "src", "role", "broker", "kind", "duration_ms", "fields", "text"]
+_BROKER_NAME = re.compile(r"^broker_(\d+)\.log$")
+
+
+def broker_index(name: str) -> int | None:
+    """Broker index from a ``broker_<i>.log`` name, None for other names."""
+    m = _BROKER_NAME.match(name)
+    return int(m.group(1)) if m else None
+
+
+def find_logs(run_dir: Path) -> list[tuple[str, str]]:
+    """List (file name, role) of the run's logs: from manifest.json when present, else by name."""
+    manifest = run_dir / "manifest.json"
+    if manifest.exists():
+        files = schemas.read_json(manifest, "manifest")["files"]
+        names = [(n, "broker") for n in files["broker_logs"]]
+        if files["client_log"]:
+            names.append((files["client_log"], "client"))
+        return [(n, r) for n, r in names if (run_dir / n).is_file()]
+    brokers = sorted(
+        (p.name for p in run_dir.glob("broker_*.log")), key=lambda n: (broker_index(n) is None, broker_index(n) or 0, n)
+    )
+    logs = [(n, "broker") for n in brokers]
+    if (run_dir / "client.log").is_file():
+        logs.append(("client.log", "client"))
+    if not logs:
+        raise StallscopeError(run_dir, None, "no manifest.json and no broker_*.log or client.log to parse")
+    return logs
+
+
+def _row(name: str, role: str, broker_file: int | None, ev: Any) -> list[Any]:
+    broker = broker_file if role == "broker" else ev.broker
+    dur = ev.fields.get("duration_ms") if ev.kind.startswith("stall_") else None
+    return [
+        name,
+        ev.line,
+        "" if ev.ts_us is None else ev.ts_us,
+        ev.severity,
+        ev.tid,
+        ev.src,
+        role,
+        "" if broker is None else broker,
+        ev.kind,
+        "" if dur is None else dur,
+        json.dumps(ev.fields, separators=(",", ":"), ensure_ascii=False),
+        ev.text,
+    ]
+
+
+def parse_run(run_dir: Path, out_dir: Path | None = None) -> Path:
+    """Read manifest.json (optional) and the run's logs; write events.csv and lines.json; return events.csv."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise StallscopeError(run_dir, None, "not a run directory")
+    out = Path(out_dir) if out_dir is not None else run_dir
+    out.mkdir(parents=True, exist_ok=True)
+    logs = find_logs(run_dir)
+    catalogue = load_catalogue()
+    events_path = out / "events.csv"
+    per_file: dict[str, Any] = {}
+    fd, tmp = tempfile.mkstemp(prefix=".events.csv.", suffix=".tmp", dir=out)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh, lineterminator="\n")
+            writer.writerow(COLUMNS)
+            for name, role in logs:
+                scanner = FileScanner(run_dir / name, role, catalogue)
+                bidx = broker_index(name)
+                try:
+                    writer.writerows(_row(name, role, bidx, ev) for ev in scanner)
+                except OSError as exc:
+                    raise StallscopeError(run_dir / name, None, f"cannot read: {exc}") from None
+                per_file[name] = scanner.stats.to_json()
+        os.replace(tmp, events_path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    schemas.write_json(out / "lines.json", "lines", {"schema": "lines/1", "files": per_file})
+    return events_path
