@@ -1,0 +1,119 @@
+"""assess_runs: files in, claims.json out; mixing, harness errors, not_run, extras."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from stallscope import schemas
+from stallscope.cli import main
+from stallscope.errors import StallscopeError
+from stallscope.panel.assess import assess_runs
+from tests.helpers import panel_write_run
+from tests.panel.signatures import ALL, e2e_10mb, stress_10gb
+
+
+def _write_all(root: Path) -> list[Path]:
+    return [panel_write_run(root, *f()) for f in ALL.values()]
+
+
+def test_assess_all_scenarios_writes_valid_claims(tmp_path: Path) -> None:
+    out = assess_runs(_write_all(tmp_path / "runs"), tmp_path / "claims.json", None, False, extras={})
+    data = schemas.read_json(out, "claims")
+    assert len(data["claims"]) >= 16 and len(data["diagnosis"]) == 9
+    assert all(d["matches_expected"] for d in data["diagnosis"])
+    assert sum(data["verdict_counts"].values()) == len(data["claims"])
+    by_id = {c["id"]: c for c in data["claims"]}
+    assert by_id["reproduced_original_failure"]["verdict"] == "supported"
+    assert by_id["recv_root_cause_of_ack_timeout"]["verdict"] == "refuted"
+    assert by_id["overhead_negligible"]["verdict"] == "inconclusive"
+    assert data["sut"]["id"] == "0123456789ab" and data["is_mixed"] is False
+    assert data["runs"][0]["key_figures"]["acks_expected"] == 10_000
+    assert any("overhead.json" in s for s in data["next_steps"])
+
+
+def test_assess_seed_like_e2e_only_matches_seed(tmp_path: Path) -> None:
+    out = assess_runs([panel_write_run(tmp_path, *e2e_10mb())], tmp_path / "c.json", extras={})
+    by_id = {c["id"]: c["verdict"] for c in json.loads(out.read_text())["claims"]}
+    assert by_id["recv_root_cause_of_ack_timeout"] == "overclaim"
+    assert by_id["reproduced_original_failure"] == "refuted"
+    assert by_id["ring_not_repeated_stall"] == "supported"
+    assert by_id["grep_verdict_brittle"] == "supported"
+    assert by_id["e2e_long_stalls_after_client_done"] == "supported"
+    assert by_id["blocks_during_publish"] == "not_run"
+
+
+def test_assess_missing_metrics_harness_error_entry(tmp_path: Path) -> None:
+    m, man = e2e_10mb()
+    d = panel_write_run(tmp_path, None, man)
+    (d / "metrics.json").write_text("{not json", encoding="utf-8")
+    data = json.loads(assess_runs([d], tmp_path / "c.json", extras={}).read_text())
+    assert data["runs"][0]["harness_ok"] is False
+    assert "not valid JSON" in data["runs"][0]["harness_errors"][0]
+    by_id = {c["id"]: c for c in data["claims"]}
+    assert by_id["acks_complete"]["verdict"] == "harness_error"
+    assert "not valid JSON" in by_id["acks_complete"]["reason"]
+
+
+def test_assess_mixed_sut_refused_names_dirs(tmp_path: Path) -> None:
+    a = panel_write_run(tmp_path, *e2e_10mb())
+    m, man = stress_10gb()
+    man["sut"]["id"] = "bbbbbbbbbbbb"
+    b = panel_write_run(tmp_path, m, man)
+    with pytest.raises(StallscopeError) as exc:
+        assess_runs([a, b], tmp_path / "c.json", extras={})
+    assert str(a) in str(exc.value) and str(b) in str(exc.value)
+    assert not (tmp_path / "c.json").exists()
+
+
+def test_assess_mixed_hosts_allowed_says_so(tmp_path: Path) -> None:
+    a = panel_write_run(tmp_path, *e2e_10mb())
+    m, man = stress_10gb()
+    man["host"]["hostname"] = "node02"
+    b = panel_write_run(tmp_path, m, man)
+    data = json.loads(assess_runs([a, b], tmp_path / "c.json", allow_mixed=True, extras={}).read_text())
+    assert data["is_mixed"] is True and "hosts" in data["mixed_note"]
+    assert data["hosts"] == ["node01", "node02"]
+
+
+def test_assess_configured_not_run_from_config(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(yaml.safe_dump({"scenarios": {"slow_producer_10gb": {"expected_cause": "client_producer",
+                                                                        "total_bytes": 1}}}))
+    out = assess_runs([panel_write_run(tmp_path, *e2e_10mb())], tmp_path / "c.json", cfg, extras={})
+    c = {c["id"]: c for c in json.loads(out.read_text())["claims"]}["blocks_during_publish"]
+    assert c["verdict"] == "not_run" and "configured but not run" in c["reason"]
+
+
+def test_assess_bench_extra_settles_overhead(tmp_path: Path) -> None:
+    bench = tmp_path / "overhead.json"
+    bench.write_text(json.dumps({"ratio_timers_on_vs_off": 1.01}))
+    out = assess_runs([panel_write_run(tmp_path, *e2e_10mb())], tmp_path / "c.json",
+                      extras={"overhead_bench": bench})
+    c = {c["id"]: c for c in json.loads(out.read_text())["claims"]}["overhead_negligible"]
+    assert c["verdict"] == "supported" and c["evidence"][0]["file"] == str(bench)
+
+
+def test_assess_cli_exits_zero_whatever_verdicts(tmp_path: Path) -> None:
+    run = panel_write_run(tmp_path, *ALL["slow_producer_10gb"]())
+    assert main(["assess", str(run), "--out", str(tmp_path / "c.json")]) == 0
+    assert (tmp_path / "c.json").exists()
+
+
+def test_claims_schema_good_example_valid_bad_example_rejected(tmp_path: Path) -> None:
+    out = assess_runs([panel_write_run(tmp_path, *e2e_10mb())], tmp_path / "c.json", extras={})
+    good = json.loads(out.read_text())
+    schema = schemas.load_schema("claims.schema.json")
+    schemas.validate(good, schema, out)
+    bad = copy.deepcopy(good)
+    bad["claims"][0]["verdict"] = "valid"
+    with pytest.raises(StallscopeError, match=r"at \$\.claims\[0\]\.verdict"):
+        schemas.validate(bad, schema, out)
+    bad = copy.deepcopy(good)
+    bad["claims"][0]["extra"] = 1
+    with pytest.raises(StallscopeError):
+        schemas.validate(bad, schema, out)

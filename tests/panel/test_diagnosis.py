@@ -1,0 +1,66 @@
+"""Diagnosis: each scenario's signature names its expected cause; a healthy run names none."""
+
+from __future__ import annotations
+
+import pytest
+
+from stallscope.panel.diagnosis import diagnose
+from tests.helpers import panel_run, panel_stalls
+from tests.panel.signatures import ALL, stress_10gb
+
+EXPECTED = {
+    "e2e_10mb": "init_lifecycle", "stress_10gb": "none", "slow_producer_10gb": "client_producer",
+    "flow_control": "flow_control", "ring_pressure": "broker_ring", "ack_path": "ack_path",
+    "init_delay": "init_lifecycle", "partial_header": "client_producer", "keep_open": "init_lifecycle",
+}
+
+
+@pytest.mark.parametrize("scenario", EXPECTED)
+def test_diagnose_scenario_signature_names_expected_cause(scenario: str) -> None:
+    m, man = ALL[scenario]()
+    d = diagnose(panel_run(m, man))
+    assert d["bottleneck"] == EXPECTED[scenario], d["summary"]
+    assert d["matches_expected"] is True
+    assert d["summary"]
+    if d["bottleneck"] != "none":
+        assert d["evidence_for"] and all(e["run_id"] == man["run_id"] for e in d["evidence_for"])
+    assert {a["cause"] for a in d["evidence_against"]}.isdisjoint({d["bottleneck"]})
+
+
+def test_diagnose_healthy_none_high_confidence() -> None:
+    d = diagnose(panel_run(*stress_10gb()))
+    assert (d["bottleneck"], d["confidence"]) == ("none", "high")
+
+
+def test_diagnose_slow_producer_high_confidence_with_figures() -> None:
+    d = diagnose(panel_run(*ALL["slow_producer_10gb"]()))
+    assert d["confidence"] == "high" and "704 header stalls" in d["summary"]
+
+
+def test_diagnose_fault_knob_alone_names_nothing() -> None:
+    m, man = stress_10gb()
+    man["faults"] = {"producer_cost_ns": 2000, "recv_delay_us": 500, "consume_delay_ms": 5}
+    assert diagnose(panel_run(m, man))["bottleneck"] == "none"
+
+
+def test_diagnose_ack_short_without_signature_none_low() -> None:
+    m, man = stress_10gb()
+    m["acks"].update({"received": 10, "is_timeout": True, "per_broker": None, "sent_per_broker": None})
+    m["tcp"] = None
+    m["stalls"]["total"] = panel_stalls()
+    d = diagnose(panel_run(m, man))
+    assert (d["bottleneck"], d["confidence"]) == ("none", "low")
+    assert "no cause's signature" in d["summary"]
+
+
+def test_diagnose_empty_metrics_none() -> None:
+    m, man = stress_10gb()
+    d = diagnose(panel_run({"schema": "metrics/1"}, man))
+    assert d["bottleneck"] == "none" and d["confidence"] != "high"
+
+
+def test_diagnose_harness_failed_no_diagnosis() -> None:
+    m, man = stress_10gb()
+    man["harness"] = {"ok": False, "errors": ["runner timeout"]}
+    d = diagnose(panel_run(m, man))
+    assert d["matches_expected"] is None and "harness failed" in d["summary"]

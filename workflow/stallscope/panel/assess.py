@@ -1,0 +1,168 @@
+"""Stage entry ``stallscope assess``: evaluate the panel's claims over the runs of one commit.
+
+Reads each run directory's ``manifest.json`` and ``metrics.json`` (through ``stallscope.schemas``), the
+optional config (its ``scenarios`` map) and optional extra inputs (``results/bench/overhead.json``); writes
+``claims.json`` (``claims/1``) atomically. Exits normally whatever the verdicts.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from stallscope import __version__, schemas
+from stallscope.errors import StallscopeError
+from stallscope.panel.catalogue import Catalogue, load_catalogue
+from stallscope.panel.context import (
+    DEFAULT_EXTRAS,
+    Context,
+    Run,
+    dig,
+    load_config_scenarios,
+    load_extras,
+    load_run,
+)
+from stallscope.panel.diagnosis import diagnose
+from stallscope.panel.evaluate import evaluate_claim
+from stallscope.panel.verdicts import PRIORITY, Verdict
+
+UNSETTLED = ("harness_error", "refuted", "overclaim", "inconclusive", "not_run")
+
+
+def check_mixing(runs: list[Run], allow_mixed: bool) -> str | None:
+    """Refuse runs of different SUT ids or hosts unless allowed; return the note for a mixed assessment."""
+    notes: list[str] = []
+    for what, key in (("SUT commits", lambda r: r.sut_id if r.manifest else None),
+                      ("hosts", lambda r: r.hostname)):
+        seen: dict[str, Run] = {}
+        for r in runs:
+            k = key(r)
+            if k is not None:
+                seen.setdefault(k, r)
+        if len(seen) > 1:
+            (ka, ra), (kb, rb) = list(seen.items())[:2]
+            if not allow_mixed:
+                raise StallscopeError(None, None, f"runs of different {what}: {ra.dir} ({ka}) and {rb.dir} ({kb}); "
+                                      "assess them separately or pass --allow-mixed")
+            notes.append(f"runs of {len(seen)} different {what} ({', '.join(seen)}) were combined")
+    return "; ".join(notes) + "." if notes else None
+
+
+def _key_figures(r: Run) -> dict[str, Any]:
+    return {
+        "stalls_total": r.get("stalls.total.count"),
+        "stalls_during_run": r.get("stalls.total.during_run"),
+        "stalls_after_client_done": r.get("stalls.total.after_client_done"),
+        "acks_received": r.get("acks.received"),
+        "acks_expected": r.get("acks.expected"),
+        "ack_completeness": r.get("acks.completeness"),
+        "delivered_mb_s": r.get("throughput.delivered_mb_s"),
+        "init_wait_s": r.get("init.wait_s"),
+        "ring_full_events": r.get("ring_full.events"),
+    }
+
+
+def run_entry(r: Run) -> dict[str, Any]:
+    """The runs-table row of one run."""
+    m = r.manifest or {}
+    return {
+        "run_id": r.run_id, "scenario": r.scenario, "trial": m.get("trial"), "dir": str(r.dir),
+        "origin": m.get("origin") or r.get("origin"), "expected_cause": m.get("expected_cause"),
+        "params": m.get("params") or {}, "faults": m.get("faults") or {},
+        "host": r.hostname, "slurm_job_id": dig(m, "slurm.job_id"), "slurm_node": dig(m, "slurm.node"),
+        "started_utc": m.get("started_utc"), "ended_utc": m.get("ended_utc"),
+        "sut_id": r.sut_id, "stallscope_commit": dig(m, "stallscope.commit"),
+        "harness_ok": r.harness_ok, "harness_errors": list(r.harness_errors),
+        "publish_ok": r.get("outcome.publish_ok"), "key_figures": _key_figures(r),
+    }
+
+
+def _stamps(runs: list[Run]) -> tuple[dict[str, Any], dict[str, Any]]:
+    sut: dict[str, Any] = {"id": "unknown", "commit": None, "is_dirty": None, "commit_date": None,
+                           "commit_subject": None, "source": None}
+    tool: dict[str, Any] = {"version": __version__, "commit": None, "is_dirty": None}
+    for r in runs:
+        if r.manifest:
+            s = r.manifest.get("sut") or {}
+            sut = {k: s.get(k, sut[k]) for k in sut}
+            t = r.manifest.get("stallscope") or {}
+            tool = {"version": t.get("version") or __version__, "commit": t.get("commit"),
+                    "is_dirty": t.get("is_dirty")}
+            break
+    return sut, tool
+
+
+def verdict_entry(cat: Catalogue, v: Verdict) -> dict[str, Any]:
+    """The claims.json entry of one verdict."""
+    c = next(c for c in cat.claims if c.id == v.claim_id)
+    return {"id": c.id, "expert": c.expert, "title": c.title, "statement": c.statement, "verdict": v.verdict,
+            "reason": v.reason, "runs": list(v.runs), "evidence": [e.to_dict() for e in v.evidence],
+            "evidence_count": v.evidence_count, "settle": v.settle, "error": v.error}
+
+
+def _summary(counts: dict[str, int], runs: list[Run], diagnosis: list[dict[str, Any]], sut_id: str) -> str:
+    parts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items() if n)
+    causes = "; ".join(f"{d['run_id']}: {d['bottleneck'].replace('_', ' ')}" for d in diagnosis) or "no runs"
+    return (f"{sum(counts.values())} claims over {len(runs)} runs of SUT {sut_id}: {parts}. "
+            f"Diagnosis: {causes}.")
+
+
+def _next_steps(verdicts: list[Verdict], diagnosis: list[dict[str, Any]]) -> list[str]:
+    steps: list[str] = []
+    for v in sorted(verdicts, key=lambda v: PRIORITY.index(v.verdict)):
+        if v.verdict in UNSETTLED and v.verdict != "refuted" and v.settle:
+            steps.append(v.settle)
+    for d in diagnosis:
+        if d["matches_expected"] is False:
+            steps.append(f"{d['run_id']}: the diagnosis names {d['bottleneck']} but the scenario injects "
+                         f"{d['expected_cause']}; read its evidence and rerun the scenario.")
+        elif d["bottleneck"] != "none" and d["confidence"] == "low":
+            steps.append(f"{d['run_id']}: the {d['bottleneck']} diagnosis has low confidence; rerun with TCP "
+                         "evidence and phase markers.")
+    return list(dict.fromkeys(steps))
+
+
+def assess_runs(
+    runs: list[Path],
+    out: Path,
+    config_path: Path | None = None,
+    allow_mixed: bool = False,
+    extras: dict[str, Path] | None = None,
+    catalogue_path: Path | None = None,
+) -> Path:
+    """Evaluate every catalogue claim and diagnose every run; write ``out`` (claims.json) and return it.
+
+    ``extras`` maps optional extra input names to files (default ``DEFAULT_EXTRAS``, relative to the working
+    directory); missing files leave the claims that read them inconclusive.
+    """
+    loaded = [load_run(Path(d)) for d in runs]
+    mixed_note = check_mixing(loaded, allow_mixed)
+    cat = load_catalogue(catalogue_path) if catalogue_path else load_catalogue()
+    extra_paths = dict(DEFAULT_EXTRAS if extras is None else extras)
+    ctx = Context(tuple(loaded), load_config_scenarios(config_path), load_extras(extra_paths),
+                  {k: str(p) for k, p in extra_paths.items()})
+    verdicts = [evaluate_claim(ctx, c) for c in cat.claims]
+    diagnosis = [diagnose(r) for r in loaded]
+    counts = {k: 0 for k in reversed(PRIORITY)}
+    for v in verdicts:
+        counts[v.verdict] += 1
+    sut, tool = _stamps(loaded)
+    hosts = sorted({r.hostname for r in loaded if r.hostname})
+    data: dict[str, Any] = {
+        "schema": "claims/1",
+        "generated_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "sut": sut,
+        "stallscope": tool,
+        "is_mixed": mixed_note is not None,
+        "mixed_note": mixed_note,
+        "hosts": hosts,
+        "runs": [run_entry(r) for r in loaded],
+        "experts": [{"number": e.number, "name": e.name, "question": e.question} for e in cat.experts],
+        "claims": [verdict_entry(cat, v) for v in verdicts],
+        "diagnosis": diagnosis,
+        "verdict_counts": counts,
+        "summary": _summary(counts, loaded, diagnosis, sut["id"]),
+        "next_steps": _next_steps(verdicts, diagnosis),
+    }
+    return schemas.write_json(out, "claims", data)

@@ -1,0 +1,87 @@
+"""The claims catalogue (``panel/claims.yaml``): experts and claims as data, checked against
+``workflow/schemas/claims_catalogue.schema.yaml``. Claim text lives only in the YAML."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from stallscope import schemas
+from stallscope.errors import StallscopeError
+
+CATALOGUE_PATH = Path(__file__).resolve().parent / "claims.yaml"
+CATALOGUE_SCHEMA = "claims_catalogue.schema.yaml"
+
+
+@dataclass(frozen=True)
+class Expert:
+    """A panel member: number 1-4, name and the question they ask."""
+
+    number: int
+    name: str
+    question: str
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One catalogue entry."""
+
+    id: str
+    expert: int
+    title: str
+    statement: str
+    scenarios: tuple[str, ...]
+    predicate: str
+    cites: tuple[str, ...]
+    settle_hint: str
+    inputs: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], source: Path) -> Claim:
+        """Build from a catalogue entry; unknown keys are rejected (the schema already checked them)."""
+        known = {"id", "expert", "title", "statement", "scenarios", "predicate", "cites", "settle_hint", "inputs"}
+        stray = sorted(set(d) - known)
+        if stray:
+            raise StallscopeError(source, None, f"claim {d.get('id')!r}: unknown keys {', '.join(stray)}")
+        return cls(
+            id=d["id"],
+            expert=int(d["expert"]),
+            title=d["title"],
+            statement=" ".join(str(d["statement"]).split()),
+            scenarios=tuple(d["scenarios"]),
+            predicate=d["predicate"],
+            cites=tuple(d.get("cites") or ()),
+            settle_hint=" ".join(str(d["settle_hint"]).split()),
+            inputs=tuple(d.get("inputs") or ()),
+        )
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Experts and claims, in catalogue order."""
+
+    experts: tuple[Expert, ...]
+    claims: tuple[Claim, ...]
+
+
+def load_catalogue(path: Path = CATALOGUE_PATH) -> Catalogue:
+    """Read and validate the catalogue; errors name the file."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise StallscopeError(path, None, f"cannot read the claims catalogue: {exc}") from None
+    schemas.validate(data, schemas.load_schema(CATALOGUE_SCHEMA), path)
+    experts = tuple(Expert(e["number"], e["name"], e["question"]) for e in data["experts"])
+    claims = tuple(Claim.from_dict(c, path) for c in data["claims"])
+    ids = [c.id for c in claims]
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup:
+        raise StallscopeError(path, None, f"duplicate claim ids: {', '.join(dup)}")
+    numbers = {e.number for e in experts}
+    for c in claims:
+        if c.expert not in numbers:
+            raise StallscopeError(path, None, f"claim {c.id!r}: expert {c.expert} is not in `experts`")
+    return Catalogue(experts, claims)

@@ -1,0 +1,211 @@
+"""Diagnosis: the most likely bottleneck of one run, with confidence, evidence for and evidence against.
+
+Each cause scores points from named signals (``panel/signals.py``); a fault knob adds only a small hint, so
+a diagnosis never rests on the scenario's configuration alone. The best cause with at least
+``MIN_CAUSE_SCORE`` points wins (ties go by ``TIE_ORDER``, most specific first); otherwise ``none``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from stallscope.panel.context import Run
+from stallscope.panel.signals import (
+    FEW_STALLS_DURING_RUN,
+    INIT_SHARE_DOMINANT,
+    INIT_SHARE_LARGE,
+    RING_TOTAL_HEAVY,
+    SEND_BLOCKED_SHARE,
+    SMALL_SEND_BLOCKED_SHARE,
+    ack_gap_brokers,
+    after_stalls_end_in_close,
+    close_mid_header_seen,
+    header_stalls_during_run,
+    init_share,
+    is_ack_short,
+    is_app_limited,
+    is_rwnd_limited,
+    num,
+    phase_stalls,
+    ring_repeated,
+    send_blocked_share,
+)
+from stallscope.panel.verdicts import Evidence, metric
+
+CAUSES = ("client_producer", "flow_control", "broker_ring", "ack_path", "init_lifecycle")
+#: Ties go to the more specific cause: ring pressure and a stuck ACK path also make senders rwnd-limited or
+#: brokers wait in recv, so they explain flow-control and producer signals, not the other way round.
+TIE_ORDER = ("broker_ring", "ack_path", "flow_control", "client_producer", "init_lifecycle")
+#: Points a cause needs to be named: more than a fault hint plus one weak signal.
+MIN_CAUSE_SCORE = 1.5
+#: A fault knob set for this run is a hint, worth less than any observed signal.
+FAULT_HINT = 0.5
+#: Producer-side publish bandwidth below this is slow for one host's loopback (healthy runs reach GB/s).
+LOW_PRODUCER_MB_S = 200.0
+#: Confidence: high needs this many points and this margin over the runner-up.
+HIGH_SCORE, HIGH_MARGIN = 3.0, 1.0
+MEDIUM_SCORE, MEDIUM_MARGIN = 2.0, 0.5
+
+FAULTS: dict[str, tuple[str, ...]] = {
+    "client_producer": ("producer_cost_ns", "batch_gap_ms", "header_pause_ms", "payload_pause_ms"),
+    "flow_control": ("recv_delay_us",),
+    "broker_ring": ("consume_delay_ms", "ring_slots"),
+    "ack_path": ("ack_stall_after",),
+    "init_lifecycle": ("init_delay_sec", "linger_sec", "close_mid_header"),
+}
+
+
+@dataclass
+class Score:
+    """Points for one cause, with the reasons and figures that earned them."""
+
+    cause: str
+    points: float = 0.0
+    reasons: list[str] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+
+    def add(self, run: Run, points: float, reason: str, name: str, value: Any) -> None:
+        """Add points with a reason and the figure behind it."""
+        self.points += points
+        self.reasons.append(reason)
+        self.evidence.append(metric(run.run_id, name, value))
+
+
+def _fault_hint(run: Run, s: Score) -> None:
+    for knob in FAULTS[s.cause]:
+        v = run.fault(knob)
+        if v not in (None, 0, False):
+            s.add(run, FAULT_HINT, f"fault {knob}={v} set", f"faults.{knob}", v)
+            return
+
+
+def _client_producer(run: Run, s: Score) -> None:
+    hs = header_stalls_during_run(run)
+    symptom = (hs or 0) > FEW_STALLS_DURING_RUN or is_ack_short(run) is True
+    if hs is not None and hs > FEW_STALLS_DURING_RUN:
+        s.add(run, 1.5, f"{hs} header stalls while the client was sending", "stalls.header_during_run", hs)
+    mid = [phase_stalls(run, p, k) for p in ("publish", "drain") for k in ("partial", "payload")]
+    if any(m for m in mid if m):
+        n = sum(m or 0 for m in mid)
+        s.add(run, 1.5, f"{n} partial-header/payload stalls during the run: the sender paused mid-batch",
+              "stalls.partial_payload_during_run", n)
+    if symptom and is_app_limited(run):
+        s.add(run, 1.0, f"senders app-limited (rwnd {run.get('tcp.rwnd_fraction')}, sndbuf "
+              f"{run.get('tcp.sndbuf_fraction')})", "tcp.rwnd_fraction", run.get("tcp.rwnd_fraction"))
+    share = send_blocked_share(run)
+    if symptom and share is not None and share < SMALL_SEND_BLOCKED_SHARE:
+        s.add(run, 0.5, f"send() blocked only {share:.1%} of the publish time", "throughput.send_blocked_s",
+              run.get("throughput.send_blocked_s"))
+    bw = num(run.get("throughput.publish_bw_mb_s"))
+    if symptom and bw is not None and bw < LOW_PRODUCER_MB_S:
+        s.add(run, 0.5, f"producer bandwidth {bw:.0f} MB/s", "throughput.publish_bw_mb_s", bw)
+
+
+def _flow_control(run: Run, s: Score) -> None:
+    if is_rwnd_limited(run):
+        s.add(run, 2.0, f"senders rwnd-limited for {run.get('tcp.rwnd_fraction')} of their busy time",
+              "tcp.rwnd_fraction", run.get("tcp.rwnd_fraction"))
+    share = send_blocked_share(run)
+    if share is not None and share >= SEND_BLOCKED_SHARE:
+        s.add(run, 1.0, f"send() blocked {share:.0%} of the publish time", "throughput.send_blocked_s",
+              run.get("throughput.send_blocked_s"))
+
+
+def _broker_ring(run: Run, s: Score) -> None:
+    if ring_repeated(run):
+        events = run.get("ring_full.events")
+        s.add(run, 2.0, f"ring full {events} times", "ring_full.events", events)
+    heavy = num(run.get("ring_full.max_total_ring_full"))
+    if heavy is not None and heavy > RING_TOTAL_HEAVY:
+        s.add(run, 1.0, f"total_ring_full reached {heavy:.0f}", "ring_full.max_total_ring_full", heavy)
+
+
+def _ack_path(run: Run, s: Score) -> None:
+    gaps = ack_gap_brokers(run)
+    n = len(run.get("acks.per_broker") or {})
+    if is_ack_short(run) and gaps is not None and len(gaps) == 1 and n >= 2:
+        b = gaps[0]
+        s.add(run, 2.0, f"ACKs short on broker {b} only ({run.get(f'acks.per_broker.{b}')} acknowledged)",
+              f"acks.per_broker.{b}", run.get(f"acks.per_broker.{b}"))
+        got, sent = num(run.get(f"received.per_broker.{b}.messages")), num(run.get(f"acks.sent_per_broker.{b}"))
+        if got is not None and sent is not None and got >= sent:
+            s.add(run, 1.0, f"broker {b} received all {sent:.0f} messages sent to it",
+                  f"received.per_broker.{b}.messages", got)
+
+
+def _init_lifecycle(run: Run, s: Score) -> None:
+    share = init_share(run)
+    if share is not None and share >= INIT_SHARE_LARGE:
+        pts = 2.0 if share >= INIT_SHARE_DOMINANT else 1.0
+        s.add(run, pts, f"client init wait {run.get('init.wait_s')} s, {share:.0%} of the run", "init.wait_s",
+              run.get("init.wait_s"))
+    if is_ack_short(run) is False and after_stalls_end_in_close(run):
+        s.add(run, 1.5, f"{run.get('stalls.total.after_client_done')} stalls after the client finished, ending "
+              "in a close", "stalls.total.ended_in_close", run.get("stalls.total.ended_in_close"))
+    if close_mid_header_seen(run):
+        s.add(run, 1.0, "connection closed in the middle of a header", "refs.conn_closed.count",
+              run.get("refs.conn_closed.count"))
+    if run.get("init.hugepage_short") or run.get("init.hugetlb_fallback"):
+        s.add(run, 0.5, "hugepage shortfall at init", "init.hugepage_short", run.get("init.hugepage_short"))
+
+
+SCORERS: dict[str, Callable[[Run, Score], None]] = {
+    "client_producer": _client_producer,
+    "flow_control": _flow_control,
+    "broker_ring": _broker_ring,
+    "ack_path": _ack_path,
+    "init_lifecycle": _init_lifecycle,
+}
+
+
+def score_causes(run: Run) -> dict[str, Score]:
+    """Score every cause for one run."""
+    scores: dict[str, Score] = {}
+    for cause in CAUSES:
+        s = Score(cause)
+        SCORERS[cause](run, s)
+        if s.points > 0:
+            _fault_hint(run, s)
+        scores[cause] = s
+    if scores["broker_ring"].points >= 2.0 and scores["flow_control"].points > 0:
+        scores["flow_control"].points /= 2  # ring pressure explains the backpressure
+        scores["flow_control"].reasons.append("halved: repeated ring full explains the backpressure")
+    return scores
+
+
+def diagnose(run: Run) -> dict[str, Any]:
+    """Name the run's most likely bottleneck (the claims.json ``diagnosis`` entry)."""
+    expected = run.manifest.get("expected_cause") if run.manifest else run.get("expected_cause")
+    base: dict[str, Any] = {"run_id": run.run_id, "scenario": run.scenario, "expected_cause": expected}
+    if not run.harness_ok:
+        return base | {"bottleneck": "none", "confidence": "low", "matches_expected": None,
+                       "summary": "No diagnosis: the harness failed (" + "; ".join(run.harness_errors) + ").",
+                       "evidence_for": [], "evidence_against": []}
+    scores = score_causes(run)
+    ranked = sorted(scores.values(), key=lambda s: (-s.points, TIE_ORDER.index(s.cause)))
+    best, second = ranked[0], ranked[1]
+    short = is_ack_short(run)
+    if best.points < MIN_CAUSE_SCORE:
+        during = num(run.get("stalls.total.during_run"))
+        healthy = short is False and during is not None and during <= FEW_STALLS_DURING_RUN
+        conf = "high" if healthy else ("low" if short else "medium")
+        summary = (f"No bottleneck: {int(during or 0)} stalls during the run, ACKs "
+                   f"{'short' if short else 'complete' if short is False else 'unknown'}"
+                   f"{', no timeout' if run.get('acks.is_timeout') is False else ''}.")
+        if short:
+            summary = "ACKs fell short but no cause's signature is present; " + summary
+        bottleneck, ev_for, against_of = "none", [], ranked
+    else:
+        margin = best.points - second.points
+        conf = ("high" if best.points >= HIGH_SCORE and margin >= HIGH_MARGIN
+                else "medium" if best.points >= MEDIUM_SCORE and margin >= MEDIUM_MARGIN else "low")
+        summary = f"{best.cause.replace('_', ' ')} ({conf} confidence): " + "; ".join(best.reasons) + "."
+        bottleneck, ev_for, against_of = best.cause, best.evidence, ranked[1:]
+    against = [{"cause": s.cause, "reason": (f"score {s.points:.1f}: " + "; ".join(s.reasons)) if s.reasons
+                else "none of its signals present"} for s in against_of if s.cause != bottleneck]
+    return base | {"bottleneck": bottleneck, "confidence": conf,
+                   "matches_expected": None if expected is None else expected == bottleneck,
+                   "summary": summary, "evidence_for": [e.to_dict() for e in ev_for],
+                   "evidence_against": against}

@@ -1,0 +1,117 @@
+"""Expert 4 (overclaim & next steps): predicates for the strong claims (root cause, fixed)."""
+
+from __future__ import annotations
+
+from stallscope.panel.catalogue import Claim
+from stallscope.panel.context import Context, Run, dig
+from stallscope.panel.predicates_base import Finding, figures, finish, fmt, ok_runs
+from stallscope.panel.signals import (
+    ack_gap_on_one_broker,
+    header_stalls_during_run,
+    is_app_limited,
+    is_rwnd_limited,
+    ring_repeated,
+)
+from stallscope.panel.verdicts import INCONCLUSIVE, OVERCLAIM, REFUTED, SUPPORTED, Verdict, make, metric
+
+#: The scenario that only shows lifecycle stalls; it can never carry a root-cause verdict on its own.
+E2E_SCENARIO = "e2e_10mb"
+TCP_FIGURES = ["acks.is_timeout", "acks.completeness", "tcp.rwnd_fraction", "tcp.sndbuf_fraction",
+               "throughput.send_blocked_s", "ring_full.max_total_ring_full"]
+
+
+def _root_cause_finding(run: Run) -> Finding:
+    app, rwnd = is_app_limited(run), is_rwnd_limited(run)
+    ring, ack_one = ring_repeated(run), ack_gap_on_one_broker(run)
+    ev = figures(run, TCP_FIGURES) + [metric(run.run_id, "stalls.header_during_run", header_stalls_during_run(run))]
+    rf, sf = fmt(run.get("tcp.rwnd_fraction")), fmt(run.get("tcp.sndbuf_fraction"))
+    if ring:
+        return Finding(REFUTED, "ring full repeated: broker ring pressure, not recv, holds the data", run.run_id, ev)
+    if ack_one:
+        return Finding(REFUTED, "ACKs short on one broker only while the others are complete: the ACK path",
+                       run.run_id, ev)
+    if app is None and rwnd is None:
+        return Finding(OVERCLAIM, "ACK timeout but no TCP evidence to tell a slow producer from flow control",
+                       run.run_id, ev)
+    if app:
+        hs = header_stalls_during_run(run)
+        return Finding(REFUTED, f"senders app-limited (rwnd-limited {rf}, sndbuf-limited {sf}) with {fmt(hs)} "
+                       "header stalls during the run: a slow producer; blocking recv is the symptom", run.run_id, ev)
+    if rwnd:
+        if ring is None or ack_one is None:
+            return Finding(INCONCLUSIVE, f"senders rwnd-limited ({rf}) but ring or per-broker ACK figures unknown",
+                           run.run_id, ev)
+        return Finding(SUPPORTED, f"senders rwnd-limited for {rf} of their busy time with no ring or ACK-path "
+                       "anomaly: the broker did not drain its sockets", run.run_id, ev)
+    return Finding(INCONCLUSIVE, f"TCP evidence between app-limited and rwnd-limited (rwnd {rf}, sndbuf {sf})",
+                   run.run_id, ev)
+
+
+def recv_root_cause(ctx: Context, claim: Claim) -> Verdict:
+    """"Blocking recv is the root cause of the ACK timeout", judged only on ≥ 1 GiB runs that timed out.
+
+    Reads params ``total_bytes``, ``acks.is_timeout``, ``tcp.{rwnd_fraction,sndbuf_fraction}``,
+    ``throughput.send_blocked_s``, ``ring_full.*``, ``acks.per_broker`` / ``acks.sent_per_broker`` /
+    ``received.per_broker``. Evidence: those figures per run.
+    No large run with an ACK timeout (e.g. the 10 MB e2e alone) → overclaim; timeout without TCP evidence →
+    overclaim; ring repeated, ACK gap on one broker, or app-limited senders → refuted; rwnd-limited senders
+    with no ring or ACK anomaly → supported (only if every such run agrees).
+    """
+    runs = ok_runs(ctx, claim)
+    eligible = [r for r in runs if r.is_large and r.scenario != E2E_SCENARIO and r.get("acks.is_timeout") is True]
+    unknown = [r for r in runs if r.is_large and r.scenario != E2E_SCENARIO and r.get("acks.is_timeout") is None]
+    if not eligible and unknown:
+        return make(claim.id, INCONCLUSIVE, "whether the large runs ended in an ACK timeout is unknown",
+                    [r.run_id for r in unknown], [metric(r.run_id, "acks.is_timeout", None) for r in unknown])
+    if not eligible:
+        ids = [r.run_id for r in runs]
+        ev = [metric(r.run_id, "acks.is_timeout", r.get("acks.is_timeout")) for r in runs]
+        if runs and all(not r.is_large or r.scenario == E2E_SCENARIO for r in runs):
+            why = ("only the 10 MB run: it shows where the broker blocks, not why the 10 GiB run timed out")
+        else:
+            why = "no run of 1 GiB or more ended in an ACK timeout, so there is no timeout to explain"
+        return make(claim.id, OVERCLAIM, why, ids, ev)
+    return finish(claim, [_root_cause_finding(r) for r in eligible])
+
+
+def _commit_order(runs: list[Run]) -> tuple[list[str], bool]:
+    """SUT ids oldest first (by commit date; order of appearance when a date is missing), and whether dated."""
+    first: dict[str, tuple[str | None, int]] = {}
+    for i, r in enumerate(runs):
+        first.setdefault(r.sut_id, (dig(r.manifest, "sut.commit_date"), i))
+    dated = all(d is not None for d, _ in first.values())
+    key = (lambda s: (first[s][0], first[s][1])) if dated else (lambda s: ("", first[s][1]))
+    return sorted(first, key=key), dated
+
+
+def fixed_across_commits(ctx: Context, claim: Claim) -> Verdict:
+    """"The problem is fixed": the failing scenario timed out before the change and completes after it.
+
+    Reads the SUT id and commit date of each run and ``acks.is_timeout``. Evidence: the timeout flag per run.
+    An ACK timeout on the latest commit → refuted; runs of one commit only → overclaim (nothing to compare);
+    the earlier commit did not fail, or timeouts unknown → inconclusive; before timed out, after did not →
+    supported.
+    """
+    runs = ok_runs(ctx, claim)
+    order, dated = _commit_order(runs)
+    latest = order[-1]
+    ev = [metric(r.run_id, "acks.is_timeout", r.get("acks.is_timeout")) for r in runs]
+    ids = [r.run_id for r in runs]
+    after = [r for r in runs if r.sut_id == latest]
+    still = [r.run_id for r in after if r.get("acks.is_timeout") is True]
+    if still:
+        return make(claim.id, REFUTED, f"{', '.join(still)} on {latest} still ended in an ACK timeout", ids, ev)
+    if len(order) < 2:
+        return make(claim.id, OVERCLAIM, f"runs of one commit only ({latest}): nothing to compare, the diagnostics "
+                    "only observe", ids, ev)
+    before = [r for r in runs if r.sut_id != latest]
+    failed = [r for r in before if r.get("acks.is_timeout") is True]
+    unknown = [r for r in before + after if r.get("acks.is_timeout") is None]
+    note = "" if dated else " (commit order from the run order: a commit date is missing)"
+    if unknown:
+        return make(claim.id, INCONCLUSIVE, f"ACK timeout unknown in {len(unknown)} runs{note}", ids, ev)
+    if not failed:
+        return make(claim.id, INCONCLUSIVE, f"the earlier commits ({', '.join(order[:-1])}) did not time out "
+                    f"either{note}", ids, ev)
+    return make(claim.id, SUPPORTED, f"{len(failed)} runs timed out before ({', '.join(order[:-1])}); none on "
+                f"{latest}{note}", ids, ev)

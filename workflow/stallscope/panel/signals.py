@@ -1,0 +1,207 @@
+"""Named signals over one run's metrics, shared by the diagnosis and the predicates.
+
+Every function returns None when the figures it needs are unknown (null in metrics.json): callers turn
+None into ``inconclusive``, never into ``refuted``. Thresholds are named constants with the reason.
+"""
+
+from __future__ import annotations
+
+from stallscope.panel.context import Run
+
+#: A stall this long is "long": the seed's post-completion blocks were ~10 s, its in-run ones 51-270 ms.
+LONG_STALL_MS = 1000
+#: More in-run stalls than this are a symptom; the seed's healthy start-up showed one ~55 ms stall per thread.
+FEW_STALLS_DURING_RUN = 10
+#: Bursty delivery: at least this many header stalls during the run (the seed's 10 GB run had 704).
+BURSTY_MIN_STALLS = 10
+#: Sender limited by rwnd/sndbuf for less than this share of its busy time: the kernel always had room, so the
+#: application was not writing (app-limited).
+APP_LIMITED_FRACTION = 0.05
+#: Sender rwnd-limited for at least this share of its busy time: the receiver was not draining (flow control).
+RWND_LIMITED_FRACTION = 0.30
+#: Time blocked in send() as a share of the publish time: above the first the sender felt backpressure,
+#: below the second it hardly ever waited for the kernel.
+SEND_BLOCKED_SHARE = 0.20
+SMALL_SEND_BLOCKED_SHARE = 0.05
+#: Ring full more than once per broker is repeated (once at start-up is normal: the seed saw one per broker);
+#: the broker logs only the first 10 events, so a total above 10 is heavy pressure.
+RING_REPEATED_PER_BROKER = 1
+RING_TOTAL_HEAVY = 10
+#: Client init wait as a share of the whole run: above the first it dominates (the seed: ~49 s of ~60 s).
+INIT_SHARE_DOMINANT = 0.5
+INIT_SHARE_LARGE = 0.25
+
+
+def num(value: object) -> float | None:
+    """A number, or None for null/non-numbers (bools are not numbers here)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def stall_threshold_ms(run: Run) -> int:
+    """The broker's [STALL] threshold for this run (default 50 ms)."""
+    v = run.param("stall_threshold_ms")
+    return int(v) if isinstance(v, int) and v > 0 else 50
+
+
+def kind_count(run: Run, kind: str, broker: int | None = None) -> int | None:
+    """Stall count of one kind (header, partial, payload), in total or for one broker."""
+    base = "stalls.total" if broker is None else f"stalls.per_broker.{broker}"
+    v = run.get(f"{base}.by_kind.{kind}.count")
+    if v is None and run.get(f"{base}.count") == 0:
+        return 0
+    return None if v is None else int(v)
+
+
+def max_stall_ms(run: Run) -> float | None:
+    """Longest stall of any kind; 0 when there were none; None when unknown."""
+    if run.get("stalls.total.count") == 0:
+        return 0.0
+    vals = [num(run.get(f"stalls.total.by_kind.{k}.max_ms")) for k in ("header", "partial", "payload")]
+    known = [v for v in vals if v is not None]
+    return max(known) if known else None
+
+
+def phase_stalls(run: Run, phase: str, kind: str = "total") -> int | None:
+    """Stalls (of ``kind`` or total) that began in ``phase``; None when phases are unknown."""
+    if run.get("phases.source") in (None, "none"):
+        return None
+    v = run.get(f"stalls.total.by_phase.{phase}.{kind}")
+    return None if v is None else int(v)
+
+
+def header_stalls_during_run(run: Run) -> int | None:
+    """Header stalls that began in the publish or drain phase."""
+    a, b = phase_stalls(run, "publish", "header"), phase_stalls(run, "drain", "header")
+    return None if a is None and b is None else (a or 0) + (b or 0)
+
+
+def run_duration_s(run: Run) -> float | None:
+    """First phase start to last phase end, seconds."""
+    starts, ends = [], []
+    for p in ("init", "publish", "drain", "post"):
+        s, e = num(run.get(f"phases.{p}.start_us")), num(run.get(f"phases.{p}.end_us"))
+        if s is not None:
+            starts.append(s)
+        if e is not None:
+            ends.append(e)
+    if not starts or not ends or max(ends) <= min(starts):
+        return None
+    return (max(ends) - min(starts)) / 1e6
+
+
+def init_share(run: Run) -> float | None:
+    """Client init wait as a share of the run."""
+    wait, total = num(run.get("init.wait_s")), run_duration_s(run)
+    if wait is None or not total:
+        return None
+    return wait / total
+
+
+def publish_s(run: Run) -> float | None:
+    """Length of the publish phase (else the publisher's completion time)."""
+    return num(run.get("phases.publish.duration_s")) or num(run.get("throughput.completed_s"))
+
+
+def send_blocked_share(run: Run) -> float | None:
+    """Time the senders spent blocked in send() over the publish time."""
+    blocked = num(run.get("throughput.send_blocked_s"))
+    if blocked is None and num(run.get("tcp.send_blocked_us")) is not None:
+        blocked = num(run.get("tcp.send_blocked_us")) / 1e6  # type: ignore[operator]
+    dur = publish_s(run)
+    if blocked is None or not dur:
+        return None
+    return blocked / dur
+
+
+def is_app_limited(run: Run) -> bool | None:
+    """The senders were app-limited: neither rwnd nor sndbuf limited them (a slow producer)."""
+    rwnd, snd = num(run.get("tcp.rwnd_fraction")), num(run.get("tcp.sndbuf_fraction"))
+    if rwnd is None or snd is None:
+        return None
+    return rwnd < APP_LIMITED_FRACTION and snd < APP_LIMITED_FRACTION
+
+
+def is_rwnd_limited(run: Run) -> bool | None:
+    """The senders waited for the receiver's window (the broker did not drain its sockets)."""
+    rwnd = num(run.get("tcp.rwnd_fraction"))
+    return None if rwnd is None else rwnd >= RWND_LIMITED_FRACTION
+
+
+def ring_repeated(run: Run) -> bool | None:
+    """Ring full more than once on some broker, or heavily in total."""
+    per = run.get("ring_full.per_broker")
+    heavy = num(run.get("ring_full.max_total_ring_full"))
+    if isinstance(per, dict) and per:
+        counts = [num((v or {}).get("events")) for v in per.values()]
+        if any(c is not None and c > RING_REPEATED_PER_BROKER for c in counts):
+            return True
+        if heavy is not None and heavy > RING_TOTAL_HEAVY:
+            return True
+        return False if all(c is not None for c in counts) else None
+    events, brokers = num(run.get("ring_full.events")), run.param("brokers")
+    if events is None:
+        return None if heavy is None else heavy > RING_TOTAL_HEAVY
+    return events > RING_REPEATED_PER_BROKER * (brokers or 1)
+
+
+def is_ack_short(run: Run) -> bool | None:
+    """ACKs fell short of the expected count (or the publisher timed out waiting)."""
+    if run.get("acks.is_timeout") is True:
+        return True
+    rec, exp = num(run.get("acks.received")), num(run.get("acks.expected"))
+    if rec is None or exp is None:
+        return None if run.get("acks.is_timeout") is None else False
+    return rec < exp
+
+
+def ack_gap_brokers(run: Run) -> list[str] | None:
+    """Brokers whose ACKs lag what they were sent (or what they received); None when unknown."""
+    acked = run.get("acks.per_broker")
+    base = run.get("acks.sent_per_broker")
+    if not isinstance(base, dict) or not base:
+        recv = run.get("received.per_broker")
+        base = {b: (v or {}).get("messages") for b, v in recv.items()} if isinstance(recv, dict) else None
+    if not isinstance(acked, dict) or not isinstance(base, dict) or not base:
+        return None
+    gaps = []
+    for b, sent in base.items():
+        a, s = num(acked.get(b)), num(sent)
+        if a is None or s is None:
+            return None
+        if a < s:
+            gaps.append(str(b))
+    return gaps
+
+
+def ack_gap_on_one_broker(run: Run) -> bool | None:
+    """Exactly one broker's ACKs lag while the others are complete (an ACK path that stopped advancing)."""
+    gaps = ack_gap_brokers(run)
+    if gaps is None:
+        return None
+    n = len(run.get("acks.per_broker") or {})
+    return len(gaps) == 1 and n >= 2
+
+
+def after_stalls_end_in_close(run: Run) -> bool | None:
+    """A long stall began after the client finished sending and some stall ended in a peer close."""
+    after = num(run.get("stalls.total.after_client_done"))
+    if after is None:
+        post, drain = phase_stalls(run, "post"), phase_stalls(run, "drain")
+        after = None if post is None and drain is None else float((post or 0) + (drain or 0))
+    closed, longest = num(run.get("stalls.total.ended_in_close")), max_stall_ms(run)
+    if closed is None or longest is None or after is None:
+        return None
+    return after >= 1 and closed >= 1 and longest >= LONG_STALL_MS
+
+
+def close_mid_header_seen(run: Run) -> bool | None:
+    """The broker logged a close in the middle of a batch header."""
+    ref = run.get("refs.conn_closed")
+    if not isinstance(ref, dict):
+        return None
+    texts = [str(it.get("text", "")).lower() for it in ref.get("items") or []]
+    if any("partial batch header" in t or "mid-header" in t or "mid header" in t for t in texts):
+        return True
+    return None if (ref.get("count") or 0) > len(texts) else False
