@@ -1,0 +1,164 @@
+"""The report stage: one rendered report (module fixture ``rendered``) checked from several sides."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from stallscope import schemas
+from stallscope.errors import StallscopeError
+from stallscope.render.report import render_report
+
+from .conftest import EVIL, make_claims
+
+RUN_IDS = ("baseline/t1", "slow_producer/t1")
+
+
+@pytest.fixture(scope="module")
+def pdf_pages(rendered: dict[str, Path]) -> list[str]:
+    return [page.extract_text() for page in PdfReader(rendered["pdf"]).pages]
+
+
+def test_report_outputs_all_files_written(rendered: dict[str, Path]) -> None:
+    out = rendered["out"]
+    for name in ("assessment.html", "assessment.pdf", "claims.json", "metrics/baseline__t1.json",
+                 "metrics/slow_producer__t1.json", "manifests/baseline__t1.json", "manifests/slow_producer__t1.json"):
+        assert (out / name).is_file(), name
+    assert json.loads((out / "claims.json").read_text()) == json.loads(rendered["claims"].read_text())
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_report_pdf_every_page_has_sut_and_page_numbers(pdf_pages: list[str]) -> None:
+    assert len(pdf_pages) >= 2
+    for n, page in enumerate(pdf_pages, start=1):
+        assert "SUT 0123456789ab" in page
+        assert "stallscope fedcba987654" in page
+        assert "generated 2026-11-26T20:00:00Z" in page
+        assert f"page {n} / {len(pdf_pages)}" in page
+
+
+def test_report_pdf_contains_runs_verdicts_captions(rendered: dict[str, Path], pdf_pages: list[str]) -> None:
+    text = "\n".join(pdf_pages)
+    flat = " ".join(text.split())
+    for run_id in RUN_IDS:
+        assert run_id in text
+    for claim in json.loads(rendered["claims"].read_text())["claims"]:
+        assert f"Verdict: {claim['verdict']}." in text
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", rendered["html"].read_text())
+    assert len(captions) == 6
+    for caption in captions:
+        assert " ".join(caption.replace("&#39;", "'").split()) in flat
+    for heading in ("Summary table", "Diagnosis", "Next steps", "Evidence appendix", "Provenance", "What was run"):
+        assert heading in text
+
+
+def test_report_attachments_claims_and_manifests_embedded(rendered: dict[str, Path]) -> None:
+    attachments = PdfReader(rendered["pdf"]).attachments
+    assert set(attachments) == {"claims.json", "manifest_baseline__t1.json", "manifest_slow_producer__t1.json"}
+    assert json.loads(attachments["claims.json"][0]) == json.loads(rendered["claims"].read_text())
+    assert json.loads(attachments["manifest_baseline__t1.json"][0])["run_id"] == "baseline/t1"
+
+
+def test_report_hostile_excerpt_escaped_in_html_literal_in_pdf(rendered: dict[str, Path], pdf_pages: list[str]) -> None:
+    html = rendered["html"].read_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; {{ 7*7 }} &amp; co" in html
+    assert "<script" not in html
+    assert "49" not in re.sub(r"\d{3,}", "", html)  # {{ 7*7 }} was not evaluated
+    text = "\n".join(pdf_pages)
+    assert "<script>alert(1)</script>" in text
+    assert "{{ 7*7 }}" in text
+    assert text.count(EVIL.split(" ")[0]) >= 3  # claim evidence twice + appendix once
+
+
+def test_report_appendix_cites_each_line_once(rendered: dict[str, Path]) -> None:
+    html = rendered["html"].read_text()
+    appendix = html[html.index('id="appendix"'):html.index('id="provenance"')]
+    refs = re.findall(r'<td class="ref">(.*?)</td>', appendix)
+    assert refs == ["baseline/t1 broker_0.log:12", "baseline/t1 broker_0.log:15", "slow_producer/t1 broker_1.log:9"]
+
+
+def test_report_svgs_have_data_and_axis_labels(rendered: dict[str, Path]) -> None:
+    figures = rendered["out"] / "figures"
+    labels = {
+        "stall_durations.svg": "duration (ms, log scale)", "throughput.svg": "MB/s",
+        "timeline_baseline__t1.svg": "seconds since run start", "timeline_slow_producer__t1.svg": "broker",
+        "acks_baseline__t1.svg": "ACKs received", "acks_slow_producer__t1.svg": "seconds since publish start",
+    }
+    assert {p.name for p in figures.glob("*.svg")} == set(labels)
+    for name, label in labels.items():
+        svg = (figures / name).read_text()
+        groups = re.findall(r'<g id="data-[^"]*">(.*?)</g>', svg, flags=re.S)  # gids set on data artists
+        assert groups and all("<path" in g or "<use" in g for g in groups), name
+        assert f"<!-- {label}" in svg, name
+        assert "<dc:date>" not in svg
+        assert f'src="figures/{name}"' in rendered["html"].read_text()
+
+
+def test_report_missing_run_dir_says_evidence_missing(tmp_path: Path) -> None:
+    claims = make_claims(tmp_path / "in", missing_runs=("slow_producer/t1",))
+    html_path = render_report(claims, tmp_path / "out", formats="html")
+    html = html_path.read_text()
+    assert "evidence missing:" in html
+    assert "not found" in html
+    assert (tmp_path / "out" / "figures" / "timeline_baseline__t1.svg").exists()
+    assert not (tmp_path / "out" / "figures" / "timeline_slow_producer__t1.svg").exists()
+    assert not (tmp_path / "out" / "assessment.pdf").exists()
+
+
+def test_report_invalid_metrics_says_evidence_missing(tmp_path: Path) -> None:
+    claims = make_claims(tmp_path / "in")
+    (tmp_path / "in" / "runs" / "baseline" / "t1" / "metrics.json").write_text('{"schema": "metrics/1"}')
+    html = render_report(claims, tmp_path / "out", formats="html").read_text()
+    assert "evidence missing:" in html and "metrics.json" in html
+
+
+def test_report_invalid_claims_raises_naming_file(tmp_path: Path) -> None:
+    claims = make_claims(tmp_path / "in")
+    data = json.loads(claims.read_text())
+    data["claims"][0]["verdict"] = "maybe"
+    claims.write_text(json.dumps(data))
+    with pytest.raises(StallscopeError) as exc:
+        render_report(claims, tmp_path / "out", formats="html")
+    assert str(claims) in str(exc.value)
+    assert not (tmp_path / "out" / "assessment.html").exists()
+
+
+def test_report_claims_schema_missing_raises(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    claims = make_claims(tmp_path / "in")
+    monkeypatch.setitem(schemas.KINDS, "claims", ("no-such.schema.json", 1, "stallscope assess"))
+    with pytest.raises(StallscopeError, match="no-such.schema.json"):
+        render_report(claims, tmp_path / "out", formats="html")
+
+
+def test_report_bad_formats_raises(tmp_path: Path) -> None:
+    with pytest.raises(StallscopeError, match="--formats"):
+        render_report(make_claims(tmp_path / "in"), tmp_path / "out", formats="docx")
+
+
+def test_make_claims_matches_claims_schema(tmp_path: Path) -> None:
+    claims = make_claims(tmp_path / "in")
+    schemas.read_json(claims, "claims")  # the real schema when it exists, else the draft from the contract
+    for run_id in RUN_IDS:
+        schemas.read_json(tmp_path / "in" / "runs" / run_id / "manifest.json", "manifest")
+
+
+def test_report_same_input_same_html_and_figures(tmp_path: Path) -> None:
+    claims = make_claims(tmp_path / "in")
+    first = render_report(claims, tmp_path / "a", formats="html")
+    second = render_report(claims, tmp_path / "b", formats="html")
+    assert first.read_bytes() == second.read_bytes()
+    for svg in (tmp_path / "a" / "figures").glob("*.svg"):
+        assert svg.read_bytes() == (tmp_path / "b" / "figures" / svg.name).read_bytes()
+
+
+def test_report_cli_bad_claims_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from stallscope.cli import main
+
+    bad = tmp_path / "claims.json"
+    bad.write_text("{")
+    assert main(["report", str(bad), "--out", str(tmp_path / "out")]) == 1
+    assert str(bad) in capsys.readouterr().err

@@ -1,0 +1,130 @@
+"""Read what the report renders: claims.json (validated) and, per run, metrics.json, events.csv, manifest.json.
+
+Missing or invalid run files never raise: the run gets a ``missing`` reason that the report prints as
+"evidence missing: <reason>". Only a claims.json that cannot be validated stops the report.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from stallscope import schemas
+from stallscope.errors import StallscopeError
+
+#: columns of events.csv (workflow/schemas/README.md)
+EVENT_COLUMNS = (
+    "file", "line", "ts_us", "severity", "tid", "src", "role", "broker", "kind", "duration_ms", "fields", "text",
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One row of events.csv, with the columns the figures use."""
+
+    file: str
+    line: int
+    ts_us: int
+    broker: int | None
+    kind: str
+    duration_ms: int | None
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RunData:
+    """A run's files as the report sees them; ``*_missing`` holds the reason a file is unusable."""
+
+    run_id: str
+    slug: str
+    dir: Path
+    metrics: dict[str, Any] | None
+    metrics_missing: str | None
+    events: list[Event] = field(default_factory=list)
+    events_missing: str | None = None
+    manifest_path: Path | None = None
+
+
+def run_slug(run_id: str) -> str:
+    """Turn ``<scenario>/t<n>`` into the file stem ``<scenario>__t<n>``."""
+    return run_id.replace("/", "__")
+
+
+def _schema_path(kind: str) -> Path:
+    return schemas.SCHEMA_DIR / schemas.KINDS[kind][0]
+
+
+def read_validated(path: Path, kind: str) -> dict[str, Any]:
+    """Read and validate ``path`` as ``kind``; a missing schema file is a StallscopeError naming both files."""
+    try:
+        return schemas.read_json(path, kind)
+    except FileNotFoundError as exc:  # the schema file itself (a missing data file is a StallscopeError)
+        raise StallscopeError(
+            path, None, f"cannot validate {kind} file: schema {_schema_path(kind)} is missing ({exc.strerror})"
+        ) from None
+
+
+def read_claims(path: Path) -> dict[str, Any]:
+    """Read claims.json through the claims schema; any failure is a StallscopeError naming the file."""
+    return read_validated(path, "claims")
+
+
+def _int_or_none(text: str) -> int | None:
+    text = text.strip()
+    return int(text) if text else None
+
+
+def read_events(path: Path) -> list[Event]:
+    """Read events.csv; a malformed row is a StallscopeError naming the file and line."""
+    events: list[Event] = []
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in ("file", "line", "ts_us", "broker", "kind", "duration_ms", "fields")
+                   if c not in (reader.fieldnames or [])]
+        if missing:
+            raise StallscopeError(path, 1, f"missing columns: {', '.join(missing)}")
+        for row in reader:
+            try:
+                raw_fields = row["fields"] or "{}"
+                fields = json.loads(raw_fields)
+                events.append(Event(
+                    file=row["file"], line=int(row["line"]), ts_us=int(row["ts_us"]),
+                    broker=_int_or_none(row["broker"]), kind=row["kind"],
+                    duration_ms=_int_or_none(row["duration_ms"]),
+                    fields=fields if isinstance(fields, dict) else {},
+                ))
+            except (ValueError, TypeError) as exc:
+                raise StallscopeError(path, reader.line_num, f"bad events row: {exc}") from None
+    return events
+
+
+def load_run(run: dict[str, Any], base: Path) -> RunData:
+    """Load one run listed in claims.runs; ``dir`` is taken as given, relative paths against ``base`` too."""
+    run_id = run["run_id"]
+    run_dir = Path(run["dir"])
+    if not run_dir.is_absolute() and not run_dir.exists() and (base / run_dir).exists():
+        run_dir = base / run_dir
+    slug = run_slug(run_id)
+    if not run_dir.is_dir():
+        reason = f"run directory {run_dir} not found"
+        return RunData(run_id, slug, run_dir, None, reason, [], reason, None)
+    metrics: dict[str, Any] | None = None
+    metrics_missing: str | None = None
+    try:
+        metrics = read_validated(run_dir / "metrics.json", "metrics")
+    except StallscopeError as exc:
+        metrics_missing = str(exc)
+    events: list[Event] = []
+    events_missing: str | None = None
+    try:
+        events = read_events(run_dir / "events.csv")
+    except FileNotFoundError:
+        events_missing = f"{run_dir / 'events.csv'}: missing events file"
+    except (StallscopeError, UnicodeDecodeError, csv.Error) as exc:
+        events_missing = str(exc)
+    manifest = run_dir / "manifest.json"
+    return RunData(run_id, slug, run_dir, metrics, metrics_missing, events, events_missing,
+                   manifest if manifest.is_file() else None)

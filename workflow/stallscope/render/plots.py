@@ -1,0 +1,199 @@
+"""Figures of the assessment as SVG files (matplotlib, Agg backend), byte-for-byte repeatable.
+
+Text is drawn as paths (``svg.fonttype = "path"``, matplotlib's default): the SVG then needs no font at render
+time, so WeasyPrint draws it the same on any host. Each text element keeps its string in an SVG comment
+(``<!-- seconds since run start -->``), which the tests read. Every plot function returns ``True`` if it drew
+data and ``False`` if it drew the "no data" placeholder.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from stallscope.render.inputs import RunData  # noqa: E402
+from stallscope.schemas import write_text_atomic  # noqa: E402
+
+STALL_KINDS = ("stall_header", "stall_partial", "stall_payload")
+KIND_LABELS = {"stall_header": "header", "stall_partial": "partial", "stall_payload": "payload"}
+KIND_COLOURS = {"stall_header": "#1f77b4", "stall_partial": "#ff7f0e", "stall_payload": "#d62728"}
+PHASES = ("init", "publish", "drain", "post")
+RC = {
+    "svg.hashsalt": "stallscope",
+    "svg.fonttype": "path",
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "figure.figsize": (7.0, 2.7),
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+}
+
+
+def _new(title: str, xlabel: str, ylabel: str) -> tuple[Figure, Axes]:
+    fig, ax = plt.subplots()
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    return fig, ax
+
+
+def _no_data(ax: Axes, why: str = "no data") -> None:
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    ax.text(0.5, 0.5, why, ha="center", va="center", transform=ax.transAxes, fontsize=12, color="#666666")
+
+
+def _save(fig: Figure, path: Path) -> None:
+    buf = io.StringIO()
+    fig.tight_layout()
+    fig.savefig(buf, format="svg", metadata={"Date": None})
+    plt.close(fig)
+    write_text_atomic(path, buf.getvalue())
+
+
+def _run_start_us(run: RunData) -> int | None:
+    phases = (run.metrics or {}).get("phases") or {}
+    init = phases.get("init")
+    if init and init.get("start_us") is not None:
+        return int(init["start_us"])
+    stamps = [e.ts_us for e in run.events]
+    return min(stamps) if stamps else None
+
+
+def _phase_marks(run: RunData, start_us: int) -> list[tuple[float, str]]:
+    """Phase starts in seconds since run start, from metrics.phases, else from ``phase`` events."""
+    marks: list[tuple[float, str]] = []
+    phases = (run.metrics or {}).get("phases") or {}
+    for name in PHASES:
+        ph = phases.get(name)
+        if ph and ph.get("start_us") is not None:
+            marks.append(((int(ph["start_us"]) - start_us) / 1e6, name))
+    if not marks:
+        for e in run.events:
+            if e.kind == "phase" and e.fields.get("name"):
+                marks.append(((e.ts_us - start_us) / 1e6, str(e.fields["name"])))
+    return marks
+
+
+def plot_timeline(run: RunData, path: Path) -> bool:
+    """Stall timeline per broker: a marker where each stall's recv began, sized by its duration."""
+    with plt.rc_context(RC):
+        fig, ax = _new(f"Stalls over time: {run.run_id}", "seconds since run start", "broker")
+        stalls = [e for e in run.events if e.kind in STALL_KINDS and e.broker is not None]
+        start_us = _run_start_us(run)
+        if not stalls or start_us is None:
+            _no_data(ax)
+            _save(fig, path)
+            return False
+        for kind in STALL_KINDS:
+            sel = [e for e in stalls if e.kind == kind]
+            if not sel:
+                continue
+            xs = [(e.ts_us - (e.duration_ms or 0) * 1000 - start_us) / 1e6 for e in sel]
+            ys = [e.broker for e in sel]
+            sizes = [10 + 30 * math.log10(max(e.duration_ms or 1, 10) / 10) for e in sel]  # 10 ms -> 10, 10 s -> 100
+            ax.scatter(xs, ys, s=sizes, c=KIND_COLOURS[kind], alpha=0.6, label=KIND_LABELS[kind],
+                       edgecolors="none", gid=f"data-{KIND_LABELS[kind]}")
+        for x, name in _phase_marks(run, start_us):
+            ax.axvline(x, color="#444444", linestyle="--", linewidth=0.8)
+            ax.annotate(name, (x, 1.0), xycoords=("data", "axes fraction"), xytext=(2, -10),
+                        textcoords="offset points", fontsize=8, color="#444444")
+        brokers = sorted({e.broker for e in stalls if e.broker is not None})
+        ax.set_yticks(brokers)
+        ax.set_ylim(min(brokers) - 0.7, max(brokers) + 0.7)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, title="stall kind", title_fontsize=8)
+        _save(fig, path)
+    return True
+
+
+def plot_durations(runs: list[RunData], path: Path) -> bool:
+    """Stall durations by kind over all runs: a strip plot on a log scale, one colour per run."""
+    with plt.rc_context(RC):
+        fig, ax = _new("Stall duration by kind (all runs)", "stall kind", "duration (ms, log scale)")
+        drew = False
+        width = max(len(runs), 1)
+        for r_idx, run in enumerate(runs):
+            xs: list[float] = []
+            ys: list[int] = []
+            for k_idx, kind in enumerate(STALL_KINDS):
+                durs = sorted(e.duration_ms for e in run.events if e.kind == kind and e.duration_ms)
+                for i, d in enumerate(durs):
+                    offset = (r_idx + 0.5) / width - 0.5  # one lane per run inside the kind's slot
+                    jitter = ((i * 0.618) % 1.0 - 0.5) * 0.6 / width  # deterministic spread
+                    xs.append(k_idx + 0.8 * (offset + jitter))
+                    ys.append(d)
+            if xs:
+                ax.scatter(xs, ys, s=10, alpha=0.6, label=run.run_id, edgecolors="none", gid=f"data-run-{r_idx}")
+                drew = True
+        if not drew:
+            _no_data(ax)
+        else:
+            ax.set_yscale("log")
+            ax.set_xticks(range(len(STALL_KINDS)), [KIND_LABELS[k] for k in STALL_KINDS])
+            ax.set_xlim(-0.6, len(STALL_KINDS) - 0.4)
+            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        _save(fig, path)
+    return drew
+
+
+def _ack_points(run: RunData) -> list[dict[str, Any]]:
+    progress = ((run.metrics or {}).get("acks") or {}).get("progress") or []
+    if progress:
+        return list(progress)
+    return [e.fields for e in run.events if e.kind == "ack_progress" and "elapsed_s" in e.fields]
+
+
+def plot_acks(run: RunData, path: Path) -> bool:
+    """ACKs received per broker over time, from metrics.acks.progress (else ack_progress events)."""
+    with plt.rc_context(RC):
+        fig, ax = _new(f"ACK progress per broker: {run.run_id}", "seconds since publish start (client)",
+                       "ACKs received")
+        points = sorted(_ack_points(run), key=lambda p: float(p.get("elapsed_s") or 0))
+        series: dict[str, tuple[list[float], list[float]]] = {}
+        for p in points:
+            for broker, n in (p.get("per_broker") or {}).items():
+                xs, ys = series.setdefault(str(broker), ([], []))
+                xs.append(float(p["elapsed_s"]))
+                ys.append(float(n))
+        if not series:
+            _no_data(ax)
+            _save(fig, path)
+            return False
+        for broker in sorted(series, key=lambda b: (len(b), b)):
+            xs, ys = series[broker]
+            ax.plot(xs, ys, marker="o", markersize=3, linewidth=1.2, label=f"broker {broker}",
+                    gid=f"data-broker-{broker}")
+        ax.legend(fontsize=8, loc="upper left")
+        _save(fig, path)
+    return True
+
+
+def plot_throughput(rows: list[tuple[str, float | None, float | None]], path: Path) -> bool:
+    """Bars per run: delivered MB/s and producer-side MB/s (rows: run id, delivered, producer)."""
+    with plt.rc_context(RC):
+        fig, ax = _new("Throughput per run", "run", "MB/s")
+        rows = [r for r in rows if r[1] is not None or r[2] is not None]
+        if not rows:
+            _no_data(ax)
+            _save(fig, path)
+            return False
+        xs = list(range(len(rows)))
+        for shift, col, label in ((-0.2, 1, "delivered (broker side)"), (0.2, 2, "producer side")):
+            bars = ax.bar([x + shift for x in xs], [r[col] or 0.0 for r in rows], width=0.4, label=label)
+            for i, patch in enumerate(bars.patches):  # ids the tests (and readers of the SVG) can find
+                patch.set_gid(f"data-{'delivered' if col == 1 else 'producer'}-{i}")
+        ax.set_xticks(xs, [r[0] for r in rows], rotation=15, fontsize=8)
+        ax.legend(fontsize=8)
+        _save(fig, path)
+    return True
