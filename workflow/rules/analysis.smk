@@ -9,6 +9,8 @@ rule parse_run:
     resources:
         mem_mb=1000,
         runtime=20,
+    conda:
+        "../../envs/stallscope.yaml"
     shell:
         "stallscope parse results/runs/{wildcards.sut}/{wildcards.scenario}/{wildcards.trial} 2> {log}"
 
@@ -25,6 +27,8 @@ rule compute_metrics:
     resources:
         mem_mb=2000,
         runtime=10,
+    conda:
+        "../../envs/stallscope.yaml"
     shell:
         "stallscope metrics results/runs/{wildcards.sut}/{wildcards.scenario}/{wildcards.trial} --out {output.metrics} 2> {log}"
 
@@ -43,5 +47,7 @@ rule assess_claims:
     resources:
         mem_mb=1000,
         runtime=10,
+    conda:
+        "../../envs/stallscope.yaml"
     shell:
         "stallscope assess {params.runs} --config {params.configfile} {params.mixed} --out {output.claims} 2> {log}"

@@ -12,6 +12,8 @@ rule build_broker:
     resources:
         mem_mb=2000,
         runtime=20,
+    conda:
+        "../../envs/stallscope.yaml"
     shell:
         "stallscope build --config {params.configfile} --out results/build/{wildcards.sut} --werror 2> {log}"
 
@@ -29,5 +31,7 @@ rule bench_broker:
     resources:
         mem_mb=4000,
         runtime=30,
+    conda:
+        "../../envs/stallscope.yaml"
     shell:
         "stallscope bench --build {input.build} --out {output.bench} 2> {log}"

@@ -15,6 +15,8 @@ rule render_report:
         "results/logs/render_report/{sut}.log",
     benchmark:
         "results/benchmarks/render_report/{sut}.tsv"
+    conda:
+        "../../envs/stallscope.yaml"
     shell:
         "stallscope report {input.claims} --out reports/{wildcards.sut} 2> {log}"
 
@@ -26,6 +28,8 @@ rule build_index:
         index="reports/index.html",
     log:
         "results/logs/build_index/index.log",
+    conda:
+        "../../envs/stallscope.yaml"
     shell:
         "stallscope index --reports reports --out {output.index} 2> {log}"
 

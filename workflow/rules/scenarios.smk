@@ -21,6 +21,8 @@ rule run_scenario:
     resources:
         mem_mb=4000,
         runtime=30,
+    conda:
+        "../../envs/stallscope.yaml"
     shell:
         "stallscope run --config {params.configfile} --scenario {wildcards.scenario} --trial {params.trial}"
         " --build {input.build} --out results/runs/{wildcards.sut}/{wildcards.scenario}/{wildcards.trial} 2> {log}"
@@ -36,5 +38,7 @@ rule ingest_run:
     resources:
         mem_mb=1000,
         runtime=10,
+    conda:
+        "../../envs/stallscope.yaml"
     shell:
         "stallscope ingest {params.src} --scenario {wildcards.name} --out results/runs/ingested-{wildcards.name}/{wildcards.name}/t1 2> {log}"
