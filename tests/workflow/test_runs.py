@@ -119,7 +119,8 @@ def test_sigint_to_snakemake_during_long_run_leaves_no_process_or_port(tmp_path:
     exe = Path(sys.executable).parent / "snakemake"
     sm = subprocess.Popen([str(exe), "--snakefile", str(REPO / "Snakefile"), "--directory", str(wd),
                            "--configfile", str(wd / "config.yaml"), "--cores", "4", "runs"],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=wd, env=venv_env())
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=wd, env=venv_env(),
+                          start_new_session=True)
     try:
         def started() -> list[tuple[int, list[str]]] | None:
             procs = [(p, a) for p, a in _descendants(sm.pid) if a and a[0].endswith(("refbroker", "refpub"))]
@@ -128,7 +129,8 @@ def test_sigint_to_snakemake_during_long_run_leaves_no_process_or_port(tmp_path:
         procs = wait_for(started, timeout_s=300)
         ports = [int(a[a.index("--port") + 1]) for _, a in procs if "--port" in a]
         time.sleep(0.5)
-        sm.send_signal(signal.SIGINT)
+        # ^C at a terminal: SIGINT to Snakemake's whole foreground process group.
+        os.killpg(sm.pid, signal.SIGINT)
         sm.wait(timeout=60)
     finally:
         if sm.poll() is None:

@@ -6,11 +6,11 @@ rule parse_run:
         lines="results/runs/{sut}/{scenario}/{trial}/lines.json",
     log:
         "results/logs/parse_run/{sut}/{scenario}/{trial}.log",
+    conda:
+        "../../envs/stallscope.yaml"
     resources:
         mem_mb=1000,
         runtime=20,
-    conda:
-        "../../envs/stallscope.yaml"
     shell:
         "stallscope parse results/runs/{wildcards.sut}/{wildcards.scenario}/{wildcards.trial} 2> {log}"
 
@@ -24,11 +24,11 @@ rule compute_metrics:
         metrics="results/runs/{sut}/{scenario}/{trial}/metrics.json",
     log:
         "results/logs/compute_metrics/{sut}/{scenario}/{trial}.log",
+    conda:
+        "../../envs/stallscope.yaml"
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../../envs/stallscope.yaml"
     shell:
         "stallscope metrics results/runs/{wildcards.sut}/{wildcards.scenario}/{wildcards.trial} --out {output.metrics} 2> {log}"
 
@@ -40,14 +40,14 @@ rule assess_claims:
         claims="results/assessment/{sut}/claims.json",
     log:
         "results/logs/assess_claims/{sut}.log",
+    conda:
+        "../../envs/stallscope.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=10,
     params:
         runs=get_run_dirs,
         configfile=CONFIGFILE,
         mixed="--allow-mixed" if config["assessment"]["allow_mixed"] else "",
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    conda:
-        "../../envs/stallscope.yaml"
     shell:
         "stallscope assess {params.runs} --config {params.configfile} {params.mixed} --out {output.claims} 2> {log}"

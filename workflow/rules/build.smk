@@ -5,15 +5,15 @@ rule build_broker:
         "results/logs/build_broker/{sut}.log",
     benchmark:
         "results/benchmarks/build_broker/{sut}.tsv"
-    params:
-        sut=lookup(dpath="sut", within=config),
-        configfile=CONFIGFILE,
+    conda:
+        "../../envs/stallscope.yaml"
     threads: 2
     resources:
         mem_mb=2000,
         runtime=20,
-    conda:
-        "../../envs/stallscope.yaml"
+    params:
+        sut=lookup(dpath="sut", within=config),
+        configfile=CONFIGFILE,
     shell:
         "stallscope build --config {params.configfile} --out results/build/{wildcards.sut} --werror 2> {log}"
 
@@ -25,13 +25,13 @@ rule bench_broker:
         bench="results/bench/{sut}/bench.json",
     log:
         "results/logs/bench_broker/{sut}.log",
-    params:
-        configfile=CONFIGFILE,
+    conda:
+        "../../envs/stallscope.yaml"
     threads: 2
     resources:
         mem_mb=4000,
         runtime=30,
-    conda:
-        "../../envs/stallscope.yaml"
+    params:
+        configfile=CONFIGFILE,
     shell:
         "stallscope bench --build {input.build} --out {output.bench} 2> {log}"

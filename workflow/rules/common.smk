@@ -10,7 +10,6 @@ from stallscope.experiment.targets import (
     template_files,
 )
 
-
 validate(config, "../schemas/config.schema.yaml")
 
 SUT = sut_id(config)

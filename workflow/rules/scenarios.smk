@@ -10,19 +10,19 @@ rule run_scenario:
         "results/benchmarks/run_scenario/{sut}/{scenario}/{trial}.tsv"
     wildcard_constraints:
         sut=SUT_PATTERN,
+    conda:
+        "../../envs/stallscope.yaml"
+    # All brokers and the publisher of one run share one node.
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=30,
     params:
         scenario=lookup(dpath="scenarios/{scenario}", within=config),
         defaults=lookup(dpath="defaults", within=config),
         harness=lookup(dpath="run", within=config),
         configfile=CONFIGFILE,
         trial=lambda wildcards: wildcards.trial[1:],
-    # All brokers and the publisher of one run share one node.
-    threads: 2
-    resources:
-        mem_mb=4000,
-        runtime=30,
-    conda:
-        "../../envs/stallscope.yaml"
     shell:
         "stallscope run --config {params.configfile} --scenario {wildcards.scenario} --trial {params.trial}"
         " --build {input.build} --out results/runs/{wildcards.sut}/{wildcards.scenario}/{wildcards.trial} 2> {log}"
@@ -33,12 +33,12 @@ rule ingest_run:
         manifest="results/runs/ingested-{name}/{name}/t1/manifest.json",
     log:
         "results/logs/ingest_run/{name}.log",
-    params:
-        src=get_ingest_src,
+    conda:
+        "../../envs/stallscope.yaml"
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../../envs/stallscope.yaml"
+    params:
+        src=get_ingest_src,
     shell:
         "stallscope ingest {params.src} --scenario {wildcards.name} --out results/runs/ingested-{wildcards.name}/{wildcards.name}/t1 2> {log}"

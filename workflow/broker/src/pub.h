@@ -99,6 +99,8 @@ struct PubRun {
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> batches_attempted{0};
   int64_t producer_busy_us = 0;   // publish_start to producer done
+  int64_t deadline_us = 0;        // publish_start + ACK timeout: every message must be acknowledged by then (0 = none)
+  std::atomic<bool> deadline_hit{false};  // the producer stopped at the deadline with messages left
   uint64_t produced_bytes = 0;
 };
 

@@ -13,13 +13,13 @@ namespace {
 constexpr double kMiB = 1024.0 * 1024.0;
 
 // Waits until every message is acknowledged or the timeout passes; true on success.
-bool wait_for_acks(const PubRun& run, const AckCollector& acks) {
-  const int64_t t0 = now_us();
-  const int64_t timeout_us = run.s.ack_timeout_sec * 1000000;
-  int64_t next_log = t0 + 1000000;
+// The wait ends at the run's deadline (publish start + timeout); elapsed counts from publish start.
+bool wait_for_acks(const PubRun& run, const AckCollector& acks, int64_t t_start) {
+  const int64_t t0 = t_start;
+  int64_t next_log = now_us() + 1000000;
   while (acks.total() < run.total_msgs) {
     const int64_t now = now_us();
-    if (now - t0 >= timeout_us) return false;
+    if (now >= run.deadline_us) return false;
     if (now >= next_log) {
       LOGI("Waiting for acknowledgments, received %llu out of %llu (elapsed: %llds, timeout: %llds) [%s]",
            (unsigned long long)acks.total(), (unsigned long long)run.total_msgs, (long long)((now - t0) / 1000000),
@@ -88,7 +88,7 @@ void log_connection_lines(const PubRun& run) {
 
 int finish_run(PubRun& run, AckCollector& acks, size_t nbrokers, int64_t t_start) {
   bool ok = true;
-  if (run.s.ack_level >= 1) ok = wait_for_acks(run, acks);
+  if (run.s.ack_level >= 1) ok = wait_for_acks(run, acks, t_start);
   const int64_t t_end = now_us();
   uint64_t failed = 0;
   for (const auto& c : run.conns) failed += c->failed;

@@ -84,6 +84,10 @@ void run_producer(PubRun& run) {
   int64_t debt_ns = 0;
   uint64_t order = 0, seq = 0;
   while (order < run.total_msgs) {
+    if (run.deadline_us > 0 && now_us() >= run.deadline_us) {  // too slow: stop, as a timed-out Publish() would
+      run.deadline_hit = true;
+      break;
+    }
     const uint32_t k = uint32_t(std::min<uint64_t>(run.msgs_per_batch, run.total_msgs - order));
     BatchPtr b = run.pool.get(sizeof(BatchHeader) + run.msgs_per_batch * rec);
     b->seq = seq++;
