@@ -42,22 +42,22 @@ def _port_is_free(port: int) -> bool:
 
 def test_run_scenario_healthy_writes_logs_and_valid_manifest(tmp_path: Path, ref_build: Path) -> None:
     out = tmp_path / "run"
-    run_scenario(SMALL, "healthy_small", 1, ref_build, out)
+    run_scenario(SMALL, "keep_open", 1, ref_build, out)
     m = schemas.read_json(out / "manifest.json", "manifest")
     assert m["harness"] == {"ok": True, "errors": []}
     assert sorted(p.name for p in out.glob("broker_*.log")) == [f"broker_{i}.log" for i in range(4)]
     assert (out / "client.log").stat().st_size > 0
     assert [p["exit_code"] for p in m["processes"]] == [0, 0, 0, 0, 0]
-    assert m["run_id"] == "healthy_small/t1" and m["params"]["message_count"] == 102400
+    assert m["run_id"] == "keep_open/t1" and m["params"]["message_count"] == 51200
     assert all(_port_is_free(p) for p in m["ports"].values())
     assert m["sut"]["binaries"]["refbroker"] and m["rerun_command"].startswith("stallscope run")
 
 
 def test_run_scenario_broker_killed_mid_run_records_status_and_keeps_log(tmp_path: Path, ref_build: Path) -> None:
-    cfg = _config(tmp_path, e2e_small={"faults": {"linger_sec": 8}})
+    cfg = _config(tmp_path, e2e_10mb={"faults": {"linger_sec": 8}})
     out = tmp_path / "run"
     runner = subprocess.Popen([sys.executable, "-m", "stallscope.cli", "run", "--config", str(cfg), "--scenario",
-                               "e2e_small", "--build", str(ref_build), "--out", str(out)],
+                               "e2e_10mb", "--build", str(ref_build), "--out", str(out)],
                               stderr=subprocess.PIPE, text=True)
     try:
         brokers = wait_for(lambda: [p for p in children_of(runner.pid) if "--id" in p[1] and "refbroker" in p[1][0]]
@@ -77,10 +77,10 @@ def test_run_scenario_broker_killed_mid_run_records_status_and_keeps_log(tmp_pat
 
 
 def test_run_scenario_sigterm_to_runner_leaves_no_process(tmp_path: Path, ref_build: Path) -> None:
-    cfg = _config(tmp_path, e2e_small={"faults": {"linger_sec": 30}})
+    cfg = _config(tmp_path, e2e_10mb={"faults": {"linger_sec": 30}})
     out = tmp_path / "run"
     runner = subprocess.Popen([sys.executable, "-m", "stallscope.cli", "run", "--config", str(cfg), "--scenario",
-                               "e2e_small", "--build", str(ref_build), "--out", str(out)],
+                               "e2e_10mb", "--build", str(ref_build), "--out", str(out)],
                               stderr=subprocess.DEVNULL)
     kids = wait_for(lambda: children_of(runner.pid) if len(children_of(runner.pid)) >= 5 else None, timeout_s=20)
     ports = [int(argv[argv.index("--port") + 1]) for _, argv in kids if "--port" in argv]
@@ -101,7 +101,7 @@ def test_run_scenario_broker_never_ready_is_a_harness_error(tmp_path: Path, ref_
     p = tmp_path / "config.yaml"
     p.write_text(yaml.safe_dump(cfg))
     started = time.monotonic()
-    run_scenario(p, "healthy_small", 1, ref_build, tmp_path / "run")
+    run_scenario(p, "keep_open", 1, ref_build, tmp_path / "run")
     assert time.monotonic() - started < 15
     m = schemas.read_json(tmp_path / "run" / "manifest.json", "manifest")
     assert m["harness"]["ok"] is False and m["timeouts_hit"] and m["files"]["client_log"] is None

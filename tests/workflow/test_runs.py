@@ -56,15 +56,15 @@ def test_runs_concurrent_scenarios_do_not_share_ports_or_files(runs_workdir: Pat
 
 def test_runs_changed_scenario_parameters_rerun_only_that_scenario(runs_workdir: Path, tmp_path: Path) -> None:
     cfg = yaml.safe_load((runs_workdir / "config.yaml").read_text())
-    cfg["scenarios"]["partial_small"]["total_bytes"] = 41943040
+    cfg["scenarios"]["partial_header"]["total_bytes"] = 41943040
     (runs_workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     try:
         res = snakemake(runs_workdir, "-n", "runs")
         assert res.returncode == 0, res.stderr[-2000:]
         planned = re.findall(r"output: (results/runs/\S+)/manifest\.json", res.stdout + res.stderr)
-        assert planned and all("/partial_small/" in p for p in planned), planned
+        assert planned and all("/partial_header/" in p for p in planned), planned
     finally:
-        cfg["scenarios"]["partial_small"]["total_bytes"] = 52428800
+        cfg["scenarios"]["partial_header"]["total_bytes"] = 52428800
         (runs_workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
 
 
@@ -113,7 +113,7 @@ def _descendants(root: int) -> list[tuple[int, list[str]]]:
 
 def test_sigint_to_snakemake_during_long_run_leaves_no_process_or_port(tmp_path: Path) -> None:
     def long_keep_open(cfg: dict) -> None:
-        cfg["scenarios"] = {"e2e_small": {**cfg["scenarios"]["e2e_small"], "faults": {"linger_sec": 60}}}
+        cfg["scenarios"] = {"e2e_10mb": {**cfg["scenarios"]["e2e_10mb"], "faults": {"linger_sec": 60}}}
 
     wd = make_workdir(tmp_path, long_keep_open)
     exe = Path(sys.executable).parent / "snakemake"

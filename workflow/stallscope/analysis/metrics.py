@@ -80,7 +80,7 @@ def compute_metrics(run_dir: Path, out: Path | None = None) -> Path:
         "lines": {f: {k: v[k] for k in _LINE_KEYS} for f, v in lines.items()},
         "unrecognised_glog_count": sum(v["glog"] for v in lines.values()),
         "phases": ph,
-        "stalls": stalls.compute_stalls(st, broker_ids),
+        "stalls": stalls.compute_stalls(st, broker_ids, ph),
         "ring_full": stalls.compute_ring_full(ev, broker_ids),
         "received": received,
         "acks": acks_m,

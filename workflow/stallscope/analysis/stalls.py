@@ -31,7 +31,8 @@ def stall_frame(ev: pd.DataFrame, phases: dict[str, Any]) -> pd.DataFrame:
     brk["_next_kind"] = brk.groupby(["file", "tid"], sort=False)["kind"].shift(-1)
     st = brk[brk["kind"].isin(KINDS)].copy()
     if st.empty:
-        return pd.DataFrame(columns=["file", "line", "broker", "short", "duration_ms", "begin_us", "phase", "closed"])
+        return pd.DataFrame(columns=["file", "line", "broker", "short", "duration_ms", "begin_us", "phase", "closed",
+                                     "end_phase"])
     st["short"] = st["kind"].map(KINDS)
     st["duration_ms"] = pd.to_numeric(st["duration_ms"], errors="coerce").fillna(0).astype("int64")
     st["begin_us"] = st["ts_us"] - st["duration_ms"] * 1000
@@ -41,10 +42,27 @@ def stall_frame(ev: pd.DataFrame, phases: dict[str, Any]) -> pd.DataFrame:
         for k, f in zip(st["kind"], st["fields"], strict=True)
     ]
     st["closed"] = pd.Series(zero, index=st.index) | st["_next_kind"].isin(_CLOSES)
+    st["end_phase"] = [phase_of(t, phases) for t in st["ts_us"]]
     return st
 
 
-def _summary(st: pd.DataFrame) -> dict[str, Any]:
+def sending_phases(phases: dict[str, Any]) -> tuple[str, ...]:
+    """Phases in which the client was still sending.
+
+    With the publisher's own markers, drain begins at send_done; derived from a real client's log it begins
+    where the ACK wait began, while Embarcadero's sender threads may still be sending, so drain counts as
+    sending there.
+    """
+    return ("init", "publish") if phases.get("source") == "markers" else ("init", "publish", "drain")
+
+
+def _summary(st: pd.DataFrame, sending: tuple[str, ...]) -> dict[str, Any]:
+    # An idle connection's wait that ends in the close after the client finished belongs with the
+    # post-completion stalls (the seed's 10 s blocks), wherever it began.
+    closed_late = st["closed"].astype(bool) & st["end_phase"].isin(PHASES) & ~st["end_phase"].isin(sending)
+    began_late = st["phase"].isin(PHASES) & ~st["phase"].isin(sending)
+    during = st["phase"].isin(sending) & ~closed_late
+    after = began_late | closed_late
     by_phase = {}
     for ph in (*PHASES, "unknown"):
         sub = st[st["phase"] == ph]
@@ -55,8 +73,8 @@ def _summary(st: pd.DataFrame) -> dict[str, Any]:
         "by_kind": {s: _dist(st.loc[st["short"] == s, "duration_ms"]) for s in KINDS.values()},
         "by_phase": by_phase,
         "ended_in_close": int(st["closed"].sum()) if len(st) else 0,
-        "during_run": int(st["phase"].isin(("init", "publish", "drain")).sum()),
-        "after_client_done": int((st["phase"] == "post").sum()),
+        "during_run": int(during.sum()),
+        "after_client_done": int(after.sum()),
     }
 
 
@@ -65,10 +83,11 @@ def _broker_keys(ev: pd.DataFrame, extra: list[int]) -> list[int]:
     return sorted(seen | set(extra))
 
 
-def compute_stalls(st: pd.DataFrame, brokers: list[int]) -> dict[str, Any]:
+def compute_stalls(st: pd.DataFrame, brokers: list[int], phases: dict[str, Any]) -> dict[str, Any]:
     """Stall counts and duration statistics by kind and phase, in total and per broker."""
-    per = {str(b): _summary(st[st["broker"] == b]) for b in brokers}
-    return {"total": _summary(st), "per_broker": per}
+    sending = sending_phases(phases)
+    per = {str(b): _summary(st[st["broker"] == b], sending) for b in brokers}
+    return {"total": _summary(st, sending), "per_broker": per}
 
 
 def compute_ring_full(ev: pd.DataFrame, brokers: list[int]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from stallscope.panel.signals import (
     ack_gap_brokers,
     after_stalls_end_in_close,
     close_mid_header_seen,
+    has_symptom,
     header_stalls_during_run,
     init_share,
     is_ack_short,
@@ -104,6 +105,8 @@ def _client_producer(run: Run, s: Score) -> None:
 
 
 def _flow_control(run: Run, s: Score) -> None:
+    if not has_symptom(run):
+        return
     if is_rwnd_limited(run):
         s.add(run, 2.0, f"senders rwnd-limited for {run.get('tcp.rwnd_fraction')} of their busy time",
               "tcp.rwnd_fraction", run.get("tcp.rwnd_fraction"))

@@ -72,9 +72,10 @@ def phase_stalls(run: Run, phase: str, kind: str = "total") -> int | None:
 
 
 def header_stalls_during_run(run: Run) -> int | None:
-    """Header stalls that began in the publish or drain phase."""
-    a, b = phase_stalls(run, "publish", "header"), phase_stalls(run, "drain", "header")
-    return None if a is None and b is None else (a or 0) + (b or 0)
+    """Header stalls that began while the client was still sending (the metrics' sending phases)."""
+    phases = ("init", "publish") if run.get("phases.source") == "markers" else ("init", "publish", "drain")
+    counts = [phase_stalls(run, p, "header") for p in phases]
+    return None if all(c is None for c in counts) else sum(c or 0 for c in counts)
 
 
 def run_duration_s(run: Run) -> float | None:
@@ -154,6 +155,16 @@ def is_ack_short(run: Run) -> bool | None:
     if rec is None or exp is None:
         return None if run.get("acks.is_timeout") is None else False
     return rec < exp
+
+
+def has_symptom(run: Run) -> bool:
+    """The run shows what a diagnosis explains: an ACK shortfall or more than a few stalls while sending.
+
+    A healthy run that saturates loopback is receiver-bound too (its senders look rwnd-limited), so
+    transport signals alone, without a symptom, name no bottleneck.
+    """
+    during = num(run.get("stalls.total.during_run"))
+    return is_ack_short(run) is True or (during is not None and during > FEW_STALLS_DURING_RUN)
 
 
 def ack_gap_brokers(run: Run) -> list[str] | None:
