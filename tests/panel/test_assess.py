@@ -33,7 +33,7 @@ def test_assess_all_scenarios_writes_valid_claims(tmp_path: Path) -> None:
     assert by_id["overhead_negligible"]["verdict"] == "inconclusive"
     assert data["sut"]["id"] == "0123456789ab" and data["is_mixed"] is False
     assert data["runs"][0]["key_figures"]["acks_expected"] == 10_000
-    assert any("overhead.json" in s for s in data["next_steps"])
+    assert any("bench.json" in s for s in data["next_steps"])
 
 
 def test_assess_seed_like_e2e_only_matches_seed(tmp_path: Path) -> None:

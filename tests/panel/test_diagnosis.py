@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from stallscope.panel.diagnosis import diagnose
-from tests.helpers import panel_run, panel_stalls
+from tests.helpers import panel_run, panel_stalls, panel_tcp
 from tests.panel.signatures import ALL, stress_10gb
 
 EXPECTED = {
@@ -64,3 +64,22 @@ def test_diagnose_harness_failed_no_diagnosis() -> None:
     man["harness"] = {"ok": False, "errors": ["runner timeout"]}
     d = diagnose(panel_run(m, man))
     assert d["matches_expected"] is None and "harness failed" in d["summary"]
+
+
+def test_diagnose_healthy_with_contention_stalls_spread_over_brokers_is_none() -> None:
+    """A 10 GiB run at full speed on 2 cores: ~180 short stalls spread evenly, every ACK in, senders rwnd-limited."""
+    m, man = stress_10gb()
+    m["stalls"]["total"] = panel_stalls(header=55, payload=122, max_ms=182, median_ms=70.0)
+    m["stalls"]["per_broker"] = {str(b): panel_stalls(header=14, payload=30, max_ms=182) for b in range(4)}
+    m["tcp"] = panel_tcp(0.34, 0.0, 4_000_000)
+    d = diagnose(panel_run(m, man))
+    assert d["bottleneck"] == "none", d["summary"]
+
+
+def test_diagnose_payload_stalls_on_one_broker_are_a_sender_pause() -> None:
+    m, man = stress_10gb()
+    m["stalls"]["total"] = panel_stalls(payload=4, max_ms=300, median_ms=300.0)
+    m["stalls"]["per_broker"] = {"0": panel_stalls(), "1": panel_stalls(payload=4, max_ms=300),
+                                 "2": panel_stalls(), "3": panel_stalls()}
+    man["faults"] = {"payload_pause_ms": 300}
+    assert diagnose(panel_run(m, man))["bottleneck"] == "client_producer"

@@ -108,4 +108,4 @@ def test_overhead_slow_with_timers_refuted() -> None:
 
 def test_overhead_no_bench_inconclusive_with_settle() -> None:
     v = judge("overhead_negligible")
-    assert v.verdict == "inconclusive" and "overhead.json" in v.settle
+    assert v.verdict == "inconclusive" and "bench.json" in v.settle

@@ -57,7 +57,8 @@ def _cmd_metrics(a: argparse.Namespace) -> None:
 def _cmd_assess(a: argparse.Namespace) -> None:
     from stallscope.panel.assess import assess_runs
 
-    assess_runs(a.runs, out=a.out, config_path=a.config, allow_mixed=a.allow_mixed)
+    extras = {"overhead_bench": a.bench} if a.bench else {}
+    assess_runs(a.runs, out=a.out, config_path=a.config, allow_mixed=a.allow_mixed, extras=extras)
 
 
 def _cmd_report(a: argparse.Namespace) -> None:
@@ -128,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", type=Path, required=True, help="claims.json to write")
     s.add_argument("--config", type=Path, default=None, help="config with the scenario table")
     s.add_argument("--allow-mixed", action="store_true", help="allow runs of different SUT commits or hosts")
+    s.add_argument("--bench", type=Path, default=None, help="bench.json of `stallscope bench` (timers' overhead)")
     s.set_defaults(func=_cmd_assess)
 
     s = sub.add_parser("report", help="render the assessment (HTML, PDF, figures) from claims.json")

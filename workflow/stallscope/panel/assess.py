@@ -1,7 +1,7 @@
 """Stage entry ``stallscope assess``: evaluate the panel's claims over the runs of one commit.
 
 Reads each run directory's ``manifest.json`` and ``metrics.json`` (through ``stallscope.schemas``), the
-optional config (its ``scenarios`` map) and optional extra inputs (``results/bench/overhead.json``); writes
+optional config (its ``scenarios`` map) and optional extra inputs (``--bench`` bench.json); writes
 ``claims.json`` (``claims/1``) atomically. Exits normally whatever the verdicts.
 """
 

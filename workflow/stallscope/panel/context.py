@@ -16,7 +16,8 @@ from stallscope import schemas
 from stallscope.errors import StallscopeError
 
 #: Extra inputs a claim may read (catalogue ``inputs``); name -> default path relative to the working directory.
-DEFAULT_EXTRAS: dict[str, Path] = {"overhead_bench": Path("results/bench/overhead.json")}
+#: Optional extra inputs by name; the CLI and the workflow pass them explicitly (``--bench``), none by default.
+DEFAULT_EXTRAS: dict[str, Path] = {}
 
 #: A run this large or larger counts as the original failure's size (10 GiB; 90 % to allow rounding).
 ORIGINAL_TOTAL_BYTES = int(0.9 * 10 * 1024**3)

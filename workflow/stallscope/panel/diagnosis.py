@@ -28,8 +28,8 @@ from stallscope.panel.signals import (
     is_ack_short,
     is_app_limited,
     is_rwnd_limited,
+    mid_batch_pauses,
     num,
-    phase_stalls,
     ring_repeated,
     send_blocked_share,
 )
@@ -84,13 +84,12 @@ def _fault_hint(run: Run, s: Score) -> None:
 
 def _client_producer(run: Run, s: Score) -> None:
     hs = header_stalls_during_run(run)
-    symptom = (hs or 0) > FEW_STALLS_DURING_RUN or is_ack_short(run) is True
-    if hs is not None and hs > FEW_STALLS_DURING_RUN:
+    symptom = has_symptom(run)
+    if symptom and hs is not None and hs > FEW_STALLS_DURING_RUN:
         s.add(run, 1.5, f"{hs} header stalls while the client was sending", "stalls.header_during_run", hs)
-    mid = [phase_stalls(run, p, k) for p in ("publish", "drain") for k in ("partial", "payload")]
-    if any(m for m in mid if m):
-        n = sum(m or 0 for m in mid)
-        s.add(run, 1.5, f"{n} partial-header/payload stalls during the run: the sender paused mid-batch",
+    n = mid_batch_pauses(run)
+    if n:
+        s.add(run, 1.5, f"{n} partial-header/payload stalls on one sender: it paused mid-batch",
               "stalls.partial_payload_during_run", n)
     if symptom and is_app_limited(run):
         s.add(run, 1.0, f"senders app-limited (rwnd {run.get('tcp.rwnd_fraction')}, sndbuf "
@@ -192,7 +191,7 @@ def diagnose(run: Run) -> dict[str, Any]:
     short = is_ack_short(run)
     if best.points < MIN_CAUSE_SCORE:
         during = num(run.get("stalls.total.during_run"))
-        healthy = short is False and during is not None and during <= FEW_STALLS_DURING_RUN
+        healthy = short is False
         conf = "high" if healthy else ("low" if short else "medium")
         summary = (f"No bottleneck: {int(during or 0)} stalls during the run, ACKs "
                    f"{'short' if short else 'complete' if short is False else 'unknown'}"
