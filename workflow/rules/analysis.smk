@@ -36,6 +36,7 @@ rule compute_metrics:
 rule assess_claims:
     input:
         metrics=get_metrics,
+        bench=get_bench,
     output:
         claims="results/assessment/{sut}/claims.json",
     log:
@@ -49,5 +50,7 @@ rule assess_claims:
         runs=get_run_dirs,
         configfile=CONFIGFILE,
         mixed="--allow-mixed" if config["assessment"]["allow_mixed"] else "",
+        bench=lambda wildcards, input: f"--bench {input.bench}" if input.bench else "",
     shell:
-        "stallscope assess {params.runs} --config {params.configfile} {params.mixed} --out {output.claims} 2> {log}"
+        "stallscope assess {params.runs} --config {params.configfile} {params.mixed} {params.bench}"
+        " --out {output.claims} 2> {log}"

@@ -27,11 +27,13 @@ rule bench_broker:
         "results/logs/bench_broker/{sut}.log",
     conda:
         "../../envs/stallscope.yaml"
-    threads: 2
+    # A benchmark runs alone: asking for more threads than --cores gives it every core.
+    threads: 1024
     resources:
         mem_mb=4000,
         runtime=30,
     params:
         configfile=CONFIGFILE,
     shell:
-        "stallscope bench --build {input.build} --out {output.bench} 2> {log}"
+        "stallscope bench --build {input.build} --repeats {params.repeats} --total-bytes {params.total_bytes}"
+        " --out {output.bench} 2> {log}"

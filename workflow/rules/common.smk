@@ -36,6 +36,13 @@ def get_run_dirs(wildcards):
     return assessed_run_dirs(config, wildcards.sut)
 
 
+def get_bench(wildcards):
+    """The benchmark of a built SUT, when the assessment asks for it (none for ingested logs)."""
+    if config["assessment"]["bench"] and not wildcards.sut.startswith("ingested-"):
+        return [f"results/bench/{wildcards.sut}/bench.json"]
+    return []
+
+
 def get_ingest_src(wildcards):
     """The directory of logs named in config `ingest`."""
     return config["ingest"][wildcards.name]

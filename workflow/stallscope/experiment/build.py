@@ -15,7 +15,7 @@ from typing import Any
 
 from stallscope import schemas
 from stallscope.errors import StallscopeError
-from stallscope.experiment.commands import REFERENCE_BINARIES, render
+from stallscope.experiment.commands import REFERENCE_BINARIES, build_templates, render
 from stallscope.experiment.config import load_config
 from stallscope.experiment.provenance import git_facts, sha256_file, utc_now
 
@@ -84,13 +84,16 @@ def _build_reference(source: Path, out: Path, werror: bool) -> tuple[list[str], 
 def _build_external(sut: dict[str, Any], source: Path, out: Path) -> tuple[list[str], dict[str, Any]]:
     bin_dir = out / "bin"
     bin_dir.mkdir(parents=True, exist_ok=True)
-    argv = render(sut["build_command"], {"build_dir": bin_dir.resolve(), "source": source}, {})
-    _run(argv, cwd=source)
+    commands = []
+    for template in build_templates(sut):
+        argv = render(template, {"build_dir": bin_dir.resolve(), "source": source}, {})
+        _run(argv, cwd=source)
+        commands.append(shlex.join(argv))
     names = list(sut.get("binaries") or [])
     for n in names:
         if not (bin_dir / n).is_file():
             raise StallscopeError(bin_dir / n, None, "binary named in sut.binaries was not built")
-    return names, {"compiler": None, "compiler_version": None, "flags": None, "command": shlex.join(argv)}
+    return names, {"compiler": None, "compiler_version": None, "flags": None, "command": " && ".join(commands)}
 
 
 def build_broker(config_path: Path, out_dir: Path, source: Path | None = None, werror: bool = False) -> Path:

@@ -23,6 +23,7 @@ REFERENCE_CLIENT = [
     "-o", "{order}", "-a", "{ack_level}", "--ack-timeout-sec", "{ack_timeout_s}", "-b", "{brokers}",
     "--batch-bytes", "{batch_bytes}", "{client_fault_args}",
 ]
+BUILD_PLACEHOLDERS = {"source", "build_dir"}
 BROKER_PLACEHOLDERS = {"bin_dir", "broker_id", "port", "ready_file", "stall_threshold_ms"}
 CLIENT_PLACEHOLDERS = {
     "bin_dir", "brokers", "message_size", "total_bytes", "threads_per_broker", "order", "ack_level",
@@ -98,6 +99,15 @@ def render(template: Sequence[str], values: Mapping[str, Any], expansions: Mappi
         else:
             argv.append(elem.format_map({k: str(v) for k, v in values.items()}))
     return argv
+
+
+def build_templates(sut: Mapping[str, Any]) -> list[list[str]]:
+    """The external broker's build commands (one or several), checked."""
+    cmd = sut["build_command"]
+    cmds = [list(c) for c in cmd] if cmd and isinstance(cmd[0], list) else [list(cmd)]
+    for c in cmds:
+        check_template(c, BUILD_PLACEHOLDERS, "sut.build_command")
+    return cmds
 
 
 def sut_templates(sut: Mapping[str, Any]) -> tuple[list[str], list[str]]:
