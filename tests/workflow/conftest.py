@@ -52,12 +52,12 @@ def make_workdir(root: Path, mutate=None) -> Path:
     return wd
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def runs_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A working directory where `snakemake --cores 4 runs` has completed on the small config."""
+    """A working directory where `snakemake --cores 4 report` has completed on the small config."""
     if not (shutil.which("cmake") and shutil.which("c++")):
         pytest.skip("cmake and a C++ compiler are needed")
     wd = make_workdir(tmp_path_factory.mktemp("dag"))
-    res = snakemake(wd, "--cores", "4", "runs")
+    res = snakemake(wd, "--cores", "4", "report")
     assert res.returncode == 0, res.stderr[-3000:]
     return wd

@@ -33,7 +33,8 @@ rule bench_broker:
         mem_mb=4000,
         runtime=30,
     params:
-        configfile=CONFIGFILE,
+        repeats=lookup(dpath="bench/repeats", within=config),
+        total_bytes=lookup(dpath="bench/total_bytes", within=config),
     shell:
         "stallscope bench --build {input.build} --repeats {params.repeats} --total-bytes {params.total_bytes}"
         " --out {output.bench} 2> {log}"

@@ -38,10 +38,13 @@ def bench_scenario(total_bytes: int) -> dict[str, Any]:
 def _one(bin_dir: Path, binary: str, scn: dict[str, Any], work: Path) -> float | None:
     """Publish once against ``binary``; the publisher's delivered MB/s (ACKs included), or None."""
     broker_t = [e.replace("/refbroker", f"/{binary}") for e in REFERENCE_BROKER]
+    if binary == "rawsink":  # the sink takes only --id, --port and --ready-file
+        broker_t = broker_t[:7]
     res = execute(work, scn, bin_dir, broker_t, list(REFERENCE_CLIENT), _HARNESS)
     if res.is_interrupted:
         raise KeyboardInterrupt
-    text = (work / "client.log").read_text(errors="replace")
+    log = work / "client.log"
+    text = log.read_text(errors="replace") if log.exists() else ""
     m = _BANDWIDTH.search(text)
     if res.errors or not m or res.client is None or res.client.popen is None or res.client.popen.returncode:
         print(f"{binary}: run failed ({'; '.join(res.errors) or 'no Bandwidth line'})", file=sys.stderr)
