@@ -1,0 +1,105 @@
+"""The metrics of every reference run equal what the run injected and what the processes counted themselves.
+
+Ground truth comes from outside the parser: a plain regex over the raw logs (what `grep` would count), the
+broker's own `[BrokerMetrics]` counters, the publisher's `[Phase]` markers and per-broker ACK line, and the
+fault knobs of the manifest.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from stallscope import schemas
+
+pytestmark = pytest.mark.snakemake
+
+STALL = re.compile(r"\[STALL\] recv (batch header blocked|batch header \(partial\) blocked|payload blocked) (\d+)ms")
+KIND = {"batch header blocked": "header", "batch header (partial) blocked": "partial", "payload blocked": "payload"}
+PREFIX = re.compile(r"^[IWEF](\d{8}) (\d{2}:\d{2}:\d{2}\.\d{6})")
+
+
+def _ts_us(line: str) -> int:
+    m = PREFIX.match(line)
+    assert m, line
+    dt = datetime.strptime(m.group(1) + m.group(2), "%Y%m%d%H:%M:%S.%f")
+    return int((dt - datetime(1970, 1, 1)).total_seconds() * 1_000_000)
+
+
+def _runs(wd: Path) -> list[Path]:
+    dirs = sorted(p.parent for p in wd.glob("results/runs/*/*/t*/metrics.json"))
+    assert dirs
+    return dirs
+
+
+def test_ground_truth_stalls_by_kind_and_broker_match_raw_lines_and_broker_counters(runs_workdir: Path) -> None:
+    for run in _runs(runs_workdir):
+        m = schemas.read_json(run / "metrics.json", "metrics")
+        for log in sorted(run.glob("broker_*.log")):
+            b = log.stem.split("_")[1]
+            text = log.read_text(errors="replace")
+            durations: dict[str, list[int]] = {"header": [], "partial": [], "payload": []}
+            for kind, ms in STALL.findall(text):
+                durations[KIND[kind]].append(int(ms))
+            counters = dict(re.findall(r"\b(stalls_\w+)=(\d+)", text.split("[BrokerMetrics]")[-1]))
+            for kind, got in durations.items():
+                summary = m["stalls"]["per_broker"][b]["by_kind"][kind]
+                assert summary["count"] == len(got) == int(counters[f"stalls_{kind}"]), (run.name, b, kind)
+                if got:
+                    assert (summary["min_ms"], summary["max_ms"], summary["total_ms"]) == (
+                        min(got), max(got), sum(got))
+
+
+def test_ground_truth_injected_pauses_appear_exactly_on_the_fault_broker(runs_workdir: Path) -> None:
+    checked = 0
+    for run in _runs(runs_workdir):
+        man = schemas.read_json(run / "manifest.json", "manifest")
+        faults = man["faults"]
+        if "header_pause_count" not in faults:
+            continue
+        m = schemas.read_json(run / "metrics.json", "metrics")
+        fb = str(faults.get("fault_broker", 0))
+        kinds = m["stalls"]["per_broker"][fb]["by_kind"]
+        assert kinds["partial"]["count"] == faults["header_pause_count"]
+        assert kinds["payload"]["count"] == faults["payload_pause_count"]
+        assert kinds["header"]["count"] == 0
+        # A recv that starts late (the broker thread was not on a core) waits less than the pause, never more
+        # than the pause plus scheduling slack.
+        for kind, pause in (("partial", faults["header_pause_ms"]), ("payload", faults["payload_pause_ms"])):
+            assert pause / 2 <= kinds[kind]["min_ms"] <= kinds[kind]["max_ms"] <= pause + 100, (kind, kinds[kind])
+        others = [v for k, v in m["stalls"]["per_broker"].items() if k != fb]
+        assert all(o["by_kind"]["partial"]["count"] == 0 for o in others)
+        checked += 1
+    assert checked
+
+
+def test_ground_truth_phases_are_the_publishers_markers(runs_workdir: Path) -> None:
+    for run in _runs(runs_workdir):
+        m = schemas.read_json(run / "metrics.json", "metrics")
+        assert m["phases"]["source"] == "markers"
+        marks = {ln.split("[Phase] ")[1].split()[0]: _ts_us(ln)
+                 for ln in (run / "client.log").read_text().splitlines() if "] [Phase] " in ln}
+        assert m["phases"]["publish"]["start_us"] == marks["publish_start"]
+        assert m["phases"]["publish"]["end_us"] == marks["send_done"]
+        end = marks.get("ack_done", marks.get("ack_timeout"))
+        assert m["phases"]["drain"]["end_us"] == end
+
+
+def test_ground_truth_ack_figures_match_the_publishers_lines(runs_workdir: Path) -> None:
+    for run in _runs(runs_workdir):
+        m = schemas.read_json(run / "metrics.json", "metrics")
+        man = schemas.read_json(run / "manifest.json", "manifest")
+        text = (run / "client.log").read_text()
+        per = dict(re.findall(r"B(\d+)=(\d+)\(sent=", text.split("[Publisher ACK Per-Broker]: ")[-1].splitlines()[0]))
+        assert {k: int(v) for k, v in per.items()} == {k: v for k, v in m["acks"]["per_broker"].items()}
+        assert m["acks"]["received"] == sum(int(v) for v in per.values())
+        assert m["acks"]["expected"] == man["params"]["message_count"]
+        timed_out = "[Publisher ACK Timeout]" in text
+        assert m["acks"]["is_timeout"] is timed_out
+        if "ack_stall_after" in man["faults"]:
+            stalled = str(man["faults"]["ack_stall_broker"])
+            short = {k for k, v in m["acks"]["per_broker"].items() if v < m["acks"]["sent_per_broker"][k]}
+            assert timed_out and short == {stalled}
