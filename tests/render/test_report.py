@@ -49,7 +49,7 @@ def test_report_pdf_contains_runs_verdicts_captions(rendered: dict[str, Path], p
     for claim in json.loads(rendered["claims"].read_text())["claims"]:
         assert f"Verdict: {claim['verdict']}." in text
     captions = re.findall(r"<figcaption>(.*?)</figcaption>", rendered["html"].read_text())
-    assert len(captions) == 6
+    assert len(captions) == 4  # durations, throughput, one stall timeline and one ACK figure with a panel per run
     for caption in captions:
         assert " ".join(caption.replace("&#39;", "'").split()) in flat
     for heading in ("Summary table", "Diagnosis", "Next steps", "Evidence appendix", "Provenance", "What was run"):
@@ -84,16 +84,17 @@ def test_report_appendix_cites_each_line_once(rendered: dict[str, Path]) -> None
 def test_report_svgs_have_data_and_axis_labels(rendered: dict[str, Path]) -> None:
     figures = rendered["out"] / "figures"
     labels = {
-        "stall_durations.svg": "duration (ms, log scale)", "throughput.svg": "MB/s",
-        "timeline_baseline__t1.svg": "seconds since run start", "timeline_slow_producer__t1.svg": "broker",
-        "acks_baseline__t1.svg": "ACKs received", "acks_slow_producer__t1.svg": "seconds since publish start",
+        "stall_durations.svg": ("stall kind", "duration (ms, log scale)"), "throughput.svg": ("run", "MB/s"),
+        "stall_timelines.svg": ("seconds since run start", "broker", *RUN_IDS),
+        "ack_progress.svg": ("seconds since publish start", "ACKs received", *RUN_IDS),
     }
     assert {p.name for p in figures.glob("*.svg")} == set(labels)
-    for name, label in labels.items():
+    for name, texts in labels.items():
         svg = (figures / name).read_text()
         groups = re.findall(r'<g id="data-[^"]*">(.*?)</g>', svg, flags=re.S)  # gids set on data artists
         assert groups and all("<path" in g or "<use" in g for g in groups), name
-        assert f"<!-- {label}" in svg, name
+        for label in texts:
+            assert f"<!-- {label}" in svg, (name, label)
         assert "<dc:date>" not in svg
         assert f'src="figures/{name}"' in rendered["html"].read_text()
 
@@ -104,8 +105,9 @@ def test_report_missing_run_dir_says_evidence_missing(tmp_path: Path) -> None:
     html = html_path.read_text()
     assert "evidence missing:" in html
     assert "not found" in html
-    assert (tmp_path / "out" / "figures" / "timeline_baseline__t1.svg").exists()
-    assert not (tmp_path / "out" / "figures" / "timeline_slow_producer__t1.svg").exists()
+    timeline = (tmp_path / "out" / "figures" / "stall_timelines.svg").read_text()
+    assert "<!-- baseline/t1 -->" in timeline
+    assert "slow_producer/t1" not in timeline
     assert not (tmp_path / "out" / "assessment.pdf").exists()
 
 

@@ -33,7 +33,7 @@ def test_templating_view_missing_field_fails_loudly(tmp_path: Path) -> None:
     from .conftest import make_claims
 
     claims = json.loads(make_claims(tmp_path).read_text())
-    view = build_view(claims, [FigureRef("figures/x.svg", "cap")], [])
+    view = build_view(claims, [FigureRef("figures/x.svg", "cap")], {})
     del view["experts"][0]["claims"][0]["settle"]
     with pytest.raises(jinja2.UndefinedError, match="settle"):
         render("assessment.html.j2", view)

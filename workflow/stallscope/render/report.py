@@ -32,48 +32,48 @@ def _parse_formats(formats: str) -> set[str]:
     return chosen
 
 
-def write_figures(claims: dict[str, Any], runs: list[RunData], fig_dir: Path) -> tuple[list[FigureRef], list[dict]]:
-    """Draw every figure into ``fig_dir``; return the all-runs figures and, per run, its figures or missing reason."""
+def write_figures(runs: list[RunData], fig_dir: Path) -> tuple[list[FigureRef], dict[str, Any]]:
+    """Draw the figures that have data into ``fig_dir`` (stale SVGs removed); return them and the coverage.
+
+    Coverage: ``missing`` (run id, reason) for runs without usable metrics or events, and the run ids drawn in
+    the stall timeline (``stalls``) and the ACK progress figure (``acks``), out of ``usable`` runs; ``no_data``
+    names the all-runs figures left out for want of data.
+    """
     fig_dir.mkdir(parents=True, exist_ok=True)
-    written: set[str] = set()
-
-    def ref(name: str, caption: str, has_data: bool, run_id: str | None = None) -> FigureRef:
-        written.add(name)
-        return FigureRef(src=f"figures/{name}", caption=caption + ("" if has_data else " (no data)"), run_id=run_id)
-
     usable = [r for r in runs if r.metrics is not None]
     left_out = [r.run_id for r in runs if r.metrics is None]
     note = f" Runs left out for missing evidence: {', '.join(left_out)}." if left_out else ""
-    overview = [
-        ref("stall_durations.svg",
-            "Stall duration by kind over all runs (log scale), one colour per run, from events.csv." + note,
-            plots.plot_durations(usable, fig_dir / "stall_durations.svg")),
-        ref("throughput.svg",
-            "Throughput per run: delivered (broker side) and producer-side MB/s, from metrics.json." + note,
-            plots.plot_throughput(
-                [(r.run_id, (r.metrics["throughput"] or {}).get("delivered_mb_s"),
-                  (r.metrics["throughput"] or {}).get("publish_bw_mb_s")) for r in usable if r.metrics],
-                fig_dir / "throughput.svg")),
+    with_stalls = [r for r in usable if plots.stall_events(r)]
+    with_acks = [r for r in usable if plots.ack_points(r)]
+    candidates = [  # (file, caption, draw -> drew data?, key of the figure, or its name when it has no data)
+        ("stall_durations.svg", "Stall duration by kind (log scale), one colour per run with stalls, from "
+         "events.csv." + note, lambda p: plots.plot_durations(with_stalls, p), "stall durations"),
+        ("throughput.svg", "Throughput per run: delivered (broker side) and producer-side MB/s, from metrics.json."
+         + note, lambda p: plots.plot_throughput(
+             [(r.run_id, (r.metrics["throughput"] or {}).get("delivered_mb_s"),
+               (r.metrics["throughput"] or {}).get("publish_bw_mb_s")) for r in usable if r.metrics], p), "throughput"),
+        ("stall_timelines.svg", "Stalls per broker over time, one panel per run with stalls: a marker where each "
+         "stall's recv began, sized by duration and coloured by kind; dashed lines mark phase starts.",
+         lambda p: plots.plot_timelines(with_stalls, p) if with_stalls else False, "stalls"),
+        ("ack_progress.svg", "ACKs received per broker over time, one panel per run with ACK progress lines "
+         "(the client logs one a second while it waits for ACKs).",
+         lambda p: plots.plot_acks(with_acks, p) if with_acks else False, "acks"),
     ]
-    per_run: list[dict] = []
-    for run in runs:
-        if run.metrics is None:
-            per_run.append({"run_id": run.run_id, "missing": run.metrics_missing or "metrics.json", "figures": []})
-            continue
-        timeline = f"timeline_{run.slug}.svg"
-        acks = f"acks_{run.slug}.svg"
-        figures = [
-            ref(timeline, f"Stalls of run {run.run_id} per broker over time: one marker per stall where its recv "
-                "began, sized by duration and coloured by kind; dashed lines mark phase starts.",
-                plots.plot_timeline(run, fig_dir / timeline), run.run_id),
-            ref(acks, f"ACKs received per broker over time in run {run.run_id}, from the client's ACK progress.",
-                plots.plot_acks(run, fig_dir / acks), run.run_id),
-        ]
-        per_run.append({"run_id": run.run_id, "missing": run.events_missing or "", "figures": figures})
+    figures: list[FigureRef] = []
+    no_data: list[str] = []
+    for name, caption, draw, key in candidates:
+        if draw(fig_dir / name):
+            figures.append(FigureRef(src=f"figures/{name}", caption=caption, key=key))
+        elif key not in ("stalls", "acks"):  # those two get a sentence on the runs without data instead
+            no_data.append(key)
+    written = {Path(f.src).name for f in figures}
     for stale in fig_dir.glob("*.svg"):
         if stale.name not in written:
             stale.unlink()
-    return overview, per_run
+    missing = [{"run_id": r.run_id, "missing": r.metrics_missing or r.events_missing or ""}
+               for r in runs if r.metrics_missing or r.events_missing]
+    return figures, {"missing": missing, "usable": [r.run_id for r in usable], "no_data": no_data,
+                     "stalls": [r.run_id for r in with_stalls], "acks": [r.run_id for r in with_acks]}
 
 
 def _copy(src: Path, dst: Path) -> Path:
@@ -102,7 +102,7 @@ def render_report(claims: Path, out_dir: Path, formats: str = "html,pdf") -> Pat
     data = read_claims(claims)
     out_dir.mkdir(parents=True, exist_ok=True)
     runs = [load_run(r, claims.parent) for r in data["runs"]]
-    overview, per_run = write_figures(data, runs, out_dir / "figures")
+    figures, coverage = write_figures(runs, out_dir / "figures")
 
     claims_copy = out_dir / "claims.json"
     if claims.resolve() != claims_copy.resolve():
@@ -115,7 +115,7 @@ def render_report(claims: Path, out_dir: Path, formats: str = "html,pdf") -> Pat
             dst = _copy(run.manifest_path, out_dir / "manifests" / f"{run.slug}.json")
             attachments.append((dst, f"manifest_{run.slug}.json"))
 
-    html = render("assessment.html.j2", build_view(data, overview, per_run))
+    html = render("assessment.html.j2", build_view(data, figures, coverage))
     html_path = write_text_atomic(out_dir / "assessment.html", html)
     if "pdf" not in chosen:
         return html_path

@@ -7,11 +7,8 @@ from typing import Any
 
 TITLE = "Recv Stall Diagnostics: Expert Panel Assessment"
 VERDICTS = ("supported", "refuted", "inconclusive", "overclaim", "not_run", "harness_error")
-PARAM_LABELS = (
-    ("brokers", "brokers", ""), ("threads_per_broker", "threads/broker", ""), ("message_size", "msg", " B"),
-    ("total_bytes", "total", ""), ("order", "order", ""), ("ack_level", "ack", ""),
-    ("ack_timeout_s", "ack timeout", " s"), ("stall_threshold_ms", "stall threshold", " ms"),
-)
+MAX_EVIDENCE = 8  # evidence items listed per claim; the rest are counted (claims.json has them all)
+HASH_LEN = 12  # commits in the run table; full hashes stay in the provenance section
 
 
 @dataclass(frozen=True)
@@ -20,7 +17,7 @@ class FigureRef:
 
     src: str
     caption: str
-    run_id: str | None = None
+    key: str = ""  # "stalls" / "acks": the sentence on the runs this figure leaves out is printed under it
 
 
 def text(value: Any, empty: str = "—") -> str:
@@ -46,16 +43,40 @@ def fmt_bytes(n: Any) -> str:
     return text(n)
 
 
-def params_text(params: dict[str, Any], faults: dict[str, Any]) -> str:
-    """Summarise the key scenario parameters and any fault knobs in one line."""
+def _num(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else text(value)
+
+
+def params_text(params: dict[str, Any]) -> str:
+    """The key scenario parameters on one line: ``4×4 conn, 1 KiB × 10,485,760 (10 GiB), ORDER 0, ACK 1, ...``."""
     parts = []
-    for key, label, unit in PARAM_LABELS:
-        value = params.get(key)
-        if value is None:
-            continue
-        parts.append(f"{label}={fmt_bytes(value)}" if key == "total_bytes" else f"{label}={text(value)}{unit}")
-    parts += [f"{k}={text(v)}" for k, v in sorted(faults.items())]
+    brokers, threads = params.get("brokers"), params.get("threads_per_broker")
+    if brokers is not None or threads is not None:
+        parts.append(f"{text(brokers, '?')}×{text(threads, '?')} conn")
+    size, count, total = params.get("message_size"), params.get("message_count"), params.get("total_bytes")
+    if size is not None or count is not None:
+        volume = f"{fmt_bytes(size) if size is not None else '?'} × {_num(count) if count is not None else '?'}"
+        parts.append(volume + (f" ({fmt_bytes(total)})" if total is not None else ""))
+    elif total is not None:
+        parts.append(fmt_bytes(total))
+    nb = "\u00a0"  # no break inside one parameter
+    for key, label, unit in (("order", f"ORDER{nb}", ""), ("ack_level", f"ACK{nb}", ""),
+                             ("ack_timeout_s", f"timeout{nb}", f"{nb}s"),
+                             ("stall_threshold_ms", f"stall{nb}≥{nb}", f"{nb}ms")):
+        if params.get(key) is not None:
+            parts.append(f"{label}{text(params[key])}{unit}")
     return ", ".join(parts) or "unknown (ingested logs)"
+
+
+def faults_text(faults: dict[str, Any]) -> str:
+    """The fault knobs of a run (``faults: init_delay_sec=6, linger_sec=3``), or "" without faults."""
+    return "faults: " + ", ".join(f"{k}={text(v)}" for k, v in sorted(faults.items())) if faults else ""
+
+
+def short_commit(commit: Any) -> str:
+    """A commit hash cut to 12 hex digits (other values, e.g. versions, as they are)."""
+    value = text(commit)
+    return value[:HASH_LEN] if len(value) == 40 and all(c in "0123456789abcdef" for c in value) else value
 
 
 def evidence_ref(ev: dict[str, Any]) -> str:
@@ -73,19 +94,22 @@ def _evidence(items: list[dict[str, Any]]) -> list[dict[str, str]]:
     out = []
     for ev in items:
         metric = ""
-        if ev.get("file") and ev.get("metric"):
-            metric = f"{ev['metric']} = {text(ev.get('value'))}"
+        if ev.get("file") and ev.get("metric"):  # a log line that backs a metric: name it, with its value if any
+            metric = ev["metric"] if ev.get("value") is None else f"{ev['metric']} = {text(ev['value'])}"
         out.append({"ref": evidence_ref(ev), "excerpt": ev.get("excerpt") or "", "metric": metric})
     return out
 
 
 def _claim(c: dict[str, Any]) -> dict[str, Any]:
-    total = c.get("evidence_count", len(c["evidence"]))
-    more = f"{total - len(c['evidence'])} further items not listed" if total > len(c["evidence"]) else ""
+    items = sorted(c["evidence"], key=lambda ev: not ev.get("file"))  # log citations first, then metrics
+    total = max(c.get("evidence_count", len(items)), len(items))
+    shown = items[:MAX_EVIDENCE]
+    more = total - len(shown)
     return {
         "id": c["id"], "title": c["title"], "statement": c["statement"], "verdict": c["verdict"],
-        "css": f"verdict-{c['verdict']}", "reason": c["reason"], "evidence": _evidence(c["evidence"]),
-        "evidence_more": more, "settle": c.get("settle") or "", "error": c.get("error") or "",
+        "css": f"verdict-{c['verdict']}", "reason": c["reason"], "evidence": _evidence(shown),
+        "evidence_more": f"{more:,} further item{'s' if more != 1 else ''} in claims.json" if more > 0 else "",
+        "settle": c.get("settle") or "", "error": c.get("error") or "",
     }
 
 
@@ -95,10 +119,11 @@ def _run(r: dict[str, Any]) -> dict[str, str]:
         slurm = f"job {text(r.get('slurm_job_id'))} on {text(r.get('slurm_node'))}"
     harness = "ok" if r["harness_ok"] else "failed: " + "; ".join(r.get("harness_errors") or ["(no detail)"])
     return {
-        "run_id": r["run_id"], "scenario": r["scenario"], "params": params_text(r.get("params") or {},
-                                                                             r.get("faults") or {}),
-        "sut_id": text(r.get("sut_id")), "stallscope_commit": text(r.get("stallscope_commit")),
-        "host": text(r.get("host")), "slurm": slurm or "—", "started": text(r.get("started_utc")),
+        "run_id": r["run_id"], "scenario": r["scenario"], "params": params_text(r.get("params") or {}),
+        "faults": faults_text(r.get("faults") or {}),
+        "sut_id": short_commit(r.get("sut_id")), "stallscope_commit": short_commit(r.get("stallscope_commit")),
+        "host": text(r.get("host")), "slurm": slurm or "—",
+        "started": text(r.get("started_utc")).replace("T", " "),
         "harness": harness, "harness_css": "ok" if r["harness_ok"] else "bad", "origin": text(r.get("origin")),
     }
 
@@ -153,20 +178,53 @@ def _provenance(claims: dict[str, Any]) -> list[dict[str, str]]:
     return [{"label": k, "value": v} for k, v in rows]
 
 
-def build_view(claims: dict[str, Any], overview: list[FigureRef], per_run: list[dict[str, Any]]) -> dict[str, Any]:
+def _names(run_ids: list[str]) -> str:
+    return ", ".join(run_ids)
+
+
+def coverage_notes(runs: list[dict[str, Any]], coverage: dict[str, Any]) -> dict[str, str]:
+    """One sentence each on the runs the figures leave out: ``stalls`` (runs without stalls), ``acks`` (without
+    ACK progress lines) and ``no_data`` (all-runs figures not drawn)."""
+    usable = list(coverage.get("usable") or [])
+    stalls, acks = set(coverage.get("stalls") or []), set(coverage.get("acks") or [])
+    ok = {r["run_id"] for r in runs if r.get("publish_ok")}
+    notes: dict[str, str] = {}
+    no_events = {m["run_id"] for m in coverage.get("missing") or []}
+    no_stalls = [r for r in usable if r not in stalls and r not in no_events]
+    if no_stalls:
+        notes["stalls"] = (f"No stalls were logged in {_names(no_stalls)}, so "
+                           + ("these runs have no panel in the stall timeline." if stalls
+                              else "there is no stall timeline."))
+    no_acks = [r for r in usable if r not in acks]
+    if no_acks:
+        done = [r for r in no_acks if r in ok]
+        failed = [r for r in no_acks if r not in ok]
+        why = []
+        if done:
+            why.append(f"{_names(done)} completed successfully before the client's first once-a-second progress "
+                       "line")
+        if failed:
+            why.append(f"{_names(failed)} failed without logging one")
+        notes["acks"] = ("Runs without ACK progress lines (" + ("no panel" if acks else "hence no ACK progress figure")
+                         + "): " + "; ".join(why) + ".")
+    if coverage.get("no_data"):
+        notes["no_data"] = f"No figure of {' or '.join(coverage['no_data'])}: no run had such data."
+    return notes
+
+
+def build_view(claims: dict[str, Any], figures: list[FigureRef], coverage: dict[str, Any] | None = None
+               ) -> dict[str, Any]:
     """Prepare every string of the assessment page.
 
-    ``overview`` are the all-runs figures; ``per_run`` items are ``{"run_id", "missing": str, "figures": [FigureRef]}``.
-    Returns the template context: title, footer, summary, runs, experts (with claims), summary_rows, diagnosis,
-    next_steps, figure groups (numbered captions), appendix and provenance.
+    ``figures`` are the figures drawn (all have data), numbered in order; ``coverage`` is what
+    ``report.write_figures`` says about the runs (keys ``missing``, ``usable``, ``stalls``, ``acks``, ``no_data``;
+    all optional). Returns the template context: title, footer, summary, runs, experts (with claims),
+    summary_rows, diagnosis, next_steps, figures, figure_notes, missing_runs, appendix and provenance.
     """
-    counter = iter(range(1, 10_000))
-
-    def figs(refs: list[FigureRef]) -> list[dict[str, str]]:
-        return [{"src": f.src, "caption": f"Figure {next(counter)}: {f.caption}", "alt": f.caption} for f in refs]
-
-    overview_vm = figs(overview)
-    per_run_vm = [{"run_id": g["run_id"], "missing": g["missing"], "figures": figs(g["figures"])} for g in per_run]
+    coverage = coverage or {}
+    notes = coverage_notes(claims["runs"], coverage)
+    figures_vm = [{"src": f.src, "caption": f"Figure {i}: {f.caption}", "alt": f.caption,
+                   "note": notes.pop(f.key, "") if f.key else ""} for i, f in enumerate(figures, start=1)]
     counts = claims.get("verdict_counts") or {}
     by_expert: dict[int, list[dict[str, Any]]] = {}
     for c in claims["claims"]:
@@ -189,6 +247,7 @@ def build_view(claims: dict[str, Any], overview: list[FigureRef], per_run: list[
                           "note": c["reason"]} for c in claims["claims"]],
         "diagnosis": [_diagnosis(d) for d in claims.get("diagnosis") or []],
         "next_steps": list(claims.get("next_steps") or []),
-        "overview_figures": overview_vm, "run_figures": per_run_vm,
+        "figures": figures_vm, "figure_notes": list(notes.values()),
+        "missing_runs": [{"run_id": m["run_id"], "missing": m["missing"]} for m in coverage.get("missing") or []],
         "appendix": _appendix(claims), "provenance": _provenance(claims), "num": num,
     }
