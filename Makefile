@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: report test lint clean-results
+.PHONY: report test clean-results
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -16,15 +16,19 @@ $(STAMP): pyproject.toml
 report: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/snakemake --cores 4 --workflow-profile workflow/profiles/default report
 
-## make test: lint, unit and stage tests, the broker's ctest, the end-to-end DAG on the small config
-test: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/ruff check workflow tests
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/snakefmt --check Snakefile workflow/rules
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -q $(PYTEST_ARGS)
+TEST_BUILD := build/test
+RUN := PATH="$(CURDIR)/$(BIN):$$PATH"
 
-lint: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/ruff check workflow tests
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/snakemake --lint
+## make test: lint, the broker's ctest, unit and stage tests, the end-to-end DAG on the small config.
+## PYTEST_ARGS=--run-long adds the full scenarios (minutes); tests marked slurm need a running SLURM.
+test: $(STAMP)
+	$(RUN) $(BIN)/ruff check workflow tests
+	$(RUN) $(BIN)/snakefmt --check Snakefile workflow/rules
+	$(RUN) $(BIN)/snakemake --lint
+	$(RUN) $(BIN)/stallscope build --out $(TEST_BUILD) --werror 2> $(TEST_BUILD).log || { cat $(TEST_BUILD).log; exit 1; }
+	cd $(TEST_BUILD)/cmake && ctest --output-on-failure
+	$(RUN) STALLSCOPE_BUILD_JSON="$(CURDIR)/$(TEST_BUILD)/build.json" $(BIN)/pytest -q $(PYTEST_ARGS)
+
 
 clean-results:
-	rm -rf results .snakemake
+	rm -rf results .snakemake build

@@ -1,12 +1,19 @@
-"""Shared fixtures: the real Embarcadero logs, copied first so fixture folders are never written to."""
+"""Shared fixtures: one reference build per session, and the real Embarcadero logs (copied first, so the
+fixture folders are never written to).
+
+STALLSCOPE_BUILD_JSON (a build.json of `stallscope build`) reuses an existing build, as `make test` does.
+Tests marked `long` run only with --run-long.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
+REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "embarcadero"
 
 
@@ -18,3 +25,36 @@ def embarcadero(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dst = tmp_path_factory.mktemp("embarcadero") / "embarcadero"
     shutil.copytree(FIXTURES, dst)
     return dst
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-long", action="store_true", help="also run tests marked long (the full scenarios)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-long"):
+        return
+    skip = pytest.mark.skip(reason="long: run with --run-long (CI runs them once)")
+    for item in items:
+        if "long" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def ref_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """build.json of a reference build with warnings as errors (built once per session unless given)."""
+    given = os.environ.get("STALLSCOPE_BUILD_JSON")
+    if given:
+        return Path(given)
+    if not (shutil.which("cmake") and (shutil.which("c++") or shutil.which("g++"))):
+        pytest.skip("cmake and a C++ compiler are needed to build the reference broker")
+    from stallscope.experiment.build import build_broker
+
+    out = tmp_path_factory.mktemp("build")
+    return build_broker(REPO / "config" / "config.yaml", out, source=REPO / "workflow" / "broker", werror=True)
+
+
+@pytest.fixture(scope="session")
+def bin_dir(ref_build: Path) -> Path:
+    """The reference binaries (refbroker, refbroker-notimers, refpub, rawsink)."""
+    return ref_build.parent / "bin"

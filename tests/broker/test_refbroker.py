@@ -1,9 +1,7 @@
 """End-to-end and fault-knob tests of the C++ reference broker (refbroker) and publisher (refpub)."""
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import signal
 import socket
 import struct
@@ -13,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-BROKER_SRC = Path(__file__).resolve().parents[2] / "workflow" / "broker"
 GLOG = re.compile(r"^([IWEF])(\d{8}) (\d{2}:\d{2}:\d{2}\.\d{6}) +(\d+) ([^ :]+):(\d+)\] (.*)$")
 BANNER = ["", "===== Publish Throughput Test =====", "\t  Message size: ", "\t  Total message size: ",
           "\t  Threads per broker: ", "\t  ACK level: ", "\t  Order level: ", "\t  Sequencer: EMBARCADERO"]
@@ -21,21 +18,6 @@ FORBIDDEN = ["fatal", "abort", "segfault", "core dumped", "failed to connect", "
              "connection timed out"]
 MSG = 1024
 PADDED = 1088
-
-
-@pytest.fixture(scope="session")
-def bin_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Return the directory with the binaries, building them with cmake unless STALLSCOPE_BIN_DIR is set."""
-    env_dir = os.environ.get("STALLSCOPE_BIN_DIR")
-    if env_dir:
-        return Path(env_dir)
-    if not shutil.which("cmake") or not (shutil.which("g++") or shutil.which("c++")):
-        pytest.skip("cmake or a C++ compiler is not available")
-    build = tmp_path_factory.mktemp("broker-build")
-    subprocess.run(["cmake", "-S", str(BROKER_SRC), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release"],
-                   check=True, capture_output=True, timeout=120)
-    subprocess.run(["cmake", "--build", str(build), "-j2"], check=True, capture_output=True, timeout=600)
-    return build
 
 
 def free_port() -> int:

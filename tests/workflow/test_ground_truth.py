@@ -35,8 +35,8 @@ def _runs(wd: Path) -> list[Path]:
     return dirs
 
 
-def test_ground_truth_stalls_by_kind_and_broker_match_raw_lines_and_broker_counters(runs_workdir: Path) -> None:
-    for run in _runs(runs_workdir):
+def check_stalls_by_kind_and_broker_match_raw_lines_and_broker_counters(wd: Path) -> None:
+    for run in _runs(wd):
         m = schemas.read_json(run / "metrics.json", "metrics")
         for log in sorted(run.glob("broker_*.log")):
             b = log.stem.split("_")[1]
@@ -53,9 +53,9 @@ def test_ground_truth_stalls_by_kind_and_broker_match_raw_lines_and_broker_count
                         min(got), max(got), sum(got))
 
 
-def test_ground_truth_injected_pauses_appear_exactly_on_the_fault_broker(runs_workdir: Path) -> None:
+def check_injected_pauses_appear_exactly_on_the_fault_broker(wd: Path, require_faults: bool = True) -> None:
     checked = 0
-    for run in _runs(runs_workdir):
+    for run in _runs(wd):
         man = schemas.read_json(run / "manifest.json", "manifest")
         faults = man["faults"]
         if "header_pause_count" not in faults:
@@ -73,11 +73,11 @@ def test_ground_truth_injected_pauses_appear_exactly_on_the_fault_broker(runs_wo
         others = [v for k, v in m["stalls"]["per_broker"].items() if k != fb]
         assert all(o["by_kind"]["partial"]["count"] == 0 for o in others)
         checked += 1
-    assert checked
+    assert checked or not require_faults
 
 
-def test_ground_truth_phases_are_the_publishers_markers(runs_workdir: Path) -> None:
-    for run in _runs(runs_workdir):
+def check_phases_are_the_publishers_markers(wd: Path) -> None:
+    for run in _runs(wd):
         m = schemas.read_json(run / "metrics.json", "metrics")
         assert m["phases"]["source"] == "markers"
         marks = {ln.split("[Phase] ")[1].split()[0]: _ts_us(ln)
@@ -88,8 +88,8 @@ def test_ground_truth_phases_are_the_publishers_markers(runs_workdir: Path) -> N
         assert m["phases"]["drain"]["end_us"] == end
 
 
-def test_ground_truth_ack_figures_match_the_publishers_lines(runs_workdir: Path) -> None:
-    for run in _runs(runs_workdir):
+def check_ack_figures_match_the_publishers_lines(wd: Path) -> None:
+    for run in _runs(wd):
         m = schemas.read_json(run / "metrics.json", "metrics")
         man = schemas.read_json(run / "manifest.json", "manifest")
         text = (run / "client.log").read_text()
@@ -103,3 +103,13 @@ def test_ground_truth_ack_figures_match_the_publishers_lines(runs_workdir: Path)
             stalled = str(man["faults"]["ack_stall_broker"])
             short = {k for k, v in m["acks"]["per_broker"].items() if v < m["acks"]["sent_per_broker"][k]}
             assert timed_out and short == {stalled}
+
+
+CHECKS = (check_stalls_by_kind_and_broker_match_raw_lines_and_broker_counters,
+          check_injected_pauses_appear_exactly_on_the_fault_broker, check_phases_are_the_publishers_markers,
+          check_ack_figures_match_the_publishers_lines)
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__.removeprefix("check_"))
+def test_ground_truth_small_dag(runs_workdir: Path, check) -> None:
+    check(runs_workdir)
