@@ -7,16 +7,19 @@ import json
 import os
 import re
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from stallscope import schemas
 from stallscope.errors import StallscopeError
 from stallscope.logs.catalogue import load_catalogue
-from stallscope.logs.glog import FileScanner
+from stallscope.logs.glog import FileScanner, LineStats
+from stallscope.logs.split import SPLIT_MIN_BYTES, meeting_point, scan_split
 
 COLUMNS = ["file", "line", "ts_us", "severity", "tid", "src", "role", "broker", "kind", "duration_ms", "fields", "text"]
 _BROKER_NAME = re.compile(r"^broker_(\d+)\.log$")
+_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode  # json.dumps builds one per call
 
 
 def broker_index(name: str) -> int | None:
@@ -59,9 +62,21 @@ def _row(name: str, role: str, broker_file: int | None, ev: Any) -> list[Any]:
         "" if broker is None else broker,
         ev.kind,
         "" if dur is None else dur,
-        json.dumps(ev.fields, separators=(",", ":"), ensure_ascii=False),
+        _JSON(ev.fields),
         ev.text,
     ]
+
+
+def _scan(path: Path, role: str, catalogue: Any, writer: Any, fh: Any, name: str, out: Path) -> LineStats:
+    """Write one log's rows; a big log is split across two processes when a second core is there."""
+    row = partial(_row, name, role, broker_index(name))
+    size = path.stat().st_size
+    at = meeting_point(path, 0, size) if size >= SPLIT_MIN_BYTES and (os.cpu_count() or 1) > 1 else None
+    if at is not None:
+        return scan_split(path, role, catalogue, at, row, writer, fh, name, out)
+    scanner = FileScanner(path, role, catalogue)
+    writer.writerows(row(ev) for ev in scanner)
+    return scanner.stats
 
 
 def parse_run(run_dir: Path, out_dir: Path | None = None) -> Path:
@@ -81,13 +96,10 @@ def parse_run(run_dir: Path, out_dir: Path | None = None) -> Path:
             writer = csv.writer(fh, lineterminator="\n")
             writer.writerow(COLUMNS)
             for name, role in logs:
-                scanner = FileScanner(run_dir / name, role, catalogue)
-                bidx = broker_index(name)
                 try:
-                    writer.writerows(_row(name, role, bidx, ev) for ev in scanner)
+                    per_file[name] = _scan(run_dir / name, role, catalogue, writer, fh, name, out).to_json()
                 except OSError as exc:
                     raise StallscopeError(run_dir / name, None, f"cannot read: {exc}") from None
-                per_file[name] = scanner.stats.to_json()
         os.replace(tmp, events_path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
