@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from stallscope.experiment.provenance import host_facts
+
 P = "I20260202 13:20:{s:02d}.{us:06d} 1161{t:03d} network_manager.cc:"
 W = "W" + P[1:]
 OTHERS = [
@@ -51,16 +53,6 @@ def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, str
     return time.perf_counter() - t0, out.stdout.strip()
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size-mb", type=int, default=1024)
@@ -80,7 +72,9 @@ def main() -> int:
     rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     events = sum(1 for _ in (run / "events.csv").open()) - 1
     mb = size / 1e6
-    print(f"machine: nproc={os.cpu_count()} cpu={cpu_model()!r} python={platform.python_version()}")
+    host = host_facts()
+    print(f"machine: nproc={host['cores']} cpu={host['cpu_model']!r} kernel={host['kernel']} "
+          f"python={platform.python_version()}")
     print(f"file: {size / (1 << 20):.0f} MiB, {stalls} [STALL] lines; grep counted {grep_out}, "
           f"parse wrote {events} events")
     print(f"grep -c : {t_grep:7.2f} s  {mb / t_grep:8.1f} MB/s")
