@@ -28,7 +28,7 @@ BASE_MANIFEST: dict[str, Any] = {
     "host": {"hostname": None, "kernel": None, "cpu_model": None, "cores": None, "memory_bytes": None},
     "slurm": {"job_id": None, "node": None},
     "started_utc": None, "ended_utc": None, "utc_offset_s": None, "processes": [], "ports": {}, "timeouts_hit": [],
-    "harness": {"ok": True, "errors": []},
+    "harness": {"ok": True, "errors": []}, "notes": [],
     "files": {"client_log": "client.log", "broker_logs": []},
     "clock_aligned": True, "rerun_command": None,
 }
@@ -98,7 +98,7 @@ def make_render_manifest(run_id: str, sut_id: str) -> dict[str, _RenderAny]:
         "processes": [{"name": f"broker_{i}", "role": "broker", "broker": i, "argv": ["refbroker"], "pid": 100 + i,
                        "exit_code": 0, "signal": None, "timed_out": False, "log": f"broker_{i}.log"}
                       for i in range(brokers)],
-        "ports": {"broker_0": 20000}, "timeouts_hit": [], "harness": {"ok": True, "errors": []},
+        "ports": {"broker_0": 20000}, "timeouts_hit": [], "harness": {"ok": True, "errors": []}, "notes": [],
         "files": {"client_log": "client.log", "broker_logs": [f"broker_{i}.log" for i in range(brokers)]},
         "clock_aligned": True, "rerun_command": f"stallscope run --scenario {scenario}",
     }
@@ -389,7 +389,8 @@ def panel_manifest(scenario: str, trial: int = 1, total_bytes: int = 10 * 1024**
     m = copy.deepcopy(BASE_MANIFEST)
     m.update({"run_id": f"{scenario}/t{trial}", "scenario": scenario, "trial": trial,
               "expected_cause": expected_cause, "faults": dict(faults or {}),
-              "harness": {"ok": harness_ok, "errors": [] if harness_ok else ["broker 2 never became ready"]}})
+              "harness": {"ok": harness_ok, "errors": [] if harness_ok else ["broker 2 never became ready"]},
+              "notes": []})
     m["params"].update({"brokers": brokers, "threads_per_broker": 1, "total_bytes": total_bytes,
                         "message_count": total_bytes // 1024, "ack_timeout_s": 5.0, "batch_bytes": 2 * 1024**2})
     m["sut"].update({"id": sut_id, "commit": sut_id + "0" * 28, "is_dirty": False,

@@ -26,7 +26,7 @@ def _manifest() -> dict:
         "host": {"hostname": "h", "kernel": None, "cpu_model": None, "cores": 2, "memory_bytes": None},
         "slurm": {"job_id": None, "node": None},
         "started_utc": None, "ended_utc": None, "utc_offset_s": 0, "processes": [], "ports": {},
-        "timeouts_hit": [], "harness": {"ok": True, "errors": []},
+        "timeouts_hit": [], "harness": {"ok": True, "errors": []}, "notes": [],
         "files": {"client_log": "client.log", "broker_logs": []}, "clock_aligned": True, "rerun_command": None,
     }
 

@@ -59,7 +59,7 @@ def _last_progress(log: Path) -> str | None:
 
 
 def _start_brokers(out: Path, scn: dict[str, Any], bin_dir: Path, template: list[str], ready_timeout: float,
-                   ) -> tuple[list[procs.Proc], dict[str, int], list[str]]:
+                   notes: list[str]) -> tuple[list[procs.Proc], dict[str, int], list[str]]:
     """Start every broker on fresh ports and wait for their ready files; retry if a port was taken."""
     n = scn["params"]["brokers"]
     errors: list[str] = []
@@ -84,7 +84,8 @@ def _start_brokers(out: Path, scn: dict[str, Any], bin_dir: Path, template: list
         procs.stop_all(brokers, 2.0)
         if not in_use or attempt == PORT_ATTEMPTS:
             return brokers, {f"broker_{i}": p for i, p in enumerate(ports)}, errors
-        print(f"port taken, retrying with new ports (attempt {attempt + 1})", file=sys.stderr)
+        notes.append(f"a port was taken before the brokers bound it; retried with new ports (attempt {attempt + 1})")
+        print(notes[-1], file=sys.stderr)
     raise AssertionError("unreachable")
 
 
@@ -128,6 +129,7 @@ class Outcome:
     errors: list[str] = field(default_factory=list)
     timeouts: list[str] = field(default_factory=list)
     started_utc: str = ""
+    notes: list[str] = field(default_factory=list)
 
     @property
     def is_interrupted(self) -> bool:
@@ -144,7 +146,8 @@ def execute(out: Path, scn: dict[str, Any], bin_dir: Path, broker_t: list[str], 
     old = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
     res = Outcome(started_utc=utc_now())
     try:
-        res.brokers, res.ports, res.errors = _start_brokers(out, scn, bin_dir, broker_t, run_cfg["ready_timeout_s"])
+        res.brokers, res.ports, res.errors = _start_brokers(out, scn, bin_dir, broker_t, run_cfg["ready_timeout_s"],
+                                                              res.notes)
         res.timeouts += [e for e in res.errors if "not ready" in e]
         if not res.errors:
             p = scn["params"]
@@ -232,6 +235,7 @@ def _manifest(scn: dict[str, Any], trial: int, build: dict[str, Any], res: Outco
         "timeouts_hit": res.timeouts,
         # A broker that crashes mid-run is a finding about the broker (see processes), not a harness error.
         "harness": {"ok": client_started and not res.errors, "errors": res.errors},
+        "notes": res.notes,
         "files": {"client_log": "client.log" if client_started else None,
                   "broker_logs": [f"broker_{b.broker}.log" for b in brokers]},
         "clock_aligned": True,

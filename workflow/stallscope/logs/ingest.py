@@ -4,7 +4,7 @@ Layout rules (documented choices):
 - ``broker_<i>.log`` (also ``broker<i>.log``) are copied under their canonical name ``broker_<i>.log``.
 - ``client.log`` or ``client_*.log``: one becomes ``client.log``, the first in sorted order among those that carry
   the test banner (else the first sorted). Further client logs are copied unchanged under their own names, are not
-  analysed, and are named in ``harness.errors`` as a ``note:`` (harness ``ok`` stays true).
+  analysed, and are named in the manifest's ``notes``.
 - A single file given as ``src`` (driver-script lines mixed with glog lines) becomes ``client.log``.
 Files are copied byte for byte. The manifest says ``origin: ingested``; what the logs cannot tell is null.
 """
@@ -100,7 +100,7 @@ def ingest_dir(src: Path, out: Path, scenario: str | None = None, sut: str | Non
         shutil.copyfile(p, out / p.name)
     if extra:
         kept = ", ".join(p.name for p in extra)
-        notes.append(f"note: {len(extra)} further client log(s) copied but not analysed: {kept}")
+        notes.append(f"{len(extra)} further client log(s) copied but not analysed: {kept}")
     name = _scenario_name(src, scenario)
     log_count = len(brokers) + len(clients)
     manifest = {
@@ -131,7 +131,8 @@ def ingest_dir(src: Path, out: Path, scenario: str | None = None, sut: str | Non
         "processes": [],
         "ports": {},
         "timeouts_hit": [],
-        "harness": {"ok": True, "errors": notes},
+        "harness": {"ok": True, "errors": []},
+        "notes": notes,
         "files": {"client_log": "client.log" if client is not None else None, "broker_logs": broker_names},
         "clock_aligned": log_count <= 1,
         "rerun_command": f"stallscope ingest {src} --out {out}",
