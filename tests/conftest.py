@@ -2,7 +2,7 @@
 fixture folders are never written to).
 
 STALLSCOPE_BUILD_JSON (a build.json of `stallscope build`) reuses an existing build, as `make test` does.
-Tests marked `long` run only with --run-long.
+Tests marked `long` run only with --run-long, those marked `slurm` only with --run-slurm.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ def embarcadero(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--run-long", action="store_true", help="also run tests marked long (the full scenarios)")
+    parser.addoption("--run-slurm", action="store_true",
+                     help="also run tests marked slurm (needs a cluster: `.ci/slurm.sh up`)")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

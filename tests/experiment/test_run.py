@@ -89,7 +89,8 @@ def test_run_scenario_sigterm_to_runner_leaves_no_process(tmp_path: Path, ref_bu
     for pid, _ in kids:
         assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
     assert all(_port_is_free(p) for p in ports)
-    m = schemas.read_json(out / "manifest.json", "manifest")
+    assert not (out / "manifest.json").exists()  # not done: a rerun must redo it
+    m = schemas.read_json(out / "manifest.interrupted.json", "manifest")
     assert m["harness"]["ok"] is False and any("interrupted" in e for e in m["harness"]["errors"])
 
 

@@ -182,25 +182,28 @@ def run_scenario(config_path: Path, scenario: str, trial: int, build_json: Path,
 
     Reads: the config, build.json. Writes: ``out_dir/{broker_<i>.log, client.log, manifest.json}``.
     Returns the manifest path. A harness failure (a broker never ready, a publisher that had to be killed)
-    is recorded in the manifest, not raised: the run directory is the evidence. An interruption still
-    writes the manifest, then exits with status 130.
+    is recorded in the manifest, not raised: the run directory is the evidence. An interruption writes
+    ``manifest.interrupted.json`` instead (so the run counts as not done) and exits with status 130.
     """
     cfg = load_config(config_path)
     scn = resolve_scenario(cfg, scenario)
     build = schemas.read_json(build_json, "build")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    for stale in list(out.glob("broker_*.log")) + [out / "client.log", out / "manifest.json"]:
+    for stale in list(out.glob("broker_*.log")) + [out / n for n in ("client.log", "manifest.json",
+                                                                     "manifest.interrupted.json")]:
         stale.unlink(missing_ok=True)
     broker_t, client_t = sut_templates(cfg["sut"])
     res = execute(out, scn, Path(build["bin_dir"]).resolve(), broker_t, client_t, cfg["run"])
     if not (out / "client.log").exists():
         (out / "client.log").write_bytes(b"")
     manifest = _manifest(scn, trial, build, res, out, config_path, build_json)
-    schemas.write_json(out / "manifest.json", "manifest", manifest)
     if res.is_interrupted:
+        # Keep the evidence, but not under the name that marks the run as done: a scheduler that cancelled
+        # this job (and may have exited already) must see the output missing and run it again.
+        schemas.write_json(out / "manifest.interrupted.json", "manifest", manifest)
         raise KeyboardInterrupt
-    return out / "manifest.json"
+    return schemas.write_json(out / "manifest.json", "manifest", manifest)
 
 
 def _manifest(scn: dict[str, Any], trial: int, build: dict[str, Any], res: Outcome, out: Path,
