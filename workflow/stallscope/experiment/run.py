@@ -44,7 +44,7 @@ def _client_timeout_s(scn: dict[str, Any], run_cfg: dict[str, Any]) -> float:
 
 
 def _last_progress(log: Path) -> str | None:
-    """The publisher's latest ACK progress line (read from the end of its log)."""
+    """The publisher's latest ACK progress line, else its latest line (read from the end of its log)."""
     try:
         with open(log, "rb") as fh:
             fh.seek(0, os.SEEK_END)
@@ -53,9 +53,10 @@ def _last_progress(log: Path) -> str | None:
     except OSError:
         return None
     for line in reversed(tail):
-        if "Waiting for acknowledgments" in line or "[Phase]" in line:
+        if "Waiting for acknowledgments" in line:
             return line.strip()
-    return None
+    last = next((ln.strip() for ln in reversed(tail) if ln.strip()), None)
+    return last
 
 
 def _start_brokers(out: Path, scn: dict[str, Any], bin_dir: Path, template: list[str], ready_timeout: float,
