@@ -25,6 +25,7 @@ test: $(STAMP)
 	$(RUN) $(BIN)/ruff check workflow tests
 	$(RUN) $(BIN)/snakefmt --check Snakefile workflow/rules
 	$(RUN) $(BIN)/snakemake --lint
+	mkdir -p $(TEST_BUILD)
 	$(RUN) $(BIN)/stallscope build --out $(TEST_BUILD) --werror 2> $(TEST_BUILD).log || { cat $(TEST_BUILD).log; exit 1; }
 	cd $(TEST_BUILD)/cmake && ctest --output-on-failure
 	$(RUN) STALLSCOPE_BUILD_JSON="$(CURDIR)/$(TEST_BUILD)/build.json" $(BIN)/pytest -q $(PYTEST_ARGS)
