@@ -43,14 +43,14 @@ def test_diagnose_fault_knob_alone_names_nothing() -> None:
     assert diagnose(panel_run(m, man))["bottleneck"] == "none"
 
 
-def test_diagnose_ack_short_without_signature_none_low() -> None:
+def test_diagnose_ack_short_without_signature_unknown_low() -> None:
     m, man = stress_10gb()
     m["acks"].update({"received": 10, "is_timeout": True, "per_broker": None, "sent_per_broker": None})
     m["tcp"] = None
     m["stalls"]["total"] = panel_stalls()
     d = diagnose(panel_run(m, man))
-    assert (d["bottleneck"], d["confidence"]) == ("none", "low")
-    assert "no cause's signature" in d["summary"]
+    assert (d["bottleneck"], d["confidence"]) == ("unknown", "low")
+    assert "no cause's signature" in d["summary"] and d["summary"].startswith("Undetermined")
 
 
 def test_diagnose_empty_metrics_none() -> None:

@@ -196,9 +196,15 @@ def diagnose(run: Run) -> dict[str, Any]:
         summary = (f"No bottleneck: {int(during or 0)} stalls during the run, ACKs "
                    f"{'short' if short else 'complete' if short is False else 'unknown'}"
                    f"{', no timeout' if run.get('acks.is_timeout') is False else ''}.")
+        bottleneck = "none"
         if short:
-            summary = "ACKs fell short but no cause's signature is present; " + summary
-        bottleneck, ev_for, against_of = "none", [], ranked
+            # Something failed, but the logs do not say what: an honest unknown, not "none".
+            bottleneck = "unknown"
+            summary = (f"Undetermined: ACKs fell short ({run.get('acks.received')} of {run.get('acks.expected')}) "
+                       f"but no cause's signature is in the evidence (broker logs: "
+                       f"{'yes' if run.get('stalls.per_broker') else 'none'}, TCP evidence: "
+                       f"{'yes' if run.get('tcp') else 'none'}).")
+        ev_for, against_of = [], ranked
     else:
         margin = best.points - second.points
         conf = ("high" if best.points >= HIGH_SCORE and margin >= HIGH_MARGIN

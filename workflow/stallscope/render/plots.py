@@ -190,13 +190,15 @@ def ack_points(run: RunData) -> list[dict[str, Any]]:
 
 
 def _ack_series(run: RunData) -> dict[str, tuple[list[float], list[float]]]:
+    """Per-broker ACK series; brokers that never acknowledged anything are left out (Embarcadero's client
+    lists all 32 broker slots, most of them 0)."""
     series: dict[str, tuple[list[float], list[float]]] = {}
     for p in sorted(ack_points(run), key=lambda p: float(p.get("elapsed_s") or 0)):
         for broker, n in (p.get("per_broker") or {}).items():
             xs, ys = series.setdefault(str(broker), ([], []))
             xs.append(float(p["elapsed_s"]))
             ys.append(float(n))
-    return series
+    return {b: s for b, s in series.items() if any(s[1])}
 
 
 def plot_acks(runs: list[RunData], path: Path) -> bool:
