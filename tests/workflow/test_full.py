@@ -23,8 +23,10 @@ def full_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip("cmake is needed")
 
     def shipped(cfg: dict) -> None:
+        source = cfg["sut"]["source"]  # the workdir's one-commit copy of the broker
         cfg.clear()
         cfg.update(yaml.safe_load((REPO / "config" / "config.yaml").read_text()))
+        cfg["sut"]["source"] = source
 
     wd = make_workdir(tmp_path_factory.mktemp("full"), shipped)
     res = snakemake(wd, "--cores", "4", "report", timeout=1500)
