@@ -32,3 +32,10 @@ def test_cli_ingest_empty_dir_exits_1(tmp_path: Path, capsys: pytest.CaptureFixt
     (tmp_path / "empty").mkdir()
     assert main(["ingest", str(tmp_path / "empty"), "--out", str(tmp_path / "run")]) == 1
     assert "empty" in capsys.readouterr().err
+
+
+def test_cli_ingest_bad_sut_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "client.log").write_text("I20260202 12:00:00.000000  1000 x.cc:1] hello\n")
+    assert main(["ingest", str(tmp_path / "logs"), "--out", str(tmp_path / "run"), "--sut", "HEAD"]) == 1
+    assert "--sut 'HEAD'" in capsys.readouterr().err

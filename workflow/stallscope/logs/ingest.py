@@ -70,6 +70,8 @@ def ingest_dir(src: Path, out: Path, scenario: str | None = None, sut: str | Non
     src, out = Path(src), Path(out)
     if not src.exists():
         raise StallscopeError(src, None, "no such file or directory")
+    if sut is not None and not _SUT.match(sut):
+        raise StallscopeError(None, None, f"--sut {sut!r}: expected 12 hex digits (optionally -dirty-<8 hex>)")
     brokers: list[tuple[int, Path]] = []
     clients: list[Path] = []
     if src.is_file():
@@ -113,7 +115,7 @@ def ingest_dir(src: Path, out: Path, scenario: str | None = None, sut: str | Non
         "params": _params(banner, len(brokers)),
         "faults": {},
         "sut": {
-            "id": sut if sut and _SUT.match(sut) else "unknown",
+            "id": sut or "unknown",
             "source": str(src.resolve()),
             "commit": None,
             "is_dirty": None,
