@@ -106,6 +106,18 @@ def test_overhead_slow_with_timers_refuted() -> None:
     assert v.verdict == "refuted"
 
 
+def test_overhead_slow_with_every_sample_below_refuted() -> None:
+    bench = {"ratio_timers_on_vs_off": 0.9, "samples_mb_s": {"broker": [900, 910, 905], "broker_notimers": [1000, 990]}}
+    assert judge("overhead_negligible", extras={"overhead_bench": bench}).verdict == "refuted"
+
+
+def test_overhead_difference_inside_spread_inconclusive() -> None:
+    bench = {"ratio_timers_on_vs_off": 0.957,
+             "samples_mb_s": {"broker": [4844.77, 4197.51, 4154.65], "broker_notimers": [4980.7, 4314.86, 4388.3]}}
+    v = judge("overhead_negligible", extras={"overhead_bench": bench})
+    assert v.verdict == "inconclusive" and "spread" in v.reason
+
+
 def test_overhead_no_bench_inconclusive_with_settle() -> None:
     v = judge("overhead_negligible")
     assert v.verdict == "inconclusive" and "bench.json" in v.settle

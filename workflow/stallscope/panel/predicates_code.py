@@ -168,16 +168,30 @@ def stall_lines_state_bytes_read(ctx: Context, claim: Claim) -> Verdict:
 def overhead_negligible(ctx: Context, claim: Claim) -> Verdict:
     """Throughput with the timers on is within noise of throughput with them off.
 
-    Reads the extra input ``overhead_bench`` (``ratio_timers_on_vs_off``: throughput on / off). Evidence: the
-    ratio. |1 - ratio| ≤ 3 % (or faster with timers) → supported; slower by more → refuted; absent → inconclusive.
+    Reads the extra input ``overhead_bench``: ``ratio_timers_on_vs_off`` (median throughput on / off) and
+    ``samples_mb_s.{broker,broker_notimers}``. Evidence: the ratio and both sample ranges. Ratio within 3 %
+    (or faster with timers) → supported; slower by more while every timers-on sample is below every
+    timers-off sample → refuted; slower by more but the samples overlap (the difference is inside the
+    run-to-run spread) → inconclusive, settled by more repeats; absent → inconclusive.
     """
     bench = ctx.extra("overhead_bench")
     ratio = num(bench.get("ratio_timers_on_vs_off")) if isinstance(bench, dict) else None
     src = ctx.extra_paths.get("overhead_bench", "overhead_bench")
     if ratio is None:
         return make(claim.id, INCONCLUSIVE, "no overhead benchmark was run (timers on vs off)")
+    samples = bench.get("samples_mb_s") or {}
+    on = [v for v in samples.get("broker") or [] if num(v) is not None]
+    off = [v for v in samples.get("broker_notimers") or [] if num(v) is not None]
     ev = [Evidence(run_id=None, file=src, metric="bench.ratio_timers_on_vs_off", value=round(ratio, 4))]
+    if on and off:
+        ev += [Evidence(run_id=None, file=src, metric="bench.samples_mb_s.broker", value=f"{min(on)}..{max(on)}"),
+               Evidence(run_id=None, file=src, metric="bench.samples_mb_s.broker_notimers",
+                        value=f"{min(off)}..{max(off)}")]
     if ratio >= 1 - NEGLIGIBLE_OVERHEAD:
         return make(claim.id, SUPPORTED, f"throughput with timers on is {ratio:.3f}× that with them off", [], ev)
+    if on and off and max(on) >= min(off):
+        return make(claim.id, INCONCLUSIVE, f"median throughput with timers on is {ratio:.3f}× that with them off, "
+                    f"but the samples overlap ({min(on):.0f}-{max(on):.0f} vs {min(off):.0f}-{max(off):.0f} MB/s): "
+                    "the difference is inside the run-to-run spread", [], ev)
     return make(claim.id, REFUTED, f"throughput with timers on is {ratio:.3f}× that with them off "
-                f"(more than {NEGLIGIBLE_OVERHEAD:.0%} slower)", [], ev)
+                f"(more than {NEGLIGIBLE_OVERHEAD:.0%} slower, every sample below)", [], ev)
