@@ -234,7 +234,7 @@ def plot_throughput(rows: list[tuple[str, float | None, float | None]], path: Pa
             _save(fig, path)
             return False
         xs = list(range(len(rows)))
-        for shift, col, label in ((-0.2, 1, "delivered (broker side)"), (0.2, 2, "producer side")):
+        for shift, col, label in ((-0.2, 1, "delivered (to the last ACK)"), (0.2, 2, "producer side")):
             bars = ax.bar([x + shift for x in xs], [r[col] or 0.0 for r in rows], width=0.4, label=label)
             for i, patch in enumerate(bars.patches):  # ids the tests (and readers of the SVG) can find
                 patch.set_gid(f"data-{'delivered' if col == 1 else 'producer'}-{i}")

@@ -48,7 +48,8 @@ def write_figures(runs: list[RunData], fig_dir: Path) -> tuple[list[FigureRef], 
     candidates = [  # (file, caption, draw -> drew data?, key of the figure, or its name when it has no data)
         ("stall_durations.svg", "Stall duration by kind (log scale), one colour per run with stalls, from "
          "events.csv." + note, lambda p: plots.plot_durations(with_stalls, p), "stall durations"),
-        ("throughput.svg", "Throughput per run: delivered (broker side) and producer-side MB/s, from metrics.json."
+        ("throughput.svg", "Throughput per run: delivered (the publisher's Bandwidth line, publish start to the "
+         "last ACK) and producer-side MB/s (MB = 2^20), from metrics.json."
          + note, lambda p: plots.plot_throughput(
              [(r.run_id, (r.metrics["throughput"] or {}).get("delivered_mb_s"),
                (r.metrics["throughput"] or {}).get("publish_bw_mb_s")) for r in usable if r.metrics], p), "throughput"),
