@@ -91,13 +91,14 @@ def ring_pressure() -> Pair:
 
 
 def ack_path() -> Pair:
-    """Broker 2's ACKs stop at 800 while it received all 2500 messages."""
-    m = panel_metrics("ack_path")
+    """Broker 2's ACKs stop at 2000 while it received all 25,600 messages (far more than one batch in flight)."""
+    m = panel_metrics("ack_path", messages=102_400)
     m["phases"] = panel_phases(init_s=0.5, publish_s=1.0, drain_s=5.0, post_s=0.2)
     m["stalls"]["total"] = panel_stalls(header=4, max_ms=5100, ended_in_close=4, phase={"drain": {"header": 4}})
-    _acks(m, {"0": 2500, "1": 2500, "2": 800, "3": 2500}, {b: 2500 for b in "0123"}, 10_000, timeout=True)
-    return m, panel_manifest("ack_path", total_bytes=MB10, faults={"ack_stall_after": 800, "ack_stall_broker": 2},
-                             expected_cause="ack_path")
+    _acks(m, {"0": 25_600, "1": 25_600, "2": 2000, "3": 25_600}, {b: 25_600 for b in "0123"}, 102_400,
+          timeout=True)
+    return m, panel_manifest("ack_path", total_bytes=100 * 1024**2,
+                             faults={"ack_stall_after": 2000, "ack_stall_broker": 2}, expected_cause="ack_path")
 
 
 def init_delay() -> Pair:

@@ -83,3 +83,16 @@ def test_diagnose_payload_stalls_on_one_broker_are_a_sender_pause() -> None:
                                  "2": panel_stalls(), "3": panel_stalls()}
     man["faults"] = {"payload_pause_ms": 300}
     assert diagnose(panel_run(m, man))["bottleneck"] == "client_producer"
+
+
+def test_diagnose_slow_producer_one_batch_in_flight_is_not_an_ack_path() -> None:
+    """At the deadline the last batch to one broker was sent but its ACK was still in flight (seen in CI)."""
+    m, man = ALL["slow_producer_10gb"]()
+    per = {"0": 1_235_207, "1": 1_233_280, "2": 1_233_280, "3": 1_233_280}
+    sent = {"0": 1_237_134, "1": 1_233_280, "2": 1_233_280, "3": 1_233_280}
+    m["acks"].update({"per_broker": per, "sent_per_broker": sent, "received": sum(per.values())})
+    m["received"]["per_broker"] = {b: {"batches": None, "bytes": None, "messages": n, "source": "broker_metrics"}
+                                   for b, n in sent.items()}
+    man["params"].update({"message_size": 1024, "threads_per_broker": 4, "batch_bytes": 2097152})
+    d = diagnose(panel_run(m, man))
+    assert d["bottleneck"] == "client_producer", d["summary"]
