@@ -47,11 +47,14 @@ def test_full_every_scenario_diagnosis_names_its_injected_cause(full_workdir: Pa
 
 
 def test_full_panel_verdicts_follow_the_data(full_workdir: Path) -> None:
-    v = {c["id"]: c["verdict"] for c in _claims(full_workdir)["claims"]}
+    claims = {c["id"]: c for c in _claims(full_workdir)["claims"]}
+    v = {k: c["verdict"] for k, c in claims.items()}
     assert v["reproduced_original_failure"] == "supported"  # the slow producer's 10 GiB ACK timeout
     assert v["recv_root_cause_of_ack_timeout"] == "refuted"  # app-limited senders: recv is the symptom
     assert v["blocks_during_publish"] == "supported"
-    assert v["overhead_negligible"] in ("supported", "refuted")  # the benchmark ran: settled either way
+    # The benchmark ran: settled, or inconclusive only because the difference is inside the run-to-run spread.
+    overhead = claims["overhead_negligible"]
+    assert v["overhead_negligible"] in ("supported", "refuted") or "spread" in overhead["reason"], overhead
     assert v["problem_fixed"] in ("refuted", "overclaim")
 
 
