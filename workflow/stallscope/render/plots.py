@@ -54,6 +54,14 @@ def _no_data(ax: Axes, why: str = "no data") -> None:
     ax.text(0.5, 0.5, why, ha="center", va="center", transform=ax.transAxes, fontsize=12, color="#666666")
 
 
+def _save_empty(path: Path, title: str, xlabel: str, ylabel: str) -> bool:
+    """Write a labelled figure that says "no data"; return False (nothing was drawn)."""
+    fig, ax = _new(title, xlabel, ylabel)
+    _no_data(ax)
+    _save(fig, path)
+    return False
+
+
 def _save(fig: Figure, path: Path) -> None:
     buf = io.StringIO()
     if fig.get_layout_engine() is None:
@@ -135,10 +143,7 @@ def plot_timelines(runs: list[RunData], path: Path) -> bool:
     drawn = [(r, s, t) for r, s, t in drawn if s and t is not None]
     with plt.rc_context(RC):
         if not drawn:
-            fig, ax = _new("Stalls over time", "seconds since run start", "broker")
-            _no_data(ax)
-            _save(fig, path)
-            return False
+            return _save_empty(path, "Stalls over time", "seconds since run start", "broker")
         fig, axes = _grid(len(drawn), "Stalls over time, one panel per run with stalls", "seconds since run start",
                           "broker")
         for ax, (run, stalls, start_us) in zip(axes, drawn, strict=True):
@@ -207,10 +212,8 @@ def plot_acks(runs: list[RunData], path: Path) -> bool:
     drawn = [(r, s) for r, s in drawn if s]
     with plt.rc_context(RC):
         if not drawn:
-            fig, ax = _new("ACK progress per broker", "seconds since publish start (client)", "ACKs received")
-            _no_data(ax)
-            _save(fig, path)
-            return False
+            return _save_empty(path, "ACK progress per broker", "seconds since publish start (client)",
+                               "ACKs received")
         fig, axes = _grid(len(drawn), "ACK progress per broker, one panel per run with progress lines",
                           "seconds since publish start (client)", "ACKs received")
         for ax, (run, series) in zip(axes, drawn, strict=True):
