@@ -314,6 +314,8 @@ def panel_stalls(header: int = 0, partial: int = 0, payload: int = 0, max_ms: in
             "by_kind": {"header": _panel_kind(header, max_ms, median_ms), "partial": _panel_kind(partial, max_ms),
                         "payload": _panel_kind(payload, max_ms)},
             "by_phase": by_phase, "ended_in_close": ended_in_close, "during_run": during,
+            "during_run_by_kind": {k: by_phase["init"][k] + by_phase["publish"][k]
+                                   for k in ("header", "partial", "payload")},
             "after_client_done": after}
 
 

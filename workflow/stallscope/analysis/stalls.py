@@ -74,6 +74,7 @@ def _summary(st: pd.DataFrame, sending: tuple[str, ...]) -> dict[str, Any]:
         "by_phase": by_phase,
         "ended_in_close": int(st["closed"].sum()) if len(st) else 0,
         "during_run": int(during.sum()),
+        "during_run_by_kind": {s: int((during & (st["short"] == s)).sum()) for s in KINDS.values()},
         "after_client_done": int(after.sum()),
     }
 

@@ -74,10 +74,11 @@ def phase_stalls(run: Run, phase: str, kind: str = "total") -> int | None:
 
 
 def header_stalls_during_run(run: Run) -> int | None:
-    """Header stalls that began while the client was still sending (the metrics' sending phases)."""
-    phases = ("init", "publish") if run.get("phases.source") == "markers" else ("init", "publish", "drain")
-    counts = [phase_stalls(run, p, "header") for p in phases]
-    return None if all(c is None for c in counts) else sum(c or 0 for c in counts)
+    """Header stalls while the client was still sending, as the metrics define it (None when phases are unknown)."""
+    if run.get("phases.source") in (None, "none"):
+        return None
+    v = run.get("stalls.total.during_run_by_kind.header")
+    return None if v is None else int(v)
 
 
 def run_duration_s(run: Run) -> float | None:
