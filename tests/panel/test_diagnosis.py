@@ -96,3 +96,12 @@ def test_diagnose_slow_producer_one_batch_in_flight_is_not_an_ack_path() -> None
     man["params"].update({"message_size": 1024, "threads_per_broker": 4, "batch_bytes": 2097152})
     d = diagnose(panel_run(m, man))
     assert d["bottleneck"] == "client_producer", d["summary"]
+
+
+def test_diagnose_two_payload_stalls_on_one_broker_in_a_healthy_run_are_noise() -> None:
+    """Seen in the long test: a healthy 10 GiB run with 2 payload stalls, both on broker 3."""
+    m, man = stress_10gb()
+    m["stalls"]["total"] = panel_stalls(payload=2, max_ms=90, median_ms=70.0)
+    m["stalls"]["per_broker"] = {"0": panel_stalls(), "1": panel_stalls(), "2": panel_stalls(),
+                                 "3": panel_stalls(payload=2, max_ms=90)}
+    assert diagnose(panel_run(m, man))["bottleneck"] == "none"

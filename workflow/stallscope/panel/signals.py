@@ -14,6 +14,9 @@ LONG_STALL_MS = 1000
 FEW_STALLS_DURING_RUN = 10
 #: Share of a run's payload stalls on one broker above which they are one sender's pauses, not contention.
 CONCENTRATED_SHARE = 0.8
+#: Fewer payload stalls than this say nothing about a sender: a healthy 10 GiB run on 2 cores logged 2, both on
+#: one broker (5,442 batches, every ACK in).
+MIN_PAYLOAD_PAUSES = 3
 #: Bursty delivery: at least this many header stalls during the run (the seed's 10 GB run had 704).
 BURSTY_MIN_STALLS = 10
 #: Sender limited by rwnd/sndbuf for less than this share of its busy time: the kernel always had room, so the
@@ -175,7 +178,8 @@ def mid_batch_pauses(run: Run) -> int | None:
     """Stalls inside a batch that look like the sender pausing, not like scheduling noise.
 
     A partial-header stall means the sender stopped inside a 128-byte header. Payload stalls count only when
-    one broker has nearly all of them (one sender pausing); spread over every broker they are contention.
+    one broker has nearly all of them and there are a few (one sender pausing); spread over every broker, or
+    one or two, they are contention.
     """
     partial = [phase_stalls(run, p, "partial") for p in ("init", "publish", "drain")]
     if all(v is None for v in partial):
@@ -184,7 +188,7 @@ def mid_batch_pauses(run: Run) -> int | None:
     per = run.get("stalls.per_broker") or {}
     payload = {b: num((v.get("by_kind") or {}).get("payload", {}).get("count")) or 0 for b, v in per.items()}
     total = sum(payload.values())
-    if total and len(payload) >= 2 and max(payload.values()) >= CONCENTRATED_SHARE * total:
+    if total >= MIN_PAYLOAD_PAUSES and len(payload) >= 2 and max(payload.values()) >= CONCENTRATED_SHARE * total:
         n += int(total)
     return n
 
