@@ -30,13 +30,21 @@ KINDS: dict[str, tuple[str, int, str]] = {
 }
 
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, when PyYAML was built with it
+
+
+def load_yaml(stream: Any) -> Any:
+    """``yaml.safe_load`` through libyaml when available: the same documents, several times faster."""
+    return yaml.load(stream, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader either way
+
+
 @cache
 def load_schema(name: str) -> dict[str, Any]:
     """Load a schema file (JSON or YAML) from ``workflow/schemas/``."""
     path = SCHEMA_DIR / name
     with path.open(encoding="utf-8") as fh:
         if name.endswith((".yaml", ".yml")):
-            return yaml.safe_load(fh)
+            return load_yaml(fh)
         return json.load(fh)
 
 

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from stallscope import schemas
 
 BENIGN_PATH = Path(__file__).with_name("benign.yaml")
 WORDS = re.compile(r"error|failed|timeout", re.IGNORECASE)
@@ -17,7 +17,7 @@ ITEMS_KEPT = 20
 @lru_cache(maxsize=1)
 def load_rules() -> tuple[tuple[str, re.Pattern[str], str | None], ...]:
     """Read the benign list (data)."""
-    data = yaml.safe_load(BENIGN_PATH.read_text(encoding="utf-8"))
+    data = schemas.load_yaml(BENIGN_PATH.read_text(encoding="utf-8"))
     return tuple((r["name"], re.compile(r["regex"]), r.get("when")) for r in data["rules"])
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from stallscope import schemas
 from stallscope.errors import StallscopeError
 from stallscope.schemas import format_validation_error, load_schema
 
@@ -72,7 +73,7 @@ def load_config(path: str | Path) -> dict[str, Any]:
     p = Path(path)
     try:
         with p.open(encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
+            data = schemas.load_yaml(fh)
     except FileNotFoundError:
         raise StallscopeError(p, None, "config file not found") from None
     except yaml.YAMLError as exc:

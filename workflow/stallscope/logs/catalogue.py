@@ -180,7 +180,7 @@ def build_catalogue(data: dict[str, Any], path: Path) -> Catalogue:
 def load_catalogue(path: Path = CATALOGUE_PATH) -> Catalogue:
     """Read, validate and compile the catalogue (once per process)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = schemas.load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise StallscopeError(path, None, f"cannot read the dialect catalogue: {exc}") from None
     return build_catalogue(data, path)

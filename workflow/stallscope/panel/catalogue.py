@@ -70,7 +70,7 @@ class Catalogue:
 def load_catalogue(path: Path = CATALOGUE_PATH) -> Catalogue:
     """Read and validate the catalogue; errors name the file."""
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        data = schemas.load_yaml(Path(path).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise StallscopeError(path, None, f"cannot read the claims catalogue: {exc}") from None
     schemas.validate(data, schemas.load_schema(CATALOGUE_SCHEMA), path)

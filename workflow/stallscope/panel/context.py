@@ -149,7 +149,7 @@ def load_config_scenarios(config_path: Path | None) -> dict[str, dict[str, Any]]
     import yaml
 
     try:
-        data = yaml.safe_load(Path(config_path).read_text(encoding="utf-8")) or {}
+        data = schemas.load_yaml(Path(config_path).read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise StallscopeError(config_path, None, f"cannot read the config: {exc}") from None
     scen = data.get("scenarios") if isinstance(data, dict) else None
