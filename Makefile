@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed
 
 .PHONY: report test clean-results
 
-$(STAMP): pyproject.toml
+# setup.py builds the compiled line scanner in place: a change to its C source reinstalls.
+$(STAMP): pyproject.toml setup.py workflow/stallscope/logs/_fastscan.c
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
@@ -28,7 +29,8 @@ test: $(STAMP)
 	mkdir -p $(TEST_BUILD)
 	$(RUN) $(BIN)/stallscope build --out $(TEST_BUILD) --werror 2> $(TEST_BUILD).log || { cat $(TEST_BUILD).log; exit 1; }
 	cd $(TEST_BUILD)/cmake && ctest --output-on-failure
-	$(RUN) STALLSCOPE_BUILD_JSON="$(CURDIR)/$(TEST_BUILD)/build.json" $(BIN)/pytest -q $(PYTEST_ARGS)
+	$(RUN) STALLSCOPE_BUILD_JSON="$(CURDIR)/$(TEST_BUILD)/build.json" STALLSCOPE_REQUIRE_COMPILED=1 \
+		$(BIN)/pytest -q $(PYTEST_ARGS)
 
 
 clean-results:

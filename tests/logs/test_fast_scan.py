@@ -1,4 +1,5 @@
-"""The numpy fast path must classify exactly like the plain regex scan and a line-by-line reference."""
+"""The fast engines (compiled C, numpy) must write exactly the rows and line stats of the plain regex scan, which
+itself must agree with a line-by-line reference."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ from pathlib import Path
 import pytest
 
 from stallscope import schemas
-from stallscope.logs import parse
+from stallscope.logs import compiled, parse
 from stallscope.logs.catalogue import load_catalogue
-from stallscope.logs.glog import _PFX_LINE, FileScanner
+from stallscope.logs.glog import _PFX_LINE, FileScanner, available_engines
 from stallscope.logs.parse import parse_run
+from stallscope.logs.rows import RowFormat
 from stallscope.logs.split import meeting_point
 
 ROLES = ("broker", "client")
+FAST = [e for e in available_engines() if e != "regex"]
 MESSAGES = [
     "[STALL] recv batch header blocked 57ms client_id=1 bytes_read=0",
     "[STALL] recv payload blocked 51ms batch_seq=3 remaining=100 total_stall_count=9",
@@ -29,6 +32,18 @@ MESSAGES = [
     "plain message ünïcödé",
     "",
     " [STALL] recv batch header blocked 57ms client_id=1 bytes_read=0",
+    # what the compiled scanner must render exactly as csv/json do, or leave to Python
+    "[STALL] recv batch header blocked 0057ms client_id=-0 bytes_read=-12 " + "y" * 600,
+    '[STALL] recv payload blocked 51ms batch_seq=3 remaining=100 total_stall_count=9 "quoted", comma',
+    "[STALL] recv batch header blocked 57ms client_id=12345678901234567890123 bytes_read=0",
+    "[STALL] recv batch header blocked 57ms client_id=1 bytes_read=0\ttab\x7f del",
+    "[STALL] recv batch header blocked 57ms client_id=- bytes_read=0",
+    "[STALL] recv batch header (partial) blocked 3ms client_id=2 recv_ret=0",
+    "NetworkManager (blocking): Ring full, waiting for space (client_id=1, wait_iterations=2, total_ring_full=3)",
+    "Connection closed mid-header client_id=4 bytes_read=9",
+    "Publisher finished sending 10 messages",
+    "AckThread: Received Broker ID 2",
+    "PublishThread[3] for BROKER 1: EXITING WITH ZERO BATCHES SENT",
 ]
 ODD = [
     b"", b"  indented continuation", b"\tMessage size: 4096 bytes", b"===== Publish Throughput Test =====",
@@ -69,6 +84,11 @@ def _scan(path: Path, role: str, **kw: object) -> tuple[list, dict]:
     return list(s), s.stats.to_json()
 
 
+def _rows(path: Path, role: str, engine: str, name: str = "broker_3.log", **kw: object) -> tuple[bytes, dict]:
+    s = FileScanner(path, role, load_catalogue(), engine=engine, **kw)  # type: ignore[arg-type]
+    return b"".join(s.rows(RowFormat(name, role))), s.stats.to_json()
+
+
 def _reference(data: bytes, role: str) -> tuple[int, set[int], int]:
     """Line by line: (total lines, lines of recognised records, prefix-less lines)."""
     recs = load_catalogue().for_role(role)
@@ -96,13 +116,17 @@ def test_fast_path_matches_regex_path_and_reference(tmp_path: Path, seed: int, c
     path.write_bytes(data)
     for role in ROLES:
         fast, fast_st = _scan(path, role, chunk_bytes=chunk)
-        slow, slow_st = _scan(path, role, chunk_bytes=chunk, fast=False)
+        slow, slow_st = _scan(path, role, chunk_bytes=chunk, engine="regex")
         assert fast == slow and fast_st == slow_st
         total, events, nonpfx = _reference(data, role)
         assert fast_st["total"] == total
         assert {e.line for e in fast if e.kind != "client_banner"} == events
         assert fast_st["continuation"] + fast_st["script"] + fast_st["unparseable"] == nonpfx
         assert fast_st["is_truncated"] == (not data.endswith(b"\n"))
+        for engine in FAST:
+            for name in ("broker_3.log", "client.log", 'odd, "name".log'):
+                assert _rows(path, role, engine, name, chunk_bytes=chunk) == _rows(
+                    path, role, "regex", name, chunk_bytes=chunk), (engine, name)
 
 
 def test_fast_path_matches_regex_path_on_fixtures(embarcadero: Path) -> None:
@@ -110,12 +134,16 @@ def test_fast_path_matches_regex_path_on_fixtures(embarcadero: Path) -> None:
     assert logs
     for p in logs:
         for role in ROLES:
-            assert _scan(p, role) == _scan(p, role, fast=False), p
+            assert _scan(p, role) == _scan(p, role, engine="regex"), p
+            slow = _rows(p, role, "regex")
+            for engine in FAST:
+                assert _rows(p, role, engine) == slow, (p, engine)
 
 
 @pytest.mark.parametrize("seed", range(4))
 def test_split_across_two_processes_writes_same_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                       seed: int) -> None:
+    real_available = compiled.AVAILABLE
     rng = random.Random(seed)
     good = [_prefix(rng) + b"ordinary" for _ in range(3000)]
     body = b"\n".join(_log(seed * 100 + i, huge=0) for i in range(3))
@@ -125,11 +153,14 @@ def test_split_across_two_processes_writes_same_files(tmp_path: Path, monkeypatc
         (tmp_path / "run" / name).write_bytes(data)
     outs = []
     for limit in (1 << 60, 0):
-        monkeypatch.setattr(parse, "SPLIT_MIN_BYTES", limit)
-        out = tmp_path / f"out{limit}"
-        parse_run(tmp_path / "run", out)
-        outs.append(((out / "events.csv").read_bytes(), schemas.read_json(out / "lines.json", "lines")))
+        for engine in FAST:
+            monkeypatch.setattr(parse, "SPLIT_MIN_BYTES", limit)
+            monkeypatch.setattr(compiled, "AVAILABLE", engine == "compiled" and real_available)
+            out = tmp_path / f"out{limit}{engine}"
+            parse_run(tmp_path / "run", out)
+            outs.append(((out / "events.csv").read_bytes(), schemas.read_json(out / "lines.json", "lines")))
     at = meeting_point(tmp_path / "run" / "client.log", 0, len(data))
     assert at is not None and len(body) < at < len(data) - len(body)  # the split did happen, inside the good part
-    assert outs[0] == outs[1]
+    assert all(o == outs[0] for o in outs)
     assert outs[0][1]["files"]["broker_0.log"]["unparseable"] > 0
+    assert outs[0][1]["files"]["broker_0.log"]["event"] > 0

@@ -1,21 +1,25 @@
 """Stream a glog file in big binary chunks and account for every line, so that huge logs parse in bounded memory.
 
-Only two kinds of line reach Python code: lines without a glog prefix (rare: banners, stack dumps, script output,
-garbage) and glog records whose message starts with a catalogue key. Both are found by one compiled bytes regex
-over the whole chunk; every other line is counted with ``bytes.count``.
+Three engines find the lines that matter, and must agree byte for byte (tests check): ``compiled`` (the C
+scanner in compiled.py renders the rows of plain recognisers itself and hands every other line that may matter
+back), ``numpy`` (scan.py certifies ordinary glog lines in bulk) and ``regex`` (one bytes regex over the chunk,
+the reference). Python code only sees lines without a glog prefix and records the faster engine could not settle.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
-from collections.abc import Generator, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from stallscope.logs import compiled
 from stallscope.logs.catalogue import Catalogue, Recogniser, convert
-from stallscope.logs.scan import ChunkCertifier, chunks
+from stallscope.logs.chunks import chunks
+from stallscope.logs.rows import RowFormat
 
 #: the glog prefix, as bytes, for the chunk scans (same language as GLOG below, one line at a time)
 PFX_B = rb"[IWEF]\d{8} \d\d:\d\d:\d\d\.\d{6} +\d+ [^ :\n]+:\d+\]"
@@ -24,6 +28,7 @@ _PFX_LINE = re.compile(PFX_B)
 _FIRST_PFX = re.compile(rb"\n" + PFX_B)
 _BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 CHUNK_BYTES = 2 << 20  # measured: 2 MiB keeps the numpy temporaries in cache
+ENGINES = ("compiled", "numpy", "regex")
 TEXT_MAX = 500
 EXAMPLE_MAX = 200
 EXAMPLES_KEPT = 5
@@ -91,16 +96,19 @@ class FileScanner:
     """Scan one log file; iterate events, then read ``stats``."""
 
     def __init__(
-        self, path: Path, role: str, catalogue: Catalogue, chunk_bytes: int = CHUNK_BYTES, *, fast: bool = True,
-        start: int = 0, stop: int | None = None, after_glog: bool = False,
+        self, path: Path, role: str, catalogue: Catalogue, chunk_bytes: int = CHUNK_BYTES, *,
+        engine: str | None = None, start: int = 0, stop: int | None = None, after_glog: bool = False,
     ) -> None:
-        """``fast=False`` is the plain regex scan (the reference); ``start``/``stop`` bound a byte range that
-        starts at a line; ``after_glog`` says a glog record precedes it (line numbers stay relative to it)."""
+        """``engine`` is one of ENGINES, or None for the fastest that can serve the call (``rows`` or events);
+        ``start``/``stop`` bound a byte range that starts at a line; ``after_glog`` says a glog record precedes
+        it (line numbers stay relative to it)."""
+        if engine is not None and engine not in available_engines():
+            raise ValueError(f"engine {engine!r} is not available (have: {', '.join(available_engines())})")
         self.path, self.role, self.cat, self.chunk_bytes = path, role, catalogue, chunk_bytes
-        self.start, self.stop = start, stop
+        self.start, self.stop, self.engine = start, stop, engine
         self.recs = catalogue.for_role(role)
         self.pattern = _combined(self.recs)
-        self.certifier = ChunkCertifier([r.key.encode() for r in self.recs], _PFX_LINE) if fast else None
+        self.certifier: Any = None  # scan.ChunkCertifier for the numpy engine (imported then: numpy is slow to load)
         self.stats = LineStats()
         self._first_glog: int | None = 0 if after_glog else None
         self._prev_nonpfx = -1
@@ -108,27 +116,81 @@ class FileScanner:
         self._banner: dict[str, Any] | None = None
         self._carry = b""
         self._event_line = 0  # last line counted as an event (a banner header may already be one)
+        self._c_lines: Any = ()  # line numbers of the compiled scanner's rows in this chunk
+        self._c_last = 0  # line of its last row before this chunk
 
     def __iter__(self) -> Iterator[Event]:
+        """The events, for the numpy and regex engines (the compiled one renders rows: see ``rows``)."""
+        if self.engine == "compiled":
+            raise TypeError("the compiled engine renders rows, not events: use rows()")
+        self.engine = self.engine or "numpy"
+        if self.engine == "numpy":
+            from stallscope.logs.scan import ChunkCertifier
+
+            self.certifier = ChunkCertifier([r.key.encode() for r in self.recs], _PFX_LINE)
+        for part in self._drive(None):
+            yield from part
+
+    def rows(self, fmt: RowFormat) -> Iterator[bytes]:
+        """The file's events.csv rows, in file order, as CSV bytes."""
+        self.engine = self.engine or ("compiled" if compiled.AVAILABLE else "numpy")
+        if self.engine != "compiled":
+            yield from fmt.render(self)
+            return
+        cs = compiled.scanner(self.recs, fmt.name, fmt.role, fmt.broker)
+        for part in self._drive(cs):
+            if isinstance(part, bytes):
+                yield part
+            else:
+                yield from fmt.render(part)
+
+    def _drive(self, cs: Any) -> Iterator[bytes | list[Event] | Iterator[Event]]:
+        """Per chunk: the events (Python engines), or rows merged with Python's events (compiled); then stats."""
         base = 0
         with self.path.open("rb") as fh:
             fh.seek(self.start)
             for buf, cut, is_final in chunks(fh, self.chunk_bytes, self.stop):
-                base += yield from self._chunk(buf, cut, base)
+                if cs is None:
+                    n, matches = self._matches(buf, cut, base)
+                    yield self._chunk(buf, cut, base, n, matches)
+                else:
+                    yield from self._compiled_chunk(cs, buf, cut, base)
+                base += n if cs is None else self._c_n
                 self.stats.is_truncated = self.stats.is_truncated or is_final
                 self._carry = bytes(buf[buf.rfind(b"\n", 0, cut) + 1 : cut])
         self.stats.total = base
         if self._banner is not None:
-            yield self._flush_banner()
+            yield [self._flush_banner()]
         st = self.stats
         st.glog = st.total - st.event - st.continuation - st.script - st.unparseable
+
+    def _compiled_chunk(self, cs: Any, buf: bytearray, cut: int, base: int) -> Iterator[bytes | list[Event]]:
+        n, blob, lines, ends, cidx, cpos = cs.scan(buf, cut, base)
+        self._c_n = n
+        self._c_lines = memoryview(lines).cast("q")
+        ends = memoryview(ends).cast("q")
+        self.stats.event += len(self._c_lines)
+        cand = zip(memoryview(cidx).cast("q").tolist(), memoryview(cpos).cast("q").tolist(), strict=True)
+        py = list(self._chunk(buf, cut, base, n, self._candidate_matches(buf, cut, base, cand)))
+        if len(self._c_lines):
+            self._c_last = self._c_lines[-1]
+        done = 0
+        for ev in py:  # non-decreasing lines; a record's row goes before a banner that names it as its header
+            k = bisect.bisect_right(self._c_lines, ev.line)
+            end = ends[k - 1] if k else 0
+            if end > done:
+                yield blob[done:end]
+                done = end
+            yield [ev]
+        if done < len(blob):
+            yield blob[done:] if done else blob
 
     def _matches(self, buf: bytearray, cut: int, base: int) -> tuple[int, Iterator[tuple[int, re.Match[bytes]]]]:
         """(lines in the chunk, (line number, match) of each line the combined pattern matches)."""
         if self.certifier is None:
             return buf.count(b"\n", 0, cut), self._regex_matches(buf, cut, base)
         nl, cand = self.certifier.scan(buf, cut)
-        return len(nl), self._certified_matches(buf, cut, base, nl, cand)
+        return len(nl), self._candidate_matches(buf, cut, base, zip(cand.tolist(), nl[cand].tolist(), strict=True))
 
     def _regex_matches(self, buf: bytearray, cut: int, base: int) -> Iterator[tuple[int, re.Match[bytes]]]:
         cnt, prev = 0, 0
@@ -138,16 +200,19 @@ class FileScanner:
             prev = p + 1
             yield base + cnt, m
 
-    def _certified_matches(
-        self, buf: bytearray, cut: int, base: int, nl: Any, cand: Any
+    def _candidate_matches(
+        self, buf: bytearray, cut: int, base: int, cand: Iterable[tuple[int, int]]
     ) -> Iterator[tuple[int, re.Match[bytes]]]:
+        """(line number, match) of candidate lines given as (index in chunk, position of the newline before)."""
         match = self.pattern.match
-        for i, p in zip(cand.tolist(), nl[cand].tolist(), strict=True):
+        for i, p in cand:
             m = match(buf, p, cut)
             if m is not None:
                 yield base + i + 1, m
 
-    def _chunk(self, buf: bytearray, cut: int, base: int) -> Generator[Event, None, int]:
+    def _chunk(
+        self, buf: bytearray, cut: int, base: int, nlines: int, matches: Iterable[tuple[int, re.Match[bytes]]]
+    ) -> Iterator[Event]:
         if self._first_glog is None:
             m = _FIRST_PFX.search(buf, 0, cut)
             if m is not None:
@@ -155,7 +220,6 @@ class FileScanner:
                 hm = self._parse_line(buf[m.start() + 1 : self._line_end(buf, m.start() + 1, cut)])
                 if hm is not None:
                     self.stats.first_ts_us = ts_us(hm.group(2), hm.group(3))
-        nlines, matches = self._matches(buf, cut, base)
         nonpfx = 0
         for line_no, m in matches:
             p = m.start()
@@ -173,7 +237,8 @@ class FileScanner:
                     yield ev
         if nlines > nonpfx:
             self._update_last_ts(buf, cut)
-        return nlines
+        if self._banner is not None and self._banner["last"] < base + nlines:
+            yield self._flush_banner()  # it cannot go on in the next chunk: keep events in file order
 
     @staticmethod
     def _line_end(buf: bytes, start: int, cut: int) -> int:
@@ -254,7 +319,11 @@ class FileScanner:
         b = self.cat.banner
         m = b.start.search(text)
         if m is not None and self._header is not None:
-            self._banner = {"header": self._header, "fields": {"title": m.group("title")}, "last": line_no}
+            head = self._header[0]
+            counted = head == self._event_line or head == self._c_last or self._c_row_at(head)
+            self._banner = {
+                "header": self._header, "fields": {"title": m.group("title")}, "last": line_no, "counted": counted,
+            }
             return
         if self._banner is None:
             return
@@ -275,9 +344,19 @@ class FileScanner:
     def _flush_banner(self) -> Event:
         assert self._banner is not None
         (line_no, hm), fields = self._banner["header"], self._banner["fields"]
+        self.stats.event += not self._banner["counted"]  # a header line is counted once, however many banners
         self._banner = None
         for name in self.cat.banner.types:
             fields.setdefault(name, None)
-        self.stats.event += line_no != self._event_line  # a header line is counted once, however many banners
         self._event_line = line_no
         return self._event(line_no, hm, self.cat.banner.kind, fields, None)
+
+    def _c_row_at(self, line_no: int) -> bool:
+        """Whether the compiled scanner wrote a row for that line of this chunk."""
+        k = bisect.bisect_left(self._c_lines, line_no)
+        return k < len(self._c_lines) and self._c_lines[k] == line_no
+
+
+def available_engines() -> list[str]:
+    """The engines this installation can run (``compiled`` needs the C extension)."""
+    return [e for e in ENGINES if e != "compiled" or compiled.AVAILABLE]

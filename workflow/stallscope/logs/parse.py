@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import csv
-import json
 import os
-import re
 import tempfile
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,17 +11,10 @@ from stallscope import schemas
 from stallscope.errors import StallscopeError
 from stallscope.logs.catalogue import load_catalogue
 from stallscope.logs.glog import FileScanner, LineStats
+from stallscope.logs.rows import COLUMNS, RowFormat, broker_index, header
 from stallscope.logs.split import SPLIT_MIN_BYTES, meeting_point, scan_split
 
-COLUMNS = ["file", "line", "ts_us", "severity", "tid", "src", "role", "broker", "kind", "duration_ms", "fields", "text"]
-_BROKER_NAME = re.compile(r"^broker_(\d+)\.log$")
-_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode  # json.dumps builds one per call
-
-
-def broker_index(name: str) -> int | None:
-    """Broker index from a ``broker_<i>.log`` name, None for other names."""
-    m = _BROKER_NAME.match(name)
-    return int(m.group(1)) if m else None
+__all__ = ["COLUMNS", "broker_index", "find_logs", "parse_run"]
 
 
 def find_logs(run_dir: Path) -> list[tuple[str, str]]:
@@ -48,34 +37,14 @@ def find_logs(run_dir: Path) -> list[tuple[str, str]]:
     return logs
 
 
-def _row(name: str, role: str, broker_file: int | None, ev: Any) -> list[Any]:
-    broker = broker_file if role == "broker" else ev.broker
-    dur = ev.fields.get("duration_ms") if ev.kind.startswith("stall_") else None
-    return [
-        name,
-        ev.line,
-        "" if ev.ts_us is None else ev.ts_us,
-        ev.severity,
-        ev.tid,
-        ev.src,
-        role,
-        "" if broker is None else broker,
-        ev.kind,
-        "" if dur is None else dur,
-        _JSON(ev.fields),
-        ev.text,
-    ]
-
-
-def _scan(path: Path, role: str, catalogue: Any, writer: Any, fh: Any, name: str, out: Path) -> LineStats:
+def _scan(path: Path, fmt: RowFormat, catalogue: Any, fh: Any, tmp_dir: Path) -> LineStats:
     """Write one log's rows; a big log is split across two processes when a second core is there."""
-    row = partial(_row, name, role, broker_index(name))
     size = path.stat().st_size
     at = meeting_point(path, 0, size) if size >= SPLIT_MIN_BYTES and (os.cpu_count() or 1) > 1 else None
     if at is not None:
-        return scan_split(path, role, catalogue, at, row, writer, fh, name, out)
-    scanner = FileScanner(path, role, catalogue)
-    writer.writerows(row(ev) for ev in scanner)
+        return scan_split(path, fmt, catalogue, at, fh, tmp_dir)
+    scanner = FileScanner(path, fmt.role, catalogue)
+    fh.writelines(scanner.rows(fmt))
     return scanner.stats
 
 
@@ -92,12 +61,11 @@ def parse_run(run_dir: Path, out_dir: Path | None = None) -> Path:
     per_file: dict[str, Any] = {}
     fd, tmp = tempfile.mkstemp(prefix=".events.csv.", suffix=".tmp", dir=out)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh, lineterminator="\n")
-            writer.writerow(COLUMNS)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(header())
             for name, role in logs:
                 try:
-                    per_file[name] = _scan(run_dir / name, role, catalogue, writer, fh, name, out).to_json()
+                    per_file[name] = _scan(run_dir / name, RowFormat(name, role), catalogue, fh, out).to_json()
                 except OSError as exc:
                     raise StallscopeError(run_dir / name, None, f"cannot read: {exc}") from None
         os.replace(tmp, events_path)

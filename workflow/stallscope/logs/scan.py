@@ -13,21 +13,20 @@ well-formed and its message starts at the same offset. A SWAR test checks all la
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import BinaryIO
 
 import numpy as np
 
+from stallscope.logs.chunks import PAD
+
 WORDS = 10  # prefix window (80 bytes); longer prefixes stay candidates
 KEY_WORDS = 3  # key window (24 bytes) compared at the message start
-PAD = 8 * (WORDS + KEY_WORDS + 2)  # bytes after the data that the caller fills with newlines
+assert PAD >= 8 * (WORDS + KEY_WORDS + 2)  # the certifier reads this far past a line start
 MAX_TEMPLATES = 64
 MAX_LEARN = 16  # new shapes tried per chunk before the rest of the chunk is left to the exact regex
 _H = np.uint64(0x8080808080808080)
 _L7 = np.uint64(0x7F7F7F7F7F7F7F7F)
 _BYTE = np.uint64(0xFF)
 _P0, _P1 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F)
-_NL_PAD = b"\n" * PAD
 _SEVERITY = np.zeros(256, dtype=bool)
 _SEVERITY[list(b"IWEF")] = True
 
@@ -182,35 +181,3 @@ class ChunkCertifier:
         elif self.keys.leading_space:
             hit |= self.keys.hits(view[starts + t.offset - 1])
         return hit
-
-
-def chunks(fh: BinaryIO, size: int, stop: int | None) -> Iterator[tuple[bytearray, int, bool]]:
-    """Yield (buffer starting with a sentinel newline, end of complete lines, is_final_unterminated).
-
-    One buffer is reused: ``buf[0]`` is the sentinel, the data follows, then ``PAD`` newlines for the certifier.
-    """
-    buf, have = bytearray(1 + size + PAD), 0
-    buf[0] = 10
-    left = None if stop is None else stop - fh.tell()
-    while True:
-        want = size if left is None else min(size, left)
-        if 1 + have + want + PAD > len(buf):  # a line longer than the buffer: grow
-            grown = bytearray(1 + 2 * (have + want) + PAD)
-            grown[: 1 + have] = buf[: 1 + have]
-            buf = grown
-        with memoryview(buf) as mv:
-            k = fh.readinto(mv[1 + have : 1 + have + want]) if want else 0
-        left = None if left is None else left - k
-        n = 1 + have + k
-        buf[n : n + PAD] = _NL_PAD
-        if not k:
-            if have:
-                yield buf, n, True
-            return
-        cut = buf.rfind(b"\n", 0, n)
-        if cut == 0:
-            have = n - 1
-            continue
-        yield buf, cut, False
-        have = n - cut - 1
-        buf[1 : 1 + have] = buf[cut + 1 : n]

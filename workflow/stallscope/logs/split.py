@@ -8,23 +8,24 @@ the first half's line count when it copies them after its own rows, so events.cs
 
 from __future__ import annotations
 
-import csv
-import io
 import multiprocessing
 import os
 import tempfile
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
+import time
+from collections.abc import Iterator
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+from stallscope.logs import compiled
 from stallscope.logs.catalogue import Catalogue
-from stallscope.logs.glog import _PFX_LINE, EXAMPLES_KEPT, Event, FileScanner, LineStats
+from stallscope.logs.glog import _PFX_LINE, EXAMPLES_KEPT, FileScanner, LineStats
+from stallscope.logs.rows import RowFormat
 
 SPLIT_MIN_BYTES = 64 << 20  # smaller files are not worth a second process
 _WINDOW = 1 << 20  # how far after the middle a meeting point is looked for
-
-Row = Callable[[Event], list[Any]]
+CHILD_GRACE_S = 60.0  # the child's deadline after the parent's half: this, or 4x the parent's time if longer
 
 
 def meeting_point(path: Path, lo: int, hi: int) -> int | None:
@@ -47,42 +48,78 @@ def meeting_point(path: Path, lo: int, hi: int) -> int | None:
     return None
 
 
-def _child(path: Path, role: str, cat: Catalogue, start: int, row: Row, tmp: str) -> dict[str, Any]:
-    scanner = FileScanner(path, role, cat, start=start, after_glog=True)
-    with open(tmp, "w", encoding="utf-8", newline="") as fh:
-        csv.writer(fh, lineterminator="\n").writerows(row(ev)[1:] for ev in scanner)
-    return dict(scanner.stats.__dict__)
+def _child(path: Path, fmt: RowFormat, cat: Catalogue, start: int, tmp: str, conn: Connection) -> None:
+    """Scan the second half into ``tmp``; send back ("ok", stats) or ("error", exception)."""
+    try:
+        scanner = FileScanner(path, fmt.role, cat, start=start, after_glog=True)
+        with open(tmp, "wb") as fh:
+            fh.writelines(scanner.rows(fmt))
+        conn.send(("ok", dict(scanner.stats.__dict__)))
+    except BaseException as exc:  # noqa: BLE001 - whatever it was, the parent raises it
+        conn.send(("error", exc))
+    finally:
+        conn.close()
 
 
-def scan_split(
-    path: Path, role: str, cat: Catalogue, at: int, row: Row, writer: Any, out: Any, name: str, tmp_dir: Path
-) -> LineStats:
-    """Write the rows of ``path`` (split at byte ``at``) through ``writer``/``out``; return merged line stats."""
+def scan_split(path: Path, fmt: RowFormat, cat: Catalogue, at: int, out: BinaryIO, tmp_dir: Path) -> LineStats:
+    """Write the rows of ``path`` (split at byte ``at``) to ``out``; return merged line stats.
+
+    The child is a plain fork: it inherits the compiled catalogue instead of unpickling it (recompiling its
+    regexes cost more than a tenth of a second), and only its line stats travel back through a pipe.
+    """
     fd, tmp = tempfile.mkstemp(prefix=".events.part.", suffix=".csv", dir=tmp_dir)
     os.close(fd)
+    ctx = multiprocessing.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_child, args=(path, fmt, cat, at, tmp, send), daemon=True)
     try:
-        ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
-            fut = pool.submit(_child, path, role, cat, at, row, tmp)
-            first = FileScanner(path, role, cat, stop=at)
-            writer.writerows(row(ev) for ev in first)
-            second = fut.result()
+        t0 = time.monotonic()
+        child.start()
+        send.close()
+        first = FileScanner(path, fmt.role, cat, stop=at)
+        out.writelines(first.rows(fmt))
+        second = _result(recv, child, max(CHILD_GRACE_S, 4 * (time.monotonic() - t0)))
         off = first.stats.total
-        head = io.StringIO()
-        csv.writer(head, lineterminator="\n").writerow([name, ""])
-        prefix = head.getvalue()[:-1]  # "<name>,"
+        head = compiled.csv_head(fmt.name)
         with open(tmp, "rb") as fh:
-            out.writelines(_shifted(fh, prefix, off))
+            out.writelines(compiled.shift_lines(block, head, off) for block in _line_blocks(fh))
         return merge(first.stats, second, off)
     finally:
+        if child.is_alive():
+            child.kill()
+        if child.pid is not None:
+            child.join(5)
+        recv.close()
         Path(tmp).unlink(missing_ok=True)
 
 
-def _shifted(lines: Iterable[bytes], prefix: str, off: int) -> Iterable[str]:
-    for raw in lines:
-        text = raw.decode("utf-8")
-        i = text.index(",")
-        yield f"{prefix}{int(text[:i]) + off}{text[i:]}"
+def _result(recv: Connection, child: BaseProcess, timeout: float) -> dict[str, Any]:
+    """The child's stats; its exception re-raised; an error when it died silently or outlived ``timeout``."""
+    try:
+        ready = recv.poll(timeout)
+        status, value = recv.recv() if ready else ("timeout", None)
+    except EOFError:
+        status, value = "died", None
+    if status == "ok":
+        return value
+    if status == "error":
+        raise value
+    child.join(1)
+    raise RuntimeError(f"the second-half scan {'timed out' if status == 'timeout' else 'died'} "
+                       f"(exit code {child.exitcode})")
+
+
+def _line_blocks(fh: BinaryIO, size: int = 4 << 20) -> Iterator[bytes]:
+    """Blocks of whole lines (rows never hold a newline: csv quotes keep text on one line)."""
+    rest = b""
+    while block := fh.read(size):
+        block = rest + block
+        cut = block.rfind(b"\n") + 1
+        rest = block[cut:]
+        if cut:
+            yield block[:cut]
+    if rest:
+        yield rest
 
 
 def merge(a: LineStats, b: dict[str, Any], off: int) -> LineStats:
