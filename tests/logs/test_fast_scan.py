@@ -3,13 +3,15 @@ itself must agree with a line-by-line reference."""
 
 from __future__ import annotations
 
+import os
 import random
 from pathlib import Path
 
 import pytest
 
 from stallscope import schemas
-from stallscope.logs import compiled, parse
+from stallscope.errors import StallscopeError
+from stallscope.logs import compiled, parse, split
 from stallscope.logs.catalogue import load_catalogue
 from stallscope.logs.glog import _PFX_LINE, FileScanner, available_engines
 from stallscope.logs.parse import parse_run
@@ -164,3 +166,36 @@ def test_split_across_two_processes_writes_same_files(tmp_path: Path, monkeypatc
     assert all(o == outs[0] for o in outs)
     assert outs[0][1]["files"]["broker_0.log"]["unparseable"] > 0
     assert outs[0][1]["files"]["broker_0.log"]["event"] > 0
+
+
+def _split_run(tmp_path: Path) -> Path:
+    rng = random.Random(7)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "broker_0.log").write_bytes(b"\n".join(_prefix(rng) + b"ordinary" for _ in range(5000)) + b"\n")
+    return run
+
+
+def _dies(*args: object) -> None:
+    os._exit(3)
+
+
+def _raises(*args: object) -> None:
+    conn = args[5]
+    conn.send(("error", OSError(5, "Input/output error")))  # type: ignore[attr-defined]
+    conn.close()  # type: ignore[attr-defined]
+
+
+def test_split_child_that_dies_is_an_error_not_a_short_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parse, "SPLIT_MIN_BYTES", 0)
+    monkeypatch.setattr(split, "_child", _dies)
+    with pytest.raises(StallscopeError, match=r"broker_0.log.*second half.*died \(exit code 3\)"):
+        parse_run(_split_run(tmp_path))
+    assert not list((tmp_path / "run").glob(".events*")) and not (tmp_path / "run" / "events.csv").exists()
+
+
+def test_split_child_error_reaches_the_caller_with_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parse, "SPLIT_MIN_BYTES", 0)
+    monkeypatch.setattr(split, "_child", _raises)
+    with pytest.raises(StallscopeError, match="broker_0.log.*Input/output error"):
+        parse_run(_split_run(tmp_path))

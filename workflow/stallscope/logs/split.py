@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import tempfile
 import time
 from collections.abc import Iterator
@@ -18,6 +19,8 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from stallscope.errors import StallscopeError
+from stallscope.experiment.procs import set_parent_death_signal
 from stallscope.logs import compiled
 from stallscope.logs.catalogue import Catalogue
 from stallscope.logs.glog import _PFX_LINE, EXAMPLES_KEPT, FileScanner, LineStats
@@ -48,8 +51,13 @@ def meeting_point(path: Path, lo: int, hi: int) -> int | None:
     return None
 
 
-def _child(path: Path, fmt: RowFormat, cat: Catalogue, start: int, tmp: str, conn: Connection) -> None:
+def _child(
+    path: Path, fmt: RowFormat, cat: Catalogue, start: int, tmp: str, conn: Connection, parent: int
+) -> None:
     """Scan the second half into ``tmp``; send back ("ok", stats) or ("error", exception)."""
+    set_parent_death_signal(signal.SIGKILL)  # a parse killed outright must not leave this half running
+    if os.getppid() != parent:
+        os._exit(1)
     try:
         scanner = FileScanner(path, fmt.role, cat, start=start, after_glog=True)
         with open(tmp, "wb") as fh:
@@ -71,14 +79,14 @@ def scan_split(path: Path, fmt: RowFormat, cat: Catalogue, at: int, out: BinaryI
     os.close(fd)
     ctx = multiprocessing.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child, args=(path, fmt, cat, at, tmp, send), daemon=True)
+    child = ctx.Process(target=_child, args=(path, fmt, cat, at, tmp, send, os.getpid()), daemon=True)
     try:
         t0 = time.monotonic()
         child.start()
         send.close()
         first = FileScanner(path, fmt.role, cat, stop=at)
         out.writelines(first.rows(fmt))
-        second = _result(recv, child, max(CHILD_GRACE_S, 4 * (time.monotonic() - t0)))
+        second = _result(path, recv, child, max(CHILD_GRACE_S, 4 * (time.monotonic() - t0)))
         off = first.stats.total
         head = compiled.csv_head(fmt.name)
         with open(tmp, "rb") as fh:
@@ -93,7 +101,7 @@ def scan_split(path: Path, fmt: RowFormat, cat: Catalogue, at: int, out: BinaryI
         Path(tmp).unlink(missing_ok=True)
 
 
-def _result(recv: Connection, child: BaseProcess, timeout: float) -> dict[str, Any]:
+def _result(path: Path, recv: Connection, child: BaseProcess, timeout: float) -> dict[str, Any]:
     """The child's stats; its exception re-raised; an error when it died silently or outlived ``timeout``."""
     try:
         ready = recv.poll(timeout)
@@ -105,8 +113,8 @@ def _result(recv: Connection, child: BaseProcess, timeout: float) -> dict[str, A
     if status == "error":
         raise value
     child.join(1)
-    raise RuntimeError(f"the second-half scan {'timed out' if status == 'timeout' else 'died'} "
-                       f"(exit code {child.exitcode})")
+    what = f"timed out after {timeout:.0f} s" if status == "timeout" else f"died (exit code {child.exitcode})"
+    raise StallscopeError(path, None, f"the process parsing the second half of this file {what}")
 
 
 def _line_blocks(fh: BinaryIO, size: int = 4 << 20) -> Iterator[bytes]:
