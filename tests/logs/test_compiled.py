@@ -124,15 +124,32 @@ def test_shift_lines_refuses_a_row_without_a_line_number() -> None:
         "Publisher finished sending 3 messages",
     ]).flatmap(lambda m: st.tuples(st.just(m), st.text(max_size=12))).map(lambda t: t[0] + t[1]),
     st.text(max_size=40),
-), max_size=15), tid=st.sampled_from(["7", "00012", " 3", "1" * 25]), role=st.sampled_from(["broker", "client"]))
+), max_size=15), tid=st.sampled_from(["7", "00012", " 3", "1" * 25]), role=st.sampled_from(["broker", "client"]),
+       stamp=st.from_regex(r"\A[0-9]{8} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}\Z"))
 @settings(max_examples=150, deadline=None)
 def test_compiled_rows_equal_regex_rows_on_random_messages(tmp_path_factory: pytest.TempPathFactory,
-                                                           body: list[str], tid: str, role: str) -> None:
+                                                           body: list[str], tid: str, role: str, stamp: str) -> None:
+    """Random dates (valid or not), times, thread ids and message tails around the compiled forms."""
     path: Path = tmp_path_factory.mktemp("c") / "broker_2.log"
-    data = "".join(f"W20261126 21:40:0{i % 10}.000123 {tid} net,\"w\".cc:{i}] {m}\n" for i, m in enumerate(body))
+    data = "".join(f"W{stamp} {tid} net,\"w\".cc:{i}] {m}\n" for i, m in enumerate(body))
     path.write_bytes(data.encode("utf-8", "surrogatepass"))
     out = []
     for engine in ("compiled", "regex"):
         s = FileScanner(path, role, load_catalogue(), engine=engine, chunk_bytes=64)
         out.append((b"".join(s.rows(RowFormat(path.name, role))), s.stats.to_json()))
     assert out[0] == out[1]
+
+
+@needs_ext
+def test_compiled_timestamps_follow_python_dates_at_the_edges(tmp_path: Path) -> None:
+    dates = ["20000229", "19000229", "20240229", "20230229", "00010101", "00000101", "99991231", "20261301",
+             "20260431", "19691231", "20261126"]
+    path = tmp_path / "broker_1.log"
+    path.write_text("".join(f"W{d} 23:59:59.999999 12 a.cc:1] [STALL] recv batch header blocked 5ms client_id=1 "
+                            "bytes_read=0\n" for d in dates))
+    out = []
+    for engine in ("compiled", "regex"):
+        s = FileScanner(path, "broker", load_catalogue(), engine=engine)
+        out.append(b"".join(s.rows(RowFormat(path.name, "broker"))))
+    assert out[0] == out[1]
+    assert out[0].count(b",W,") == len(dates) and out[0].count(b",,W,") == 5  # five impossible dates: no ts_us

@@ -93,7 +93,7 @@ def _combined(recs: tuple[Recogniser, ...]) -> re.Pattern[bytes]:
 
 
 class FileScanner:
-    """Scan one log file; iterate events, then read ``stats``."""
+    """Scan one log file: iterate its events (or take its CSV rows with ``rows``), then read ``stats``."""
 
     def __init__(
         self, path: Path, role: str, catalogue: Catalogue, chunk_bytes: int = CHUNK_BYTES, *,
@@ -118,6 +118,7 @@ class FileScanner:
         self._event_line = 0  # last line counted as an event (a banner header may already be one)
         self._c_lines: Any = ()  # line numbers of the compiled scanner's rows in this chunk
         self._c_last = 0  # line of its last row before this chunk
+        self._c_n = 0  # lines in this chunk, as the compiled scanner counted them
 
     def __iter__(self) -> Iterator[Event]:
         """The events, for the numpy and regex engines (the compiled one renders rows: see ``rows``)."""
