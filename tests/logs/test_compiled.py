@@ -58,6 +58,7 @@ def test_spec_leaves_python_what_it_cannot_render() -> None:
         _rec(r"abc (?P<n>\d+)", {"n": "int"}, extras=(re.compile("x"),)),
         _rec(r"abc (?P<n>\d+)", {"n": "int"}, aliases=(("n", "m"),)),
         _rec(r"abc (?P<n>\d+) (?P<n2>\d+)x(?P<s>\S+)", {"n": "int"}),
+        _rec(r"abc (?P<n>\d+)", {"n": "int", "per_broker": "broker_counts"}),  # Python adds it even without a group
     ):
         assert compiled.spec(rec, False)[1:] == (None,)
 
@@ -88,13 +89,22 @@ def test_scan_refuses_a_buffer_without_its_newline() -> None:
 @needs_ext
 def test_scanner_refuses_a_malformed_spec() -> None:
     with pytest.raises(ValueError):
-        compiled._fastscan.Scanner([(b"k", b"kind", [b"k", False], [(b"x", 5)], -1, -1)], b"f,", b"broker", 0)
+        compiled._fastscan.Scanner([(b"k", b"kind", [b"k", False], [(b"x", 5)], -1, -1)], b"f,", b"broker", b"0")
     with pytest.raises(ValueError):
-        compiled._fastscan.Scanner([(b"k",)], b"f,", b"broker", 0)
+        compiled._fastscan.Scanner([(b"k",)], b"f,", b"broker", b"0")
 
 
 @needs_ext
-@given(rows=st.lists(st.tuples(st.integers(0, 10**12), st.text(alphabet="ab,\"{}x19 ", max_size=30)), max_size=20),
+def test_scanner_after_a_failed_reinit_refuses_to_scan() -> None:
+    sc = compiled.scanner(load_catalogue().for_role("broker"), "broker_0.log", "broker", 0)
+    with pytest.raises(ValueError):
+        sc.__init__([(b"k",)], b"f,", b"broker", b"0")
+    with pytest.raises(RuntimeError, match="not initialised"):
+        sc.scan(bytearray(b"\nI20240101 00:00:00.000000 1 a.cc:1] [STALL] recv batch header blocked 5ms\n"), 76, 0)
+
+
+@needs_ext
+@given(rows=st.lists(st.tuples(st.integers(0, 10**12), st.text(alphabet="ab,\"{}x19 \r", max_size=30)), max_size=20),
        off=st.integers(0, 10**12))
 @settings(max_examples=100, deadline=None)
 def test_shift_lines_compiled_equals_python(rows: list[tuple[int, str]], off: int) -> None:
@@ -111,9 +121,27 @@ def test_shift_lines_compiled_equals_python(rows: list[tuple[int, str]], off: in
 
 
 @needs_ext
-def test_shift_lines_refuses_a_row_without_a_line_number() -> None:
+def test_shift_lines_refuses_a_row_without_a_line_number_or_a_bad_offset() -> None:
     with pytest.raises(ValueError, match="line column"):
         compiled._fastscan.shift_lines(b"f,12,x\nf,oops\n", 2, 1)
+    for head, off in ((-1, 1), (2, -1), (2, 2**63 - 1)):
+        with pytest.raises(ValueError):
+            compiled._fastscan.shift_lines(b"f,12,x\n", head, off)
+
+
+@needs_ext
+@pytest.mark.parametrize(("name", "role"), [
+    ("broker_99999999999999999999.log", "broker"), ("odd.log", "broker"), ("client.log", 'client,"x"'),
+])
+def test_compiled_cells_match_csv_for_odd_names_and_roles(tmp_path: Path, name: str, role: str) -> None:
+    path = tmp_path / "x.log"
+    path.write_text("I20240101 00:00:00.000000 1 a.cc:1] Broker:1 Acknowledgments 5 (next_to_ack=6\n"
+                    "I20240101 00:00:00.000000 1 a.cc:1] AckThread: Received Broker ID 2\n")
+    out = []
+    for engine in ("compiled", "regex"):
+        s = FileScanner(path, "broker" if role == "broker" else "client", load_catalogue(), engine=engine)
+        out.append(b"".join(s.rows(RowFormat(name, role))))
+    assert out[0] == out[1] and out[0]
 
 
 @needs_ext

@@ -158,3 +158,12 @@ def test_parse_10gb_banner_and_three_brokers(tmp_path: Path, embarcadero: Path) 
     banner = [e for e in ev if e["kind"] == "client_banner"][0]
     assert banner["line"] == "11" and banner["fields"]["threads_per_broker"] == 4
     assert {e["broker"] for e in ev if e["kind"] == "handshake"} == {"1", "2", "3"}
+
+
+def test_parse_refuses_a_log_name_with_a_line_break(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "broker_a\nb.log").write_text(glog("[STALL] recv batch header blocked 57ms client_id=1 bytes_read=0") + "\n")
+    with pytest.raises(StallscopeError, match="line break"):
+        parse_run(run)
+    assert not (run / "events.csv").exists()

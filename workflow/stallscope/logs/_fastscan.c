@@ -86,9 +86,10 @@ typedef struct {
     int nby_byte[256];
     char *head; /* '<name cell>,' */
     Py_ssize_t headlen;
-    char *role;
+    char *role; /* the role cell, csv-rendered by Python */
     Py_ssize_t rolelen;
-    int64_t file_broker; /* -1: none */
+    char *broker; /* the broker cell of every row (a broker log's index), or empty: from broker_cap */
+    Py_ssize_t brokerlen;
 } Scanner;
 
 static inline int isdig(unsigned char c) { return c >= '0' && c <= '9'; }
@@ -184,7 +185,7 @@ static int emit(Scanner *sc, Buf *out, const Rec *r, const int64_t *caps, int64_
                 const Prefix *px, Py_ssize_t mend) {
     Py_ssize_t msglen = mend - px->msg;
     if (msglen > TEXT_MAX) msglen = TEXT_MAX;
-    Py_ssize_t need = sc->headlen + sc->rolelen + r->kindlen + 2 * (px->srclen + msglen) + 24 * 8 + 16 + 2;
+    Py_ssize_t need = sc->headlen + sc->rolelen + sc->brokerlen + r->kindlen + 2 * (px->srclen + msglen) + 24 * 8 + 16 + 2;
     for (int k = 0; k < r->nout; k++) need += r->out_namelen[k] + 22;
     if (buf_reserve(out, need) < 0) return -1;
     buf_put(out, sc->head, sc->headlen);
@@ -205,7 +206,7 @@ static int emit(Scanner *sc, Buf *out, const Rec *r, const int64_t *caps, int64_
     out->data[out->len++] = ',';
     buf_put(out, sc->role, sc->rolelen);
     out->data[out->len++] = ',';
-    if (sc->file_broker >= 0) buf_int(out, sc->file_broker);
+    if (sc->brokerlen) buf_put(out, sc->broker, sc->brokerlen);
     else if (r->broker_cap >= 0) buf_int(out, caps[r->broker_cap]);
     out->data[out->len++] = ',';
     buf_put(out, r->kind, r->kindlen);
@@ -280,6 +281,10 @@ static PyObject *Scanner_scan(Scanner *sc, PyObject *args) {
     Py_buffer view;
     Py_ssize_t cut;
     long long base;
+    if (!sc->head) {
+        PyErr_SetString(PyExc_RuntimeError, "Scanner is not initialised");
+        return NULL;
+    }
     if (!PyArg_ParseTuple(args, "y*nL", &view, &cut, &base)) return NULL;
     const unsigned char *b = view.buf;
     if (cut < 0 || cut >= view.len || b[cut] != '\n') {
@@ -349,7 +354,12 @@ static void free_recs(Scanner *sc) {
     }
     free(sc->recs);
     sc->recs = NULL;
-    for (int c = 0; c < 256; c++) { free(sc->by_byte[c]); sc->by_byte[c] = NULL; }
+    sc->nrecs = 0;
+    for (int c = 0; c < 256; c++) { free(sc->by_byte[c]); sc->by_byte[c] = NULL; sc->nby_byte[c] = 0; }
+    free(sc->head);
+    free(sc->role);
+    free(sc->broker);
+    sc->head = sc->role = sc->broker = NULL;
 }
 
 /* rec spec: (key, None) for a recogniser Python must run, or
@@ -365,8 +375,9 @@ static int load_rec(Rec *r, PyObject *spec) {
     if (!(r->kind = dup_bytes(PyTuple_GET_ITEM(spec, 1), &r->kindlen))) return -1;
     PyObject *pieces = PySequence_Fast(PyTuple_GET_ITEM(spec, 2), "pieces must be a sequence");
     if (!pieces) return -1;
-    r->npieces = (int)PySequence_Fast_GET_SIZE(pieces);
-    r->pieces = calloc((size_t)r->npieces + 1, sizeof(Piece));
+    int npieces = (int)PySequence_Fast_GET_SIZE(pieces);
+    r->pieces = calloc((size_t)npieces + 1, sizeof(Piece));
+    if (r->pieces) r->npieces = npieces;
     for (int k = 0; r->pieces && k < r->npieces; k++) {
         PyObject *it = PySequence_Fast_GET_ITEM(pieces, k);
         Piece *p = &r->pieces[k];
@@ -383,11 +394,12 @@ static int load_rec(Rec *r, PyObject *spec) {
     if (r->ncaps > 64) { PyErr_SetString(PyExc_ValueError, "too many captures"); return -1; }
     PyObject *outs = PySequence_Fast(PyTuple_GET_ITEM(spec, 3), "outputs must be a sequence");
     if (!outs) return -1;
-    r->nout = (int)PySequence_Fast_GET_SIZE(outs);
-    r->out_name = calloc((size_t)r->nout + 1, sizeof(char *));
-    r->out_namelen = calloc((size_t)r->nout + 1, sizeof(Py_ssize_t));
-    r->out_cap = calloc((size_t)r->nout + 1, sizeof(int));
+    int nout = (int)PySequence_Fast_GET_SIZE(outs);
+    r->out_name = calloc((size_t)nout + 1, sizeof(char *));
+    r->out_namelen = calloc((size_t)nout + 1, sizeof(Py_ssize_t));
+    r->out_cap = calloc((size_t)nout + 1, sizeof(int));
     int bad = !r->out_name || !r->out_namelen || !r->out_cap;
+    if (!bad) r->nout = nout;
     for (int k = 0; !bad && k < r->nout; k++) {
         PyObject *it = PySequence_Fast_GET_ITEM(outs, k);
         if (!PyTuple_Check(it) || PyTuple_GET_SIZE(it) != 2) { bad = 1; break; }
@@ -406,39 +418,37 @@ static int load_rec(Rec *r, PyObject *spec) {
 }
 
 static int Scanner_init(Scanner *sc, PyObject *args, PyObject *kw) {
-    static char *names[] = {"recs", "head", "role", "file_broker", NULL};
-    PyObject *recs, *head, *role;
-    long long fb;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OSSL", names, &recs, &head, &role, &fb)) return -1;
-    free_recs(sc);
-    free(sc->head);
-    free(sc->role);
-    sc->head = sc->role = NULL;
+    static char *names[] = {"recs", "head", "role", "broker", NULL};
+    PyObject *recs, *head, *role, *broker;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OSSS", names, &recs, &head, &role, &broker)) return -1;
+    free_recs(sc); /* a failed init leaves the scanner unusable (head NULL), never half-built */
     PyObject *seq = PySequence_Fast(recs, "recs must be a sequence");
     if (!seq) return -1;
-    sc->nrecs = (int)PySequence_Fast_GET_SIZE(seq);
-    sc->recs = calloc((size_t)sc->nrecs + 1, sizeof(Rec));
+    int nrecs = (int)PySequence_Fast_GET_SIZE(seq);
+    sc->recs = calloc((size_t)nrecs + 1, sizeof(Rec));
     int err = !sc->recs;
+    if (!err) sc->nrecs = nrecs;
     for (int i = 0; !err && i < sc->nrecs; i++) err = load_rec(&sc->recs[i], PySequence_Fast_GET_ITEM(seq, i)) < 0;
     Py_DECREF(seq);
-    if (err) { if (!PyErr_Occurred()) PyErr_NoMemory(); return -1; }
+    if (err) { if (!PyErr_Occurred()) PyErr_NoMemory(); free_recs(sc); return -1; }
     for (int c = 0; c < 256; c++) {
         sc->by_byte[c] = malloc(((size_t)sc->nrecs + 1) * sizeof(int));
-        if (!sc->by_byte[c]) { PyErr_NoMemory(); return -1; }
+        if (!sc->by_byte[c]) { free_recs(sc); PyErr_NoMemory(); return -1; }
         sc->nby_byte[c] = 0;
         for (int i = 0; i < sc->nrecs; i++)
             if (sc->recs[i].keylen == 0 || (unsigned char)sc->recs[i].key[0] == c)
                 sc->by_byte[c][sc->nby_byte[c]++] = i;
     }
-    if (!(sc->head = dup_bytes(head, &sc->headlen)) || !(sc->role = dup_bytes(role, &sc->rolelen))) return -1;
-    sc->file_broker = fb;
+    char *h = dup_bytes(head, &sc->headlen);
+    sc->role = dup_bytes(role, &sc->rolelen);
+    sc->broker = dup_bytes(broker, &sc->brokerlen);
+    if (!h || !sc->role || !sc->broker) { free(h); free_recs(sc); return -1; }
+    sc->head = h; /* set last: scan() takes a non-NULL head as "initialised" */
     return 0;
 }
 
 static void Scanner_dealloc(Scanner *sc) {
     free_recs(sc);
-    free(sc->head);
-    free(sc->role);
     Py_TYPE(sc)->tp_free((PyObject *)sc);
 }
 
@@ -453,21 +463,23 @@ static PyObject *shift_lines(PyObject *self, PyObject *args) {
     const char *s = v.buf;
     Buf out = {0};
     Py_ssize_t i = 0;
-    int bad = buf_reserve(&out, v.len + v.len / 8 + 64) < 0;
+    int bad = head < 0 || off < 0 || buf_reserve(&out, v.len + v.len / 8 + 64) < 0;
     while (!bad && i < v.len) {
         const char *e = memchr(s + i, '\n', (size_t)(v.len - i));
         Py_ssize_t end = e ? e - s + 1 : v.len, d = i + head, k = d;
         while (k < end && isdig((unsigned char)s[k])) k++;
-        if (k == d || k - d > MAX_DIGITS || k >= end || s[k] != ',' ||
+        if (d >= end || k == d || k - d > MAX_DIGITS || k >= end || s[k] != ',' ||
             buf_reserve(&out, end - i + 24) < 0) { bad = 1; break; }
+        int64_t line = num((const unsigned char *)s + d, (int)(k - d));
+        if (line > INT64_MAX - off) { bad = 1; break; }
         buf_put(&out, s + i, head);
-        buf_int(&out, num((const unsigned char *)s + d, (int)(k - d)) + off);
+        buf_int(&out, line + off);
         buf_put(&out, s + k, end - k);
         i = end;
     }
     PyBuffer_Release(&v);
     PyObject *res = bad ? NULL : PyBytes_FromStringAndSize(out.data, out.len);
-    if (bad) PyErr_SetString(PyExc_ValueError, "row without a line column after its head");
+    if (bad) PyErr_SetString(PyExc_ValueError, "row without a line column after its head (or a bad offset)");
     free(out.data);
     return res;
 }
@@ -482,7 +494,8 @@ static PyTypeObject ScannerType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "stallscope.logs._fastscan.Scanner",
     .tp_basicsize = sizeof(Scanner),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Scanner(recs, head, role, file_broker): compiled recognisers for one log file",
+    .tp_doc = "Scanner(recs, head, role, broker): compiled recognisers for one log file; head, role and broker "
+              "are csv-rendered cells (broker empty: taken from each recogniser's broker capture)",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)Scanner_init,
     .tp_dealloc = (destructor)Scanner_dealloc,

@@ -81,24 +81,31 @@ def spec(rec: Recogniser, broker_column: bool) -> tuple[Any, ...]:
     pieces, names = tpl
     if len(set(names)) != len(names):
         return (key, None)
+    if any(kind != "int" for _, kind in rec.fields):
+        return (key, None)  # other kinds convert differently, and broker_counts appear even without a group
     outs = []
-    for name, kind in rec.fields:
+    for name, _ in rec.fields:
         if name not in names:
-            continue  # Python leaves out a field its regex has no group for
-        if kind != "int" or not _NAME.fullmatch(name):
+            continue  # Python leaves out an int field its regex has no group for
+        if not _NAME.fullmatch(name):
             return (key, None)
         outs.append((json.dumps(name).replace('"', '""').encode() + b":", names.index(name)))
     out_names = [n for n, _ in rec.fields if n in names]
     broker = names.index(rec.broker_field) if broker_column and rec.broker_field in out_names else -1
     dur = names.index("duration_ms") if rec.kind.startswith("stall_") and "duration_ms" in out_names else -1
-    return (key, rec.kind.encode(), pieces, outs, broker, dur)
+    return (key, cell(rec.kind), pieces, outs, broker, dur)
+
+
+def cell(value: object) -> bytes:
+    """One value as csv.writer renders it in a row (quoted when it needs to be)."""
+    s = io.StringIO()
+    csv.writer(s, lineterminator="\n").writerow([value, ""])
+    return s.getvalue()[:-2].encode("utf-8")
 
 
 def csv_head(name: str) -> bytes:
-    """The first cell of every row of one file, with its comma, exactly as csv.writer renders it."""
-    s = io.StringIO()
-    csv.writer(s, lineterminator="\n").writerow([name, ""])
-    return s.getvalue()[:-1].encode("utf-8")
+    """The first cell of every row of one file, with its comma."""
+    return cell(name) + b","
 
 
 def scanner(recs: tuple[Recogniser, ...], name: str, role: str, file_broker: int | None) -> Any:
@@ -106,16 +113,22 @@ def scanner(recs: tuple[Recogniser, ...], name: str, role: str, file_broker: int
     if _fastscan is None:
         return None
     is_broker = role == "broker"
-    broker = file_broker if is_broker and file_broker is not None else -1
-    return _fastscan.Scanner([spec(r, not is_broker) for r in recs], csv_head(name), role.encode(), broker)
+    broker = cell(file_broker) if is_broker and file_broker is not None else b""
+    return _fastscan.Scanner([spec(r, not is_broker) for r in recs], csv_head(name), cell(role), broker)
 
 
 def shift_lines(rows: bytes, head: bytes, offset: int) -> bytes:
     """Add ``offset`` to the line column of rows that all start with ``head``."""
     if _fastscan is not None:
         return _fastscan.shift_lines(rows, len(head), offset)
-    out = []
-    for raw in rows.splitlines(keepends=True):
-        k = raw.index(b",", len(head))
-        out.append(b"%s%d%s" % (head, int(raw[len(head) : k]) + offset, raw[k:]))
-    return b"".join(out)
+    lines = rows.split(b"\n")  # on \n only: a \r inside a quoted cell is part of its row
+    last = lines.pop()  # empty when the rows end with a newline
+    out = [_shift_row(raw, head, offset) for raw in lines]
+    if last:
+        out.append(_shift_row(last, head, offset))
+    return b"\n".join(out) + (b"\n" if rows.endswith(b"\n") else b"")
+
+
+def _shift_row(raw: bytes, head: bytes, offset: int) -> bytes:
+    k = raw.index(b",", len(head))
+    return b"%s%d%s" % (head, int(raw[len(head) : k]) + offset, raw[k:])

@@ -64,6 +64,8 @@ def parse_run(run_dir: Path, out_dir: Path | None = None) -> Path:
         with os.fdopen(fd, "wb") as fh:
             fh.write(header())
             for name, role in logs:
+                if "\n" in name or "\r" in name:  # rows (and the split's line shifting) keep one row per line
+                    raise StallscopeError(run_dir / name, None, "a log file name with a line break: rename it")
                 try:
                     per_file[name] = _scan(run_dir / name, RowFormat(name, role), catalogue, fh, out).to_json()
                 except OSError as exc:
