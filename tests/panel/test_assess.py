@@ -117,3 +117,20 @@ def test_claims_schema_good_example_valid_bad_example_rejected(tmp_path: Path) -
     bad["claims"][0]["extra"] = 1
     with pytest.raises(StallscopeError):
         schemas.validate(bad, schema, out)
+
+
+def test_assess_stamps_the_assessing_tool_and_keeps_each_runs_maker(tmp_path: Path) -> None:
+    from stallscope.experiment.provenance import stallscope_facts
+    from stallscope.render.report import render_report
+
+    m, man = e2e_10mb()
+    man = copy.deepcopy(man)
+    man["stallscope"] = {"version": "0.0.9", "commit": "fedcba987654" + "0" * 28, "is_dirty": False}
+    out = assess_runs([panel_write_run(tmp_path, m, man)], tmp_path / "c.json", extras={})
+    data = schemas.read_json(out, "claims")
+    assert data["stallscope"] == stallscope_facts()  # this checkout, not the one that made the run
+    assert data["runs"][0]["stallscope_commit"] == "fedcba987654" + "0" * 28
+    html = render_report(out, tmp_path / "report", formats="html").read_text()
+    provenance = html[html.index('id="provenance"'):]
+    assert "runs made by stallscope" in provenance and "fedcba987654" in provenance
+    assert str(data["stallscope"]["commit"]) in provenance

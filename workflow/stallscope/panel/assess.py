@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from stallscope import __version__, schemas
+from stallscope import schemas
 from stallscope.errors import StallscopeError
+from stallscope.experiment.provenance import stallscope_facts
 from stallscope.panel.catalogue import Catalogue, load_catalogue
 from stallscope.panel.context import (
     DEFAULT_EXTRAS,
@@ -78,19 +79,14 @@ def run_entry(r: Run) -> dict[str, Any]:
     }
 
 
-def _stamps(runs: list[Run]) -> tuple[dict[str, Any], dict[str, Any]]:
+def _sut_stamp(runs: list[Run]) -> dict[str, Any]:
     sut: dict[str, Any] = {"id": "unknown", "commit": None, "is_dirty": None, "commit_date": None,
                            "commit_subject": None, "source": None}
-    tool: dict[str, Any] = {"version": __version__, "commit": None, "is_dirty": None}
     for r in runs:
         if r.manifest:
             s = r.manifest.get("sut") or {}
-            sut = {k: s.get(k, sut[k]) for k in sut}
-            t = r.manifest.get("stallscope") or {}
-            tool = {"version": t.get("version") or __version__, "commit": t.get("commit"),
-                    "is_dirty": t.get("is_dirty")}
-            break
-    return sut, tool
+            return {k: s.get(k, sut[k]) for k in sut}
+    return sut
 
 
 def verdict_entry(cat: Catalogue, v: Verdict) -> dict[str, Any]:
@@ -147,7 +143,8 @@ def assess_runs(
     counts = {k: 0 for k in reversed(PRIORITY)}
     for v in verdicts:
         counts[v.verdict] += 1
-    sut, tool = _stamps(loaded)
+    sut = _sut_stamp(loaded)
+    tool = stallscope_facts()  # the tool that judged; each run keeps the commit of the one that made it
     hosts = sorted({r.hostname for r in loaded if r.hostname})
     data: dict[str, Any] = {
         "schema": "claims/1",

@@ -168,7 +168,10 @@ def _provenance(claims: dict[str, Any]) -> list[dict[str, str]]:
         ("SUT id", sut["id"]), ("SUT commit", text(sut.get("commit"))), ("commit date", text(sut.get("commit_date"))),
         ("commit subject", text(sut.get("commit_subject"))), ("uncommitted changes", text(sut.get("is_dirty"))),
         ("SUT source", text(sut.get("source"))),
-        ("stallscope", f"{st['version']} (commit {text(st.get('commit'))}, dirty: {text(st.get('is_dirty'))})"),
+        ("stallscope (this assessment)",
+         f"{st['version']} (commit {text(st.get('commit'))}, dirty: {text(st.get('is_dirty'))})"),
+        ("runs made by stallscope", ", ".join(sorted({short_commit(r.get("stallscope_commit"))
+                                                      for r in claims["runs"]})) or "—"),
         ("hosts", ", ".join(claims.get("hosts") or []) or "—"),
         ("runs", ", ".join(r["run_id"] for r in claims["runs"]) or "—"),
         ("claims generated", claims["generated_utc"]),
