@@ -20,7 +20,8 @@ report: $(STAMP)
 TEST_BUILD := build/test
 RUN := PATH="$(CURDIR)/$(BIN):$$PATH"
 
-## make test: lint, the broker's ctest, unit and stage tests, the end-to-end DAG on the small config.
+## make test: lint, the broker's ctest, a -Werror compile of the C scanner, unit and stage tests,
+## the end-to-end DAG on the small config.
 ## PYTEST_ARGS=--run-long adds the full scenarios (minutes); tests marked slurm need a running SLURM.
 test: $(STAMP)
 	$(RUN) $(BIN)/ruff check workflow tests
@@ -29,6 +30,9 @@ test: $(STAMP)
 	mkdir -p $(TEST_BUILD)
 	$(RUN) $(BIN)/stallscope build --out $(TEST_BUILD) --werror 2> $(TEST_BUILD).log || { cat $(TEST_BUILD).log; exit 1; }
 	cd $(TEST_BUILD)/cmake && ctest --output-on-failure
+	$(CC) -O2 -c -o /dev/null -std=c99 -Wall -Wextra -Werror \
+		-I"$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["include"])')" \
+		workflow/stallscope/logs/_fastscan.c
 	$(RUN) STALLSCOPE_BUILD_JSON="$(CURDIR)/$(TEST_BUILD)/build.json" STALLSCOPE_REQUIRE_COMPILED=1 \
 		$(BIN)/pytest -q $(PYTEST_ARGS)
 

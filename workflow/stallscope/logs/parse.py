@@ -11,10 +11,8 @@ from stallscope import schemas
 from stallscope.errors import StallscopeError
 from stallscope.logs.catalogue import load_catalogue
 from stallscope.logs.glog import FileScanner, LineStats
-from stallscope.logs.rows import COLUMNS, RowFormat, broker_index, header
+from stallscope.logs.rows import RowFormat, broker_index, header
 from stallscope.logs.split import SPLIT_MIN_BYTES, meeting_point, scan_split
-
-__all__ = ["COLUMNS", "broker_index", "find_logs", "parse_run"]
 
 
 def find_logs(run_dir: Path) -> list[tuple[str, str]]:
