@@ -181,3 +181,19 @@ def test_compiled_timestamps_follow_python_dates_at_the_edges(tmp_path: Path) ->
         out.append(b"".join(s.rows(RowFormat(path.name, "broker"))))
     assert out[0] == out[1]
     assert out[0].count(b",W,") == len(dates) and out[0].count(b",,W,") == 5  # five impossible dates: no ts_us
+
+
+@pytest.mark.parametrize("built", [True, False])
+def test_parse_says_when_it_runs_without_the_compiled_scanner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture[str], built: bool) -> None:
+    from stallscope.cli import main
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "broker_0.log").write_text("I20240101 00:00:00.000000 1 a.cc:1] [STALL] recv payload blocked 5ms "
+                                      "batch_seq=1 remaining=2 total_stall_count=3\n")
+    monkeypatch.setattr(compiled, "AVAILABLE", built and compiled.AVAILABLE)
+    assert main(["parse", str(run)]) == 0
+    err = capsys.readouterr().err
+    assert ("not built" in err) == (not compiled.AVAILABLE)
+    assert (run / "events.csv").read_text().count("stall_payload") == 1

@@ -43,8 +43,12 @@ def _cmd_ingest(a: argparse.Namespace) -> None:
 
 
 def _cmd_parse(a: argparse.Namespace) -> None:
+    from stallscope.logs import compiled
     from stallscope.logs.parse import parse_run
 
+    if not compiled.AVAILABLE:
+        print("stallscope parse: the compiled line scanner is not built (no C compiler at install time); "
+              "parsing with the numpy path, 3-4x slower", file=sys.stderr)
     parse_run(a.run_dir, out_dir=a.out)
 
 
