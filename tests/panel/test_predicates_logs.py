@@ -141,3 +141,12 @@ def test_acks_ack_level_zero_not_run() -> None:
     man["params"]["ack_level"] = 0
     m["refs"]["ack_timeout"] = panel_ref("ack_timeout", [])
     assert judge("acks_complete", (m, man)).verdict == "not_run"
+
+
+def test_during_publish_a_run_without_any_stall_does_not_veto_another_runs_stalls() -> None:
+    quiet, man = stress_10gb()
+    quiet["stalls"]["total"] = panel_stalls()
+    v = judge("blocks_during_publish", slow_producer_10gb(), (quiet, man))
+    assert v.verdict == "supported" and "stress_10gb" in v.runs[-1]
+    alone = judge("blocks_during_publish", (quiet, man))
+    assert alone.verdict == "refuted" and "no stall at all" in alone.reason
