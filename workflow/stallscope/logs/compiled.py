@@ -10,13 +10,12 @@ numpy path in scan.py runs.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from typing import Any
 
 from stallscope.logs.catalogue import Recogniser
+from stallscope.logs.rows import cell, csv_head
 
 try:
     from stallscope.logs import _fastscan
@@ -94,18 +93,6 @@ def spec(rec: Recogniser, broker_column: bool) -> tuple[Any, ...]:
     broker = names.index(rec.broker_field) if broker_column and rec.broker_field in out_names else -1
     dur = names.index("duration_ms") if rec.kind.startswith("stall_") and "duration_ms" in out_names else -1
     return (key, cell(rec.kind), pieces, outs, broker, dur)
-
-
-def cell(value: object) -> bytes:
-    """One value as csv.writer renders it in a row (quoted when it needs to be)."""
-    s = io.StringIO()
-    csv.writer(s, lineterminator="\n").writerow([value, ""])
-    return s.getvalue()[:-2].encode("utf-8")
-
-
-def csv_head(name: str) -> bytes:
-    """The first cell of every row of one file, with its comma."""
-    return cell(name) + b","
 
 
 def scanner(recs: tuple[Recogniser, ...], name: str, role: str, file_broker: int | None) -> Any:

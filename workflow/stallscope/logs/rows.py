@@ -68,6 +68,18 @@ class RowFormat:
             yield out.getvalue().encode("utf-8")
 
 
+def cell(value: object) -> bytes:
+    """One value as csv.writer renders it in a row (quoted when it needs to be): for the compiled scanner."""
+    s = io.StringIO()
+    csv.writer(s, lineterminator="\n").writerow([value, ""])
+    return s.getvalue()[:-2].encode("utf-8")
+
+
+def csv_head(name: str) -> bytes:
+    """The first cell of every row of one file, with its comma."""
+    return cell(name) + b","
+
+
 def header() -> bytes:
     """The header line of events.csv."""
     return (",".join(COLUMNS) + "\n").encode()

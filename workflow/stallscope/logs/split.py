@@ -24,7 +24,7 @@ from stallscope.experiment.procs import set_parent_death_signal
 from stallscope.logs import compiled
 from stallscope.logs.catalogue import Catalogue
 from stallscope.logs.glog import _PFX_LINE, EXAMPLES_KEPT, FileScanner, LineStats
-from stallscope.logs.rows import RowFormat
+from stallscope.logs.rows import RowFormat, csv_head
 
 SPLIT_MIN_BYTES = 64 << 20  # smaller files are not worth a second process
 _WINDOW = 1 << 20  # how far after the middle a meeting point is looked for
@@ -88,7 +88,7 @@ def scan_split(path: Path, fmt: RowFormat, cat: Catalogue, at: int, out: BinaryI
         out.writelines(first.rows(fmt))
         second = _result(path, recv, child, max(CHILD_GRACE_S, 4 * (time.monotonic() - t0)))
         off = first.stats.total
-        head = compiled.csv_head(fmt.name)
+        head = csv_head(fmt.name)
         with open(tmp, "rb") as fh:
             out.writelines(compiled.shift_lines(block, head, off) for block in _line_blocks(fh))
         return merge(first.stats, second, off)
