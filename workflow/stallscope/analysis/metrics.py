@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from stallscope import schemas
-from stallscope.analysis import acks, benign, checks, phases, refs, stalls
+from stallscope.analysis import acks, benign, checks, clients, phases, refs, stalls
 from stallscope.errors import StallscopeError
 
 _LINE_KEYS = ("total", "event", "glog", "continuation", "script", "unparseable", "is_truncated")
@@ -59,11 +59,22 @@ def compute_metrics(run_dir: Path, out: Path | None = None) -> Path:
     broker_ids = sorted({int(b) for b in ev.loc[ev["role"] == "broker", "broker"].dropna()}
                         | {i for i in range(len(files["broker_logs"]))})
     st = stalls.stall_frame(ev, ph)
-    acks_m = acks.compute_acks(ev, params)
+    client_names = [n for n in (files.get("client_logs") or ([client_log] if client_log else []))
+                    if (run_dir / n).is_file()]
+    multi = len(client_names) > 1
+    acks_m = clients.summed_acks(ev, client_names, params) if multi else acks.compute_acks(ev, params)
+    acks_m["per_broker_source"] = "client" if acks_m["per_broker"] is not None else None
+    if acks_m["per_broker"] is None:
+        acks_m["per_broker"] = clients.broker_side_acks(ev)
+        acks_m["per_broker_source"] = "broker_log" if acks_m["per_broker"] is not None else None
+    per_client = clients.compute_clients(ev, client_names, params, run_dir, files.get("client_timeseries") or {})
     received = stalls.compute_received(ev, broker_ids)
     banners = [f for f in ev.loc[ev["kind"] == "client_banner", "fields"]]
     banner = banners[0] if banners else None
     cond = {"fewer_batches_than_queues": _queues(params, banner, acks_m)}
+    check_params = dict(params)
+    if multi and isinstance(params.get("total_bytes"), int):  # each client's banner states its own share
+        check_params["total_bytes"] = params["total_bytes"] // len(client_names)
     client_path = run_dir / client_log if client_log else None
     matches, firsts = benign.client_log_matches(client_path, cond)
     data: dict[str, Any] = {
@@ -84,13 +95,17 @@ def compute_metrics(run_dir: Path, out: Path | None = None) -> Path:
         "ring_full": stalls.compute_ring_full(ev, broker_ids),
         "received": received,
         "acks": acks_m,
-        "throughput": acks.compute_throughput(ev),
+        "throughput": clients.summed_throughput(ev, client_names) if multi else acks.compute_throughput(ev),
         "init": phases.init_metrics(ev, bnd, lines),
         "tcp": acks.compute_tcp(ev),
         "client_log_matches": matches,
-        "checks": checks.compute_checks(acks_m, received, banner, params),
+        "checks": checks.compute_checks(acks_m, received, banner, check_params),
         "outcome": acks.compute_outcome(ev, manifest),
+        "clients": per_client,
+        "clients_total": clients.clients_total(per_client),
     }
+    if multi:
+        data["outcome"] = clients.summed_outcome(per_client, data["outcome"])
     counts = {"benign_matches": matches["benign"], "real_matches": matches["real"]}
     data["refs"] = refs.collect_refs(ev, st, client_log, firsts, counts, run_dir)
     target = Path(out) if out is not None else run_dir / "metrics.json"

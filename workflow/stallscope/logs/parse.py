@@ -21,8 +21,8 @@ def find_logs(run_dir: Path) -> list[tuple[str, str]]:
     if manifest.exists():
         files = schemas.read_json(manifest, "manifest")["files"]
         names = [(n, "broker") for n in files["broker_logs"]]
-        if files["client_log"]:
-            names.append((files["client_log"], "client"))
+        clients = files.get("client_logs") or ([files["client_log"]] if files["client_log"] else [])
+        names.extend((n, "client") for n in clients)
         return [(n, r) for n, r in names if (run_dir / n).is_file()]
     brokers = sorted(
         (p.name for p in run_dir.glob("broker_*.log")), key=lambda n: (broker_index(n) is None, broker_index(n) or 0, n)

@@ -1,0 +1,141 @@
+"""Lay out a multi-client benchmark, as its driver left it, as one run directory per attempt.
+
+The driver writes per trial ``trial<k>_attempt<a>_broker<i>.log`` (one set per attempt) and
+``trial<k>_<host>.log`` / ``trial<k>_<host>_timeseries.csv`` per client. A retry reuses the trial's client log
+names, so the client logs on disk belong to the trial's last attempt; earlier attempts keep their broker logs and
+the driver's own lines. Each attempt becomes ``<out>/t<k>a<a>/`` (run id ``<scenario>/t<k>a<a>``) with the
+driver log copied as ``driver.log`` and the attempt described in ``manifest.attempt``: its result (from
+``attempt_summary.csv``, else from the driver's text), whether it is the trial's final attempt (the trial's
+result) and the driver's own per-client and TOTAL figures, so the stages' figures can be checked against them.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from stallscope.errors import StallscopeError
+from stallscope.logs.driver import (
+    Attempt,
+    DriverLog,
+    banner_params,
+    read_attempt_summary,
+    read_driver_log,
+    read_run_contract,
+)
+from stallscope.logs.ingest import (
+    TIMESERIES_SUFFIX,
+    RunFiles,
+    _scenario_name,
+    client_name,
+    order_clients,
+    sum_params,
+    write_run,
+)
+
+_TRIAL_FILE = re.compile(r"^trial(\d+)_")
+_LOGS_LINE = re.compile(r"^\s*Logs:\s*(\S+?)/?\s*$")
+
+
+def _logs_dir(driver: DriverLog) -> Path:
+    """The folder with the per-trial files: the driver's own folder or one folder below it.
+
+    When several folders hold ``trial<k>_*`` files, the one named like the last part of the driver's ``Logs:``
+    line is taken; if that does not settle it, the input is ambiguous and refused.
+    """
+    base = driver.path.parent
+    cands = [d for d in [base, *sorted(p for p in base.iterdir() if p.is_dir())]
+             if any(_TRIAL_FILE.match(p.name) for p in d.iterdir() if p.is_file())]
+    if len(cands) == 1:
+        return cands[0]
+    if not cands:
+        raise StallscopeError(base, None, "a driver log but no trial<k>_* logs next to it or one folder below")
+    hint = None
+    for line in driver.path.read_text(encoding="utf-8", errors="replace").splitlines():
+        if m := _LOGS_LINE.match(line):
+            hint = Path(m.group(1)).name
+    named = [d for d in cands if d.name == hint]
+    if len(named) == 1:
+        return named[0]
+    raise StallscopeError(base, None, f"trial logs in several folders ({', '.join(str(d) for d in cands)}); "
+                          "give the driver log's own folder holding one of them")
+
+
+def _files(logs: Path, a: Attempt, final: bool, hosts: list[str]) -> tuple[RunFiles, list[str]]:
+    """The attempt's broker logs, and the trial's client logs when this is its final attempt."""
+    files = RunFiles()
+    for p in sorted(logs.glob(f"trial{a.trial}_attempt{a.number}_broker*.log")):
+        m = re.search(r"_broker(\d+)\.log$", p.name)
+        if m:
+            files.brokers.append((int(m.group(1)), p))
+    files.brokers.sort()
+    notes: list[str] = []
+    if not final:
+        notes.append(f"retried: trial {a.trial} attempt {a.number} was followed by attempt {a.number + 1}; the "
+                     "client logs on disk are the retry's (the driver reuses their names), so this attempt has "
+                     "broker logs and the driver's lines only")
+        return files, notes
+    found = [logs / f"trial{a.trial}_{h}.log" for h in hosts if (logs / f"trial{a.trial}_{h}.log").is_file()]
+    missing = [h for h in hosts if not (logs / f"trial{a.trial}_{h}.log").is_file()]
+    if missing:
+        notes.append(f"client logs missing for {', '.join(missing)}")
+    ordered, _ = order_clients(found)
+    for p in ordered:
+        host = p.stem[len(f"trial{a.trial}_"):]
+        n = client_name(host)
+        files.clients.append((n, p))
+        ts = p.with_name(p.stem + TIMESERIES_SUFFIX)
+        if ts.is_file():
+            files.timeseries[n] = ts
+    if a.number > 1:
+        notes.append(f"retry: attempt {a.number} of trial {a.trial}; the trial's result is this attempt's")
+    return files, notes
+
+
+def _attempt_block(a: Attempt, final: bool, result: str | None, reason: str | None) -> dict[str, Any]:
+    return {"number": a.number, "of": a.of, "final": final, "result": result, "reason": reason,
+            "driver_log": "driver.log", "driver_lines": [a.first_line, a.last_line],
+            "driver_results_line": a.results_line, "driver_clients": a.clients or {},
+            "driver_total_mb_s": a.total_mb_s, "driver_senddone_mb_s": a.senddone_mb_s}
+
+
+def ingest_driver(path: Path, out: Path, scenario: str | None = None, sut: str | None = None) -> list[Path]:
+    """Write one run directory per attempt under ``out``; return them in trial and attempt order."""
+    driver = read_driver_log(path)
+    logs = _logs_dir(driver)
+    summary = read_attempt_summary(logs / "attempt_summary.csv")
+    contract = read_run_contract(logs / "run_contract.csv")
+    base = banner_params(driver.banner)
+    name = _scenario_name(path, scenario)
+    runs: list[Path] = []
+    for trial, attempts in driver.trials().items():
+        last = attempts[-1].number
+        for a in attempts:
+            final = a.number == last
+            result, reason = summary.get((trial, a.number), (a.result, a.reason))
+            hosts = a.hosts or sorted(a.clients)
+            files, notes = _files(logs, a, final, hosts)
+            files.extra.append(("driver.log", path))
+            notes.insert(0, f"driver.log lines {a.first_line}-{a.last_line}: trial {trial} attempt {a.number}"
+                         f"{' / ' + str(a.of) if a.of else ''}, result {result or 'unknown'}")
+            params = _params(base, files, contract)
+            tag = f"t{trial}a{a.number}"
+            runs.append(write_run(out / tag, path, files, name=name, run_id=f"{name}/{tag}", trial=trial,
+                                  params=params, contract=contract, sut=sut, notes=notes,
+                                  rerun=f"stallscope ingest {path} --out {out}",
+                                  attempt=_attempt_block(a, final, result, reason)))
+    return runs
+
+
+def _params(base: dict[str, Any], files: RunFiles, contract: dict[str, Any]) -> dict[str, Any]:
+    """The banner's parameters; the client banners' where the driver's banner lacks one; order/ACK from contract."""
+    _, banners = order_clients([p for _, p in files.clients])
+    params = sum_params(banners, len(files.brokers)) if banners else sum_params([], len(files.brokers))
+    for k, v in base.items():
+        if v is not None:
+            params[k] = v
+    for key in ("order", "ack_level"):
+        if params.get(key) is None and contract.get(key) is not None:
+            params[key] = contract[key]
+    return params
