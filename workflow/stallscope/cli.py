@@ -37,9 +37,12 @@ def _cmd_bench(a: argparse.Namespace) -> None:
 
 
 def _cmd_ingest(a: argparse.Namespace) -> None:
-    from stallscope.logs.ingest import ingest_dir
+    from stallscope.logs.ingest import ingest
 
-    ingest_dir(a.src, a.out, scenario=a.scenario, sut=a.sut)
+    runs = ingest(a.src, a.out, scenario=a.scenario, sut=a.sut)
+    if len(runs) > 1:
+        print(f"stallscope ingest: {len(runs)} runs (one per attempt): {', '.join(str(r) for r in runs)}",
+              file=sys.stderr)
 
 
 def _cmd_parse(a: argparse.Namespace) -> None:
@@ -112,8 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_cmd_bench)
 
     s = sub.add_parser("ingest", help="lay out logs from elsewhere as a run directory")
-    s.add_argument("src", type=Path, help="directory with broker_*.log and client.log, or one log file")
-    s.add_argument("--out", type=Path, required=True, help="run directory to create")
+    s.add_argument("src", type=Path, help="directory with broker_*.log and client*.log, or one log of any name; "
+                   "a multi-client driver's log (or its folder) gives one run per attempt")
+    s.add_argument("--out", type=Path, required=True,
+                   help="run directory to create (for a driver log: the folder of its t<k>a<a> runs)")
     s.add_argument("--scenario", default=None, help="scenario name (default: the directory name)")
     s.add_argument("--sut", default=None, help="commit of the system that wrote the logs, if known")
     s.set_defaults(func=_cmd_ingest)
@@ -148,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_cmd_index)
 
     s = sub.add_parser("assess-logs", help="ingest, parse, compute, assess and report one directory of logs")
-    s.add_argument("src", type=Path)
+    s.add_argument("src", type=Path, help="a directory of logs or one log of any name (as for ingest)")
     s.add_argument("-o", "--out", type=Path, required=True)
     s.add_argument("--scenario", default=None)
     s.set_defaults(func=_cmd_assess_logs)

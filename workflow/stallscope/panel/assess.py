@@ -14,6 +14,7 @@ from typing import Any
 from stallscope import schemas
 from stallscope.errors import StallscopeError
 from stallscope.experiment.provenance import stallscope_facts
+from stallscope.panel import kinds
 from stallscope.panel.catalogue import Catalogue, load_catalogue
 from stallscope.panel.context import (
     DEFAULT_EXTRAS,
@@ -64,7 +65,7 @@ def _key_figures(r: Run) -> dict[str, Any]:
     }
 
 
-def run_entry(r: Run) -> dict[str, Any]:
+def run_entry(r: Run, configured: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """The runs-table row of one run."""
     m = r.manifest or {}
     return {
@@ -76,7 +77,24 @@ def run_entry(r: Run) -> dict[str, Any]:
         "sut_id": r.sut_id, "stallscope_commit": dig(m, "stallscope.commit"),
         "harness_ok": r.harness_ok, "harness_errors": list(r.harness_errors),
         "publish_ok": r.get("outcome.publish_ok"), "key_figures": _key_figures(r),
+        "kind": _kind(r, configured or {}), "attempt": _attempt(r),
     }
+
+
+def _kind(r: Run, configured: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """What the run is by its parameters, and which scenarios' claims it counts for (``panel.kinds``)."""
+    return {"label": kinds.label(r.kind_params), "bytes": kinds.run_bytes(r.kind_params),
+            "scenarios": [r.scenario] if r.origin != "ingested" else
+            kinds.matching_scenarios(r.kind_params, kinds.known_scenarios(configured), configured)}
+
+
+def _attempt(r: Run) -> dict[str, Any] | None:
+    """The driver's trial and attempt of an ingested run (null for other runs); superseded ones judge nothing."""
+    a = dig(r.manifest, "attempt")
+    if not isinstance(a, dict):
+        return None
+    return {"trial": dig(r.manifest, "trial"), "number": a.get("number"), "of": a.get("of"),
+            "final": a.get("final"), "result": a.get("result")}
 
 
 def _sut_stamp(runs: list[Run]) -> dict[str, Any]:
@@ -154,7 +172,7 @@ def assess_runs(
         "is_mixed": mixed_note is not None,
         "mixed_note": mixed_note,
         "hosts": hosts,
-        "runs": [run_entry(r) for r in loaded],
+        "runs": [run_entry(r, ctx.configured) for r in loaded],
         "experts": [{"number": e.number, "name": e.name, "question": e.question} for e in cat.experts],
         "claims": [verdict_entry(cat, v) for v in verdicts],
         "diagnosis": diagnosis,

@@ -14,6 +14,7 @@ from typing import Any
 
 from stallscope import schemas
 from stallscope.errors import StallscopeError
+from stallscope.panel import kinds
 
 #: Extra inputs a claim may read (catalogue ``inputs``); name -> default path relative to the working directory.
 #: Optional extra inputs by name; the CLI and the workflow pass them explicitly (``--bench``), none by default.
@@ -90,6 +91,19 @@ class Run:
         return self.param("total_bytes") or self.get("received.total.bytes")
 
     @property
+    def kind_params(self) -> dict[str, Any]:
+        """The parameters a run is classified by (``panel.kinds``): the manifest's, else what the logs showed."""
+        p = dict(dig(self.manifest, "params", {}) or {})
+        if not kinds.run_bytes(p) and self.get("acks.expected") and p.get("message_size"):
+            p["message_count"] = self.get("acks.expected")
+        return p
+
+    @property
+    def is_superseded(self) -> bool:
+        """An attempt the driver retried: the trial's result is a later attempt, so no claim is judged on it."""
+        return dig(self.manifest, "attempt.final") is False
+
+    @property
     def is_large(self) -> bool:
         """At least 1 GiB was to be published (not the 10 MB e2e)."""
         return (self.total_bytes or 0) >= LARGE_RUN_BYTES
@@ -105,15 +119,17 @@ class Context:
     extra_paths: dict[str, str] = field(default_factory=dict)
 
     def for_scenarios(self, scenarios: list[str] | tuple[str, ...]) -> list[Run]:
-        """Runs whose scenario is named (``*`` matches every run).
+        """Runs whose scenario is named (``*`` matches every run); attempts superseded by a retry never match.
 
-        An ingested run has no scenario of ours: it is whatever ran on the cluster, so every claim looks at
-        it and its predicate judges from the figures (a 10 MB ingested run still cannot settle the 10 GiB
-        claims; the size checks in the predicates see to that).
+        An ingested run has no scenario of ours: it matches a named scenario when it is of that scenario's kind
+        (its bytes, order and ACK level; ``panel.kinds``), so a claim about the 10 MB e2e run is not judged on a
+        10 GiB run, nor on a run whose size is unknown.
         """
+        live = [r for r in self.runs if not r.is_superseded]
         if "*" in scenarios:
-            return list(self.runs)
-        return [r for r in self.runs if r.scenario in scenarios or r.origin == "ingested"]
+            return live
+        return [r for r in live if r.scenario in scenarios or (
+            r.origin == "ingested" and kinds.matching_scenarios(r.kind_params, scenarios, self.configured))]
 
     def extra(self, name: str) -> Any:
         """An optional extra input's parsed JSON, None when absent or unreadable."""

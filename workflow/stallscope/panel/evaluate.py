@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from stallscope.panel import kinds
 from stallscope.panel.catalogue import Claim
 from stallscope.panel.context import Context, Run
 from stallscope.panel.predicates import PREDICATES
@@ -37,8 +38,13 @@ def _failed_scenarios(claim: Claim, relevant: list[Run]) -> list[Run]:
 def _not_run(ctx: Context, claim: Claim) -> Verdict:
     configured = [s for s in claim.scenarios if s in ctx.configured]
     names = ", ".join(claim.scenarios)
+    ingested = [r for r in ctx.runs if r.origin == "ingested" and not r.is_superseded]
     if configured:
         reason = f"its scenarios were configured but not run ({', '.join(configured)})"
+    elif ingested:
+        shown = "; ".join(f"{r.run_id} is {kinds.label(r.kind_params)}" for r in ingested[:3])
+        more = f" and {len(ingested) - 3} more" if len(ingested) > 3 else ""
+        reason = f"no run of the kind it is about ({names}): {shown}{more}"
     else:
         reason = f"none of the scenarios it needs ({names}) was run"
     return make(claim.id, NOT_RUN, reason, settle=claim.settle_hint)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from stallscope.panel import kinds
 from stallscope.panel.catalogue import Claim
 from stallscope.panel.context import ORIGINAL_TOTAL_BYTES, Context
 from stallscope.panel.predicates_base import Finding, figures, finish, fmt, ok_runs
@@ -19,7 +20,7 @@ def reproduced_original(ctx: Context, claim: Claim) -> Verdict:
     runs = ok_runs(ctx, claim)
     large = [r for r in runs if (r.total_bytes or 0) >= ORIGINAL_TOTAL_BYTES]
     if not large:
-        sizes = ", ".join(f"{r.run_id} {fmt((r.total_bytes or 0) / 1e6)} MB" for r in runs) or "none"
+        sizes = ", ".join(f"{r.run_id} {kinds.fmt_size(r.total_bytes)}" for r in runs) or "none"
         ev = [metric(r.run_id, "params.total_bytes", r.total_bytes) for r in runs]
         return make(claim.id, REFUTED, f"wrong scenario: no 10 GiB run, only {sizes}", [r.run_id for r in runs], ev)
     findings: list[Finding] = []
