@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "embarcadero"
+# STALLSCOPE_FIXTURES points elsewhere (a git worktree is not next to ../shared).
+FIXTURES = Path(os.environ.get("STALLSCOPE_FIXTURES")
+                or Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "embarcadero")
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from stallscope import schemas
 from stallscope.errors import StallscopeError
 from stallscope.logs.catalogue import load_catalogue
 from stallscope.logs.glog import FileScanner
-from stallscope.logs.ingest import ingest_dir
+from stallscope.logs.ingest import ingest, ingest_dir
 from stallscope.logs.parse import parse_run
 
 try:
@@ -125,25 +125,32 @@ def test_parse_small_chunks_same_as_large(tmp_path: Path, embarcadero: Path) -> 
 
 def test_ingest_every_fixture_parses_with_every_line_accounted(tmp_path: Path, embarcadero: Path) -> None:
     for d in sorted(p for p in embarcadero.iterdir() if p.is_dir()):
-        run = ingest_dir(d, tmp_path / d.name)
-        parse_run(run)
-        files = schemas.read_json(run / "lines.json", "lines")["files"]
-        for name, st in files.items():
-            raw = (run / name).read_bytes()
-            if (d / name).is_file():
-                assert raw == (d / name).read_bytes()
-            assert st["total"] == raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
-            assert sum(st[k] for k in ("event", "glog", "continuation", "script", "unparseable")) == st["total"]
+        for run in ingest(d, tmp_path / d.name):
+            parse_run(run)
+            files = schemas.read_json(run / "lines.json", "lines")["files"]
+            assert files
+            for name, st in files.items():
+                raw = (run / name).read_bytes()
+                if (d / name).is_file():
+                    assert raw == (d / name).read_bytes()
+                assert st["total"] == raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
+                assert sum(st[k] for k in ("event", "glog", "continuation", "script", "unparseable")) == st["total"]
 
 
-def test_ingest_n4_picks_banner_client_and_keeps_others(tmp_path: Path, embarcadero: Path) -> None:
+def test_ingest_n4_analyses_every_client_banner_client_first(tmp_path: Path, embarcadero: Path) -> None:
     src = embarcadero / "2026-07-28_order0_ack1_n4"
     run = ingest_dir(src, tmp_path / "n4", sut="0123456789ab")
     m = schemas.read_json(run / "manifest.json", "manifest")
     assert m["files"]["broker_logs"] == [f"broker_{i}.log" for i in range(4)]
-    assert (run / "client.log").read_bytes() == (src / "client_c1.log").read_bytes()
-    assert (run / "client_local.log").exists() and m["clock_aligned"] is False and m["sut"]["id"] == "0123456789ab"
+    names = sorted(p.name for p in src.glob("client_*.log"))
+    assert sorted(m["files"]["client_logs"]) == names and m["files"]["client_log"] == names[0]
+    for n in names:
+        assert (run / n).read_bytes() == (src / n).read_bytes()
+    assert m["clock_aligned"] is False and m["sut"]["id"] == "0123456789ab"
     assert m["params"]["message_size"] == 4096 and m["params"]["threads_per_broker"] == 6
+    assert m["params"]["clients"] == 4 and m["params"]["total_bytes"] == 4 * 2684354560
+    parse_run(run)
+    assert set(schemas.read_json(run / "lines.json", "lines")["files"]) == set(names) | set(m["files"]["broker_logs"])
 
 
 def test_ingest_empty_dir_raises(tmp_path: Path) -> None:
