@@ -26,6 +26,6 @@ def test_ingest_dag_assesses_logs_from_elsewhere_without_build_or_run(tmp_path: 
     claims = schemas.read_json(wd / "reports" / "ingested-cluster8gb" / "claims.json", "claims")
     assert [r["origin"] for r in claims["runs"]] == ["ingested"]
     acks = next(c for c in claims["claims"] if c["id"] == "acks_complete")
-    assert acks["verdict"] == "refuted"
+    assert acks["verdict"] == "not_run" and "8 GiB, order 5, ACK 1" in acks["reason"]  # not a run of its kind
     assert any(e["file"] == "client.log" and "[Publisher ACK Timeout]" in (e["excerpt"] or "")
-               for e in acks["evidence"])
+               for c in claims["claims"] for e in c["evidence"])
