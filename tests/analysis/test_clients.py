@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,20 @@ def test_n4_four_clients_per_client_and_total(tmp_path: Path, embarcadero: Path)
     assert m["outcome"]["publish_ok"] is True
     banner = next(c for c in m["checks"] if c["name"] == "banner_matches_manifest")
     assert banner["status"] == "pass"
+
+
+def test_n4_publish_phase_ends_with_the_last_client(tmp_path: Path, embarcadero: Path) -> None:
+    """A stall while one client still sends must not read as after the run: the publish ends with the last client."""
+    src = embarcadero / N4
+    ends = []
+    for p in src.glob("client_*.log"):
+        for line in p.read_text(encoding="utf-8").splitlines():
+            if "Publish test completed in" in line:
+                stamp = datetime.strptime(line[1:25], "%Y%m%d %H:%M:%S.%f").replace(tzinfo=UTC)
+                ends.append(int(stamp.replace(microsecond=0).timestamp()) * 1_000_000 + stamp.microsecond)
+    assert len(ends) == 4 and max(ends) - min(ends) > 100_000
+    m = _metrics(ingest_dir(src, tmp_path / "run"))
+    assert m["phases"]["publish"]["end_us"] == max(ends)
 
 
 def test_single_client_run_keeps_its_figures_and_gets_one_client_entry(tmp_path: Path, embarcadero: Path) -> None:

@@ -14,6 +14,13 @@ def _first(ev: pd.DataFrame, kinds: tuple[str, ...]) -> int | None:
     return None if sel.empty else int(sel.min())
 
 
+def _last_client(client: pd.DataFrame, kinds: tuple[str, ...]) -> int | None:
+    """Each client log's first event of ``kinds``, the latest of them: a multi-client run ends with its last client."""
+    per = [_first(g, kinds) for _, g in client.groupby("file")]
+    per = [p for p in per if p is not None]
+    return max(per) if per else None
+
+
 def _span(start: int | None, end: int | None) -> dict[str, Any] | None:
     if start is None or end is None or end < start:
         return None
@@ -48,7 +55,8 @@ def boundaries(ev: pd.DataFrame, lines: dict[str, Any]) -> dict[str, Any]:
         b["source"] = "derived" if start is not None else "none"
         b["publish_start"] = start
         b["send_done"] = poll_start
-        b["drain_end"] = _first(client, ("ack_timeout", "publish_finished", "publish_completed", "publish_failed"))
+        ends = ("ack_timeout", "publish_finished", "publish_completed", "publish_failed")
+        b["drain_end"] = _last_client(client, ends)
     return b
 
 
