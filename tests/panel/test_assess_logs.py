@@ -24,3 +24,11 @@ def test_assess_logs_ack_timeout_fixture_cites_the_timeout_line_by_file_and_line
     assert lines[cited[0]["line"] - 1] == cited[0]["excerpt"]
     text = "".join(p.extract_text() for p in PdfReader(pdf).pages)
     assert f"client.log:{cited[0]['line']}" in text.replace("\n", "")
+
+
+def test_assess_logs_ack_timeout_fixture_keeps_its_diagnosis(embarcadero: Path, tmp_path: Path) -> None:
+    assess_logs(embarcadero / "2026-02-03_order5_ack1_8gb_ack_timeout", tmp_path / "out")
+    claims = schemas.read_json(tmp_path / "out" / "claims.json", "claims")
+    [diag] = claims["diagnosis"]
+    assert "ACKs fell short (2387553 of 8388608)" in diag["summary"]
+    assert claims["runs"][0]["kind"] == {"label": "8 GiB, order 5, ACK 1", "bytes": 8 * 1024**3, "scenarios": []}
