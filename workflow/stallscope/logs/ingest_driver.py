@@ -24,12 +24,12 @@ from stallscope.logs.driver import (
     read_driver_log,
     read_run_contract,
 )
-from stallscope.logs.ingest import (
+from stallscope.logs.layout import (
     TIMESERIES_SUFFIX,
     RunFiles,
-    _scenario_name,
     client_name,
     order_clients,
+    scenario_name,
     sum_params,
     write_run,
 )
@@ -107,7 +107,7 @@ def ingest_driver(path: Path, out: Path, scenario: str | None = None, sut: str |
     summary = read_attempt_summary(logs / "attempt_summary.csv")
     contract = read_run_contract(logs / "run_contract.csv")
     base = banner_params(driver.banner)
-    name = _scenario_name(path, scenario)
+    name = scenario_name(path, scenario)
     runs: list[Path] = []
     for trial, attempts in driver.trials().items():
         last = attempts[-1].number

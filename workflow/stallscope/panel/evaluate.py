@@ -39,12 +39,12 @@ def _not_run(ctx: Context, claim: Claim) -> Verdict:
     configured = [s for s in claim.scenarios if s in ctx.configured]
     names = ", ".join(claim.scenarios)
     ingested = [r for r in ctx.runs if r.origin == "ingested" and not r.is_superseded]
-    if configured:
-        reason = f"its scenarios were configured but not run ({', '.join(configured)})"
-    elif ingested:
+    if ingested:
         shown = "; ".join(f"{r.run_id} is {kinds.label(r.kind_params)}" for r in ingested[:3])
         more = f" and {len(ingested) - 3} more" if len(ingested) > 3 else ""
         reason = f"no run of the kind it is about ({names}): {shown}{more}"
+    elif configured:
+        reason = f"its scenarios were configured but not run ({', '.join(configured)})"
     else:
         reason = f"none of the scenarios it needs ({names}) was run"
     return make(claim.id, NOT_RUN, reason, settle=claim.settle_hint)
