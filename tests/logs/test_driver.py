@@ -213,3 +213,16 @@ def test_driver_log_attempt_before_trial_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StallscopeError, match=rf"bench\.log:{line}: an attempt line before"):
         read_driver_log(bad)
     assert main(["ingest", str(bad), "--out", str(tmp_path / "o")]) == 1
+
+
+def test_driver_log_without_its_trial_logs_gives_runs_with_the_drivers_lines_only(tmp_path: Path) -> None:
+    src, _ = _retried_benchmark(tmp_path / "src", 6)
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    (alone / "bench.log").write_bytes((src / "bench.log").read_bytes())
+    runs = ingest(alone / "bench.log", tmp_path / "runs")
+    assert [r.name for r in runs] == ["t1a1", "t2a1", "t2a2"]
+    man = schemas.read_json(runs[2] / "manifest.json", "manifest")
+    assert man["files"]["client_logs"] == [] and man["files"]["broker_logs"] == []
+    assert any("driver's lines only" in n for n in man["notes"]) and man["attempt"]["driver_total_mb_s"] is not None
+    assert (runs[2] / "driver.log").read_bytes() == (src / "bench.log").read_bytes()

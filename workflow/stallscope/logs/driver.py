@@ -36,6 +36,8 @@ _BYTES = re.compile(r"^(\d+) B\b")
 
 #: How many of a file's first lines are searched for the banner title (it is the driver's first output).
 HEAD_LINES = 40
+#: ... and within this many bytes (a log without line breaks is not read whole).
+HEAD_BYTES = 64 << 10
 
 
 @dataclass
@@ -75,15 +77,12 @@ class DriverLog:
 def is_driver_log(path: Path) -> bool:
     """Whether ``path`` starts like the multi-client driver's log (its banner title in the first lines)."""
     try:
-        with path.open("r", encoding="utf-8", errors="replace") as fh:
-            for i, line in enumerate(fh):
-                if i >= HEAD_LINES:
-                    return False
-                if _TITLE.match(line):
-                    return True
+        with path.open("rb") as fh:
+            head = fh.read(HEAD_BYTES)
     except OSError:
         return False
-    return False
+    lines = head.decode("utf-8", errors="replace").splitlines()[:HEAD_LINES]
+    return any(_TITLE.match(line) for line in lines)
 
 
 def _int(text: str | None) -> int | None:

@@ -38,8 +38,8 @@ _TRIAL_FILE = re.compile(r"^trial(\d+)_")
 _LOGS_LINE = re.compile(r"^\s*Logs:\s*(\S+?)/?\s*$")
 
 
-def _logs_dir(driver: DriverLog) -> Path:
-    """The folder with the per-trial files: the driver's own folder or one folder below it.
+def _logs_dir(driver: DriverLog) -> Path | None:
+    """The folder with the per-trial files: the driver's own folder or one folder below it; None when none has any.
 
     When several folders hold ``trial<k>_*`` files, the one named like the last part of the driver's ``Logs:``
     line is taken; if that does not settle it, the input is ambiguous and refused.
@@ -50,7 +50,7 @@ def _logs_dir(driver: DriverLog) -> Path:
     if len(cands) == 1:
         return cands[0]
     if not cands:
-        raise StallscopeError(base, None, "a driver log but no trial<k>_* logs next to it or one folder below")
+        return None
     hint = None
     for line in driver.path.read_text(encoding="utf-8", errors="replace").splitlines():
         if m := _LOGS_LINE.match(line):
@@ -62,9 +62,11 @@ def _logs_dir(driver: DriverLog) -> Path:
                           "give the driver log's own folder holding one of them")
 
 
-def _files(logs: Path, a: Attempt, final: bool, hosts: list[str]) -> tuple[RunFiles, list[str]]:
+def _files(logs: Path | None, a: Attempt, final: bool, hosts: list[str]) -> tuple[RunFiles, list[str]]:
     """The attempt's broker logs, and the trial's client logs when this is its final attempt."""
     files = RunFiles()
+    if logs is None:
+        return files, ["no trial<k>_* logs next to the driver log or one folder below: the driver's lines only"]
     for p in sorted(logs.glob(f"trial{a.trial}_attempt{a.number}_broker*.log")):
         m = re.search(r"_broker(\d+)\.log$", p.name)
         if m:
@@ -104,8 +106,8 @@ def ingest_driver(path: Path, out: Path, scenario: str | None = None, sut: str |
     """Write one run directory per attempt under ``out``; return them in trial and attempt order."""
     driver = read_driver_log(path)
     logs = _logs_dir(driver)
-    summary = read_attempt_summary(logs / "attempt_summary.csv")
-    contract = read_run_contract(logs / "run_contract.csv")
+    summary = read_attempt_summary(logs / "attempt_summary.csv") if logs else {}
+    contract = read_run_contract(logs / "run_contract.csv") if logs else {}
     base = banner_params(driver.banner)
     name = scenario_name(path, scenario)
     runs: list[Path] = []
