@@ -14,7 +14,7 @@ from stallscope.analysis.metrics import compute_metrics
 from stallscope.cli import main
 from stallscope.errors import StallscopeError
 from stallscope.logs.driver import read_driver_log
-from stallscope.logs.ingest import ingest
+from stallscope.logs.ingest import ingest, run_tags
 from stallscope.logs.parse import parse_run
 from stallscope.panel.assess import assess_runs
 from tests.helpers import glog
@@ -226,3 +226,17 @@ def test_driver_log_without_its_trial_logs_gives_runs_with_the_drivers_lines_onl
     assert man["files"]["client_logs"] == [] and man["files"]["broker_logs"] == []
     assert any("driver's lines only" in n for n in man["notes"]) and man["attempt"]["driver_total_mb_s"] is not None
     assert (runs[2] / "driver.log").read_bytes() == (src / "bench.log").read_bytes()
+
+
+def test_one_attempt_alone_for_the_workflow(tmp_path: Path) -> None:
+    src, _ = _retried_benchmark(tmp_path / "src", 8)
+    assert run_tags(src) == ["t1a1", "t2a1", "t2a2"] and run_tags(tmp_path / "nowhere") == ["t1"]
+    [run] = ingest(src, tmp_path / "t2a2", attempt="t2a2")
+    assert run == tmp_path / "t2a2"
+    assert schemas.read_json(run / "manifest.json", "manifest")["run_id"] == "bench/t2a2"
+    with pytest.raises(StallscopeError, match="no attempt t3a1"):
+        ingest(src, tmp_path / "x", attempt="t3a1")
+    (tmp_path / "plain.log").write_text(glog("Bandwidth: 1.00 MB/s") + "\n")
+    assert run_tags(tmp_path / "plain.log") == ["t1"]
+    with pytest.raises(StallscopeError, match="not a multi-client driver"):
+        ingest(tmp_path / "plain.log", tmp_path / "y", attempt="t1a1")

@@ -29,3 +29,22 @@ def test_ingest_dag_assesses_logs_from_elsewhere_without_build_or_run(tmp_path: 
     assert acks["verdict"] == "not_run" and "8 GiB, order 5, ACK 1" in acks["reason"]  # not a run of its kind
     assert any(e["file"] == "client.log" and "[Publisher ACK Timeout]" in (e["excerpt"] or "")
                for c in claims["claims"] for e in c["evidence"])
+
+
+def test_ingest_dag_driver_log_one_run_per_attempt(tmp_path: Path, embarcadero: Path) -> None:
+    """A multi-client driver's folder in `ingest:` is assessed as one run per attempt, one ingest job each."""
+    logs = embarcadero / "2026-07-28_order0_ack1_n4_driver"
+
+    def ingest_only(cfg: dict) -> None:
+        cfg["ingest"] = {"fig1n4": str(logs)}
+
+    wd = make_workdir(tmp_path, ingest_only)
+    res = snakemake(wd, "--cores", "2", "reports/ingested-fig1n4/assessment.pdf")
+    assert res.returncode == 0, res.stderr[-3000:]
+    claims = schemas.read_json(wd / "reports" / "ingested-fig1n4" / "claims.json", "claims")
+    assert [r["run_id"] for r in claims["runs"]] == ["fig1n4/t1a1", "fig1n4/t2a1", "fig1n4/t3a1"]
+    assert all(r["attempt"]["final"] and r["kind"]["label"] == "10 GiB, order 0, ACK 1" for r in claims["runs"])
+    runs = wd / "results" / "runs" / "ingested-fig1n4" / "fig1n4"
+    assert sorted(p.name for p in runs.iterdir()) == ["t1a1", "t2a1", "t3a1"]
+    m = schemas.read_json(runs / "t2a1" / "metrics.json", "metrics")
+    assert m["clients_total"]["count"] == 4 and m["clients_total"]["delivered_mb_s"] == 17250.29

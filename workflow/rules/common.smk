@@ -23,7 +23,7 @@ NAMES = list(config["scenarios"]) + list(config.get("ingest") or {})
 wildcard_constraints:
     sut=f"{SUT_PATTERN}|ingested-[A-Za-z][A-Za-z0-9_]*",
     scenario="|".join(NAMES),
-    trial=r"t\d+",
+    trial=r"t\d+(a\d+)?",
 
 
 def get_metrics(wildcards):
@@ -46,6 +46,11 @@ def get_bench(wildcards):
 def get_ingest_src(wildcards):
     """The directory of logs named in config `ingest`."""
     return config["ingest"][wildcards.name]
+
+
+def get_ingest_attempt(wildcards):
+    """For a driver log's attempt (t<k>a<a>), the option that ingests that attempt alone."""
+    return "" if wildcards.trial == "t1" else f"--attempt {wildcards.trial}"
 
 
 def report_targets():

@@ -30,9 +30,9 @@ rule run_scenario:
 
 rule ingest_run:
     output:
-        manifest="results/runs/ingested-{name}/{name}/t1/manifest.json",
+        manifest="results/runs/ingested-{name}/{name}/{trial}/manifest.json",
     log:
-        "results/logs/ingest_run/{name}.log",
+        "results/logs/ingest_run/{name}/{trial}.log",
     conda:
         "../../envs/stallscope.yaml"
     resources:
@@ -40,5 +40,6 @@ rule ingest_run:
         runtime=10,
     params:
         src=get_ingest_src,
+        attempt=get_ingest_attempt,
     shell:
-        "stallscope ingest {params.src} --scenario {wildcards.name} --out results/runs/ingested-{wildcards.name}/{wildcards.name}/t1 2> {log}"
+        "stallscope ingest {params.src} --scenario {wildcards.name} {params.attempt} --out results/runs/ingested-{wildcards.name}/{wildcards.name}/{wildcards.trial} 2> {log}"

@@ -39,7 +39,7 @@ def _cmd_bench(a: argparse.Namespace) -> None:
 def _cmd_ingest(a: argparse.Namespace) -> None:
     from stallscope.logs.ingest import ingest
 
-    runs = ingest(a.src, a.out, scenario=a.scenario, sut=a.sut)
+    runs = ingest(a.src, a.out, scenario=a.scenario, sut=a.sut, attempt=a.attempt)
     if len(runs) > 1:
         print(f"stallscope ingest: {len(runs)} runs (one per attempt): {', '.join(str(r) for r in runs)}",
               file=sys.stderr)
@@ -121,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run directory to create (for a driver log: the folder of its t<k>a<a> runs)")
     s.add_argument("--scenario", default=None, help="scenario name (default: the directory name)")
     s.add_argument("--sut", default=None, help="commit of the system that wrote the logs, if known")
+    s.add_argument("--attempt", default=None, help="driver logs only: write attempt t<k>a<a> alone, into --out")
     s.set_defaults(func=_cmd_ingest)
 
     s = sub.add_parser("parse", help="turn a run's logs into events.csv and lines.json")

@@ -38,10 +38,13 @@ def ingested_suts(cfg: dict[str, Any]) -> list[str]:
 
 
 def assessed_run_dirs(cfg: dict[str, Any], sut: str) -> list[str]:
-    """The run directories one assessment reads: the scenarios of a built SUT, or one ingested run."""
+    """The run directories one assessment reads: the scenarios of a built SUT, or the ingested runs (one, or one per
+    attempt of a multi-client driver's log)."""
     if sut.startswith(INGESTED_PREFIX):
+        from stallscope.logs.ingest import run_tags
+
         name = sut[len(INGESTED_PREFIX):]
-        return [f"results/runs/{sut}/{name}/t1"]
+        return [f"results/runs/{sut}/{name}/{t}" for t in run_tags(cfg["ingest"][name])]
     return run_dirs(cfg, sut)
 
 

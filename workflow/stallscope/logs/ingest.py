@@ -51,11 +51,12 @@ def driver_source(src: Path) -> Path | None:
     return found[0] if found else None
 
 
-def ingest(src: Path, out: Path, scenario: str | None = None, sut: str | None = None) -> list[Path]:
+def ingest(src: Path, out: Path, scenario: str | None = None, sut: str | None = None,
+           attempt: str | None = None) -> list[Path]:
     """Ingest ``src`` (a directory or one log of any name); return the run directories written.
 
     One run lands in ``out`` itself; a driver log with trials and attempts lands as ``out/t<k>a<a>/``, one run
-    per attempt (``logs.ingest_driver``).
+    per attempt (``logs.ingest_driver``), or, with ``attempt`` (``t<k>a<a>``), that attempt alone in ``out``.
     """
     src, out = Path(src), Path(out)
     if not src.exists():
@@ -66,8 +67,20 @@ def ingest(src: Path, out: Path, scenario: str | None = None, sut: str | None = 
     if driver is not None:
         from stallscope.logs.ingest_driver import ingest_driver
 
-        return ingest_driver(driver, out, scenario=scenario, sut=sut)
+        return ingest_driver(driver, out, scenario=scenario, sut=sut, only=attempt)
+    if attempt is not None:
+        raise StallscopeError(src, None, f"--attempt {attempt}: not a multi-client driver's log")
     return [ingest_dir(src, out, scenario=scenario, sut=sut)]
+
+
+def run_tags(src: Path) -> list[str]:
+    """The run directory names ``ingest`` makes of ``src``: ``t1``, or ``t<k>a<a>`` per driver attempt."""
+    driver = driver_source(Path(src)) if Path(src).exists() else None
+    if driver is None:
+        return ["t1"]
+    from stallscope.logs.ingest_driver import attempt_tags
+
+    return attempt_tags(driver)
 
 
 def ingest_dir(src: Path, out: Path, scenario: str | None = None, sut: str | None = None) -> Path:

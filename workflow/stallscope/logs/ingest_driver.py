@@ -102,8 +102,17 @@ def _attempt_block(a: Attempt, final: bool, result: str | None, reason: str | No
             "driver_total_mb_s": a.total_mb_s, "driver_senddone_mb_s": a.senddone_mb_s}
 
 
-def ingest_driver(path: Path, out: Path, scenario: str | None = None, sut: str | None = None) -> list[Path]:
-    """Write one run directory per attempt under ``out``; return them in trial and attempt order."""
+def attempt_tags(path: Path) -> list[str]:
+    """``t<k>a<a>`` of every attempt in a driver log, in order: the run directories ``ingest_driver`` writes."""
+    return [f"t{a.trial}a{a.number}" for attempts in read_driver_log(path).trials().values() for a in attempts]
+
+
+def ingest_driver(path: Path, out: Path, scenario: str | None = None, sut: str | None = None,
+                  only: str | None = None) -> list[Path]:
+    """Write one run directory per attempt under ``out``; return them in trial and attempt order.
+
+    With ``only`` (a ``t<k>a<a>`` tag) just that attempt is written, into ``out`` itself: one workflow job per run.
+    """
     driver = read_driver_log(path)
     logs = _logs_dir(driver)
     summary = read_attempt_summary(logs / "attempt_summary.csv") if logs else {}
@@ -111,9 +120,15 @@ def ingest_driver(path: Path, out: Path, scenario: str | None = None, sut: str |
     base = banner_params(driver.banner)
     name = scenario_name(path, scenario)
     runs: list[Path] = []
+    tags = [f"t{a.trial}a{a.number}" for attempts in driver.trials().values() for a in attempts]
+    if only is not None and only not in tags:
+        raise StallscopeError(path, None, f"no attempt {only} in this driver log (it has {', '.join(tags)})")
     for trial, attempts in driver.trials().items():
         last = attempts[-1].number
         for a in attempts:
+            tag = f"t{trial}a{a.number}"
+            if only is not None and tag != only:
+                continue
             final = a.number == last
             result, reason = summary.get((trial, a.number), (a.result, a.reason))
             hosts = a.hosts or sorted(a.clients)
@@ -122,9 +137,8 @@ def ingest_driver(path: Path, out: Path, scenario: str | None = None, sut: str |
             notes.insert(0, f"driver.log lines {a.first_line}-{a.last_line}: trial {trial} attempt {a.number}"
                          f"{' / ' + str(a.of) if a.of else ''}, result {result or 'unknown'}")
             params = _params(base, files, contract)
-            tag = f"t{trial}a{a.number}"
-            runs.append(write_run(out / tag, path, files, name=name, run_id=f"{name}/{tag}", trial=trial,
-                                  params=params, contract=contract, sut=sut, notes=notes,
+            runs.append(write_run(out if only else out / tag, path, files, name=name, run_id=f"{name}/{tag}",
+                                  trial=trial, params=params, contract=contract, sut=sut, notes=notes,
                                   rerun=f"stallscope ingest {path} --out {out}",
                                   attempt=_attempt_block(a, final, result, reason)))
     return runs
