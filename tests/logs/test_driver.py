@@ -240,3 +240,13 @@ def test_one_attempt_alone_for_the_workflow(tmp_path: Path) -> None:
     assert run_tags(tmp_path / "plain.log") == ["t1"]
     with pytest.raises(StallscopeError, match="not a multi-client driver"):
         ingest(tmp_path / "plain.log", tmp_path / "y", attempt="t1a1")
+
+
+def test_host_names_with_path_separators_are_not_taken(tmp_path: Path) -> None:
+    """A host names a file to read (trial<k>_<host>.log): log text must not steer that outside the folder."""
+    log = tmp_path / "bench.log"
+    log.write_text(BANNER + "=== Trial 1 / 1 ===\n  Attempt 1 / 1\n"
+                   "  Launching client[0] host=../../etc/passwd  NUMA=0  log=/tmp/x\n"
+                   "  Launching client[1] host=h1  NUMA=0  log=/tmp/y\n", encoding="utf-8")
+    [attempt] = read_driver_log(log).attempts
+    assert attempt.hosts == ["h1"]

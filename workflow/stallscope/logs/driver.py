@@ -25,10 +25,12 @@ _BANNER_ROW = re.compile(r"^\s{2}([A-Z0-9_ /]+?):\s+(.*?)\s*$")
 _TRIAL = re.compile(r"^=== Trial (\d+) / (\d+)\b")
 _ATTEMPT = re.compile(r"^\s*Attempt (\d+) / (\d+)\s*$")
 _INCOMPLETE = re.compile(r"^WARNING: trial (\d+) attempt (\d+) incomplete\b(.*)$")
-_LAUNCH = re.compile(r"^\s*Launching client\[(\d+)\] host=(\S+)")
+# A host names files (trial<k>_<host>.log): log text is untrusted, so no path separators in it.
+_HOST = r"([A-Za-z0-9_.-]+)"
+_LAUNCH = re.compile(r"^\s*Launching client\[(\d+)\] host=" + _HOST + r"(?:\s|$)")
 _RESULTS = re.compile(r"^--- Trial (\d+) Results ---\s*$")
 _CLIENT_RESULT = re.compile(
-    r"^\s{2}(\S+)\s+→\s+(\d+(?:\.\d+)?) MB/s\s+\(Send-done (\d+(?:\.\d+)?) MB/s; join=(\d+(?:\.\d+)?)ms "
+    r"^\s{2}" + _HOST + r"\s+→\s+(\d+(?:\.\d+)?) MB/s\s+\(Send-done (\d+(?:\.\d+)?) MB/s; join=(\d+(?:\.\d+)?)ms "
     r"ack_wait=(\d+(?:\.\d+)?)ms\)")
 _TOTAL = re.compile(r"^\s{2}TOTAL\s+→\s+(\d+(?:\.\d+)?) MB/s")
 _SENDDONE = re.compile(r"^\s{2}SENDDONE\s+→\s+(\d+(?:\.\d+)?) MB/s")

@@ -139,7 +139,7 @@ def ingest_driver(path: Path, out: Path, scenario: str | None = None, sut: str |
             params = _params(base, files, contract)
             runs.append(write_run(out if only else out / tag, path, files, name=name, run_id=f"{name}/{tag}",
                                   trial=trial, params=params, contract=contract, sut=sut, notes=notes,
-                                  rerun=f"stallscope ingest {path} --out {out}",
+                                  rerun=f"stallscope ingest {path} --out {out}" + (f" --attempt {tag}" if only else ""),
                                   attempt=_attempt_block(a, final, result, reason)))
     return runs
 
