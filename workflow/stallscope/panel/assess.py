@@ -13,6 +13,7 @@ from typing import Any
 
 from stallscope import schemas
 from stallscope.errors import StallscopeError
+from stallscope.experiment import placement
 from stallscope.experiment.provenance import stallscope_facts
 from stallscope.panel.catalogue import Catalogue, load_catalogue
 from stallscope.panel.context import (
@@ -76,7 +77,7 @@ def run_entry(r: Run) -> dict[str, Any]:
         "sut_id": r.sut_id, "stallscope_commit": dig(m, "stallscope.commit"),
         "harness_ok": r.harness_ok, "harness_errors": list(r.harness_errors),
         "publish_ok": r.get("outcome.publish_ok"), "key_figures": _key_figures(r),
-    }
+    } | ({"network": net} if (net := placement.summary(m)) else {})
 
 
 def _sut_stamp(runs: list[Run]) -> dict[str, Any]:

@@ -113,14 +113,35 @@ def _claim(c: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def network_text(net: dict[str, Any] | None) -> str:
+    """One line on where the roles ran and at what link rates (empty for a loopback run)."""
+    if not net:
+        return ""
+    if net["status"] == "skipped":
+        return f"emulated hosts: skipped ({text(net.get('reason'))})"
+    if net["status"] == "loopback":
+        return "network block set, namespaces off: loopback, links unshaped"
+
+    def link(x: dict[str, Any]) -> str:
+        rate = f"{x['rate_mbit']:g} Mbit/s {x['qdisc']}" if x.get("rate_mbit") is not None else "unshaped"
+        name = "publisher" if x["name"] == "client" else x["name"].replace("broker_", "b")
+        return f"{name} {x['address']} {rate}"
+
+    total = net.get("link_rate_sum_mbit")
+    return ("emulated hosts (netns): " + ", ".join(link(x) for x in net.get("links") or [])
+            + (f"; broker links {total:g} Mbit/s in all" if total is not None else ""))
+
+
 def _run(r: dict[str, Any]) -> dict[str, str]:
     slurm = ""
     if r.get("slurm_job_id") or r.get("slurm_node"):
         slurm = f"job {text(r.get('slurm_job_id'))} on {text(r.get('slurm_node'))}"
-    harness = "ok" if r["harness_ok"] else "failed: " + "; ".join(r.get("harness_errors") or ["(no detail)"])
+    errors = r.get("harness_errors") or ["(no detail)"]
+    skipped = not r["harness_ok"] and all(e.startswith("skipped: ") for e in errors)
+    harness = "ok" if r["harness_ok"] else ("" if skipped else "failed: ") + "; ".join(errors)
     return {
         "run_id": r["run_id"], "scenario": r["scenario"], "params": params_text(r.get("params") or {}),
-        "faults": faults_text(r.get("faults") or {}),
+        "faults": faults_text(r.get("faults") or {}), "network": network_text(r.get("network")),
         "sut_id": short_commit(r.get("sut_id")), "stallscope_commit": short_commit(r.get("stallscope_commit")),
         "host": text(r.get("host")), "slurm": slurm or "—",
         "started": text(r.get("started_utc")).replace("T", " "),
