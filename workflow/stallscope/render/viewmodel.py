@@ -113,6 +113,16 @@ def _claim(c: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _address_span(addrs: list[str]) -> str:
+    """"10.231.0.10–13" for consecutive addresses in one /24, else the list."""
+    heads = {a.rsplit(".", 1)[0] for a in addrs}
+    tails = [a.rsplit(".", 1)[-1] for a in addrs]
+    if len(addrs) > 1 and len(heads) == 1 and all(x.isdigit() for x in tails) and \
+            [int(x) for x in tails] == list(range(int(tails[0]), int(tails[0]) + len(tails))):
+        return f"{addrs[0]}–{tails[-1]}"
+    return ", ".join(addrs)
+
+
 def network_text(net: dict[str, Any] | None) -> str:
     """One line on where the roles ran and at what link rates (empty for a loopback run)."""
     if not net:
@@ -122,14 +132,23 @@ def network_text(net: dict[str, Any] | None) -> str:
     if net["status"] == "loopback":
         return "network block set, namespaces off: loopback, links unshaped"
 
-    def link(x: dict[str, Any]) -> str:
-        rate = f"{x['rate_mbit']:g} Mbit/s {x['qdisc']}" if x.get("rate_mbit") is not None else "unshaped"
-        name = "publisher" if x["name"] == "client" else x["name"].replace("broker_", "b")
-        return f"{name} {x['address']} {rate}"
+    def rate(x: dict[str, Any]) -> str:
+        return f"{x['rate_mbit']:g} Mbit/s {x['qdisc']}" if x.get("rate_mbit") is not None else "unshaped"
 
+    links = net.get("links") or []
+    brokers = [x for x in links if x["name"] != "client"]
+    by_rate: dict[str, list[str]] = {}
+    for x in brokers:
+        by_rate.setdefault(rate(x), []).append(x["name"].replace("broker_", "b"))
+    parts = []
+    if brokers:
+        where = _address_span([x["address"] for x in brokers])
+        parts.append(f"brokers at {where}: " + ", ".join(f"{','.join(n)} {r}" for r, n in by_rate.items()))
+    parts += [f"publisher at {x['address']}: {rate(x)}" for x in links if x["name"] == "client"]
     total = net.get("link_rate_sum_mbit")
-    return ("emulated hosts (netns): " + ", ".join(link(x) for x in net.get("links") or [])
-            + (f"; broker links {total:g} Mbit/s in all" if total is not None else ""))
+    if total is not None:
+        parts.append(f"broker links {total:g} Mbit/s in all")
+    return "emulated hosts: " + "; ".join(parts)
 
 
 def _run(r: dict[str, Any]) -> dict[str, str]:
