@@ -13,6 +13,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -214,15 +215,17 @@ def _wait_publishing(runner: subprocess.Popen) -> str:
     return prefix
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize(("sig", "times"), [(signal.SIGINT, 1), (signal.SIGTERM, 1), (signal.SIGINT, 3)])
 def test_interrupted_shaped_run_leaves_no_namespace_link_or_process(tmp_path: Path, ref_build: Path,
-                                                                    nothing_left: None, sig: int) -> None:
+                                                                    nothing_left: None, sig: int, times: int) -> None:
     out = tmp_path / "run"
     runner = _runner(_slow_config(tmp_path), "slow", ref_build, out)
     try:
         prefix = _wait_publishing(runner)
         kids = [pid for pid, _ in children_of(runner.pid)]
-        runner.send_signal(sig)
+        for _ in range(times):  # an impatient user: ^C again while the first one is being handled
+            runner.send_signal(sig)
+            time.sleep(0.02)
         assert runner.wait(timeout=30) == 130
     finally:
         if runner.poll() is None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Iterator, Sequence
@@ -215,14 +216,34 @@ def sweep_stale() -> list[str]:
     return stale
 
 
+HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+
+
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM/SIGHUP for a bounded step: a second ^C waits until the namespaces are gone,
+    then is delivered as usual."""
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 @contextmanager
 def topology(p: pl.Placement) -> Iterator[Built]:
-    """Build ``p`` for the duration of a ``with`` block; tear it down on every way out (signals included)."""
-    built = build(p)
+    """Build ``p`` for the duration of a ``with`` block; tear it down on every way out (signals included).
+
+    Building and teardown each finish before a signal is acted on (both are bounded), so an interrupt never
+    leaves half a topology behind.
+    """
+    with signals_held():
+        built = build(p)
     try:
         yield built
     finally:
-        teardown(p.namespaces())
+        with signals_held():
+            teardown(p.namespaces())
 
 
 def qdisc_stats(p: pl.Placement) -> list[dict[str, Any]]:
