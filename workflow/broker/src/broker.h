@@ -21,7 +21,9 @@ constexpr bool kStallTimers = true;
 // Broker settings; every field carries its unit.
 struct BrokerSettings {
   int64_t id = 0;                                  // broker index (ACK channel identity)
-  int64_t port = 0;                                // listen port on 127.0.0.1
+  int64_t port = 0;                                // listen port on bind_addr
+  std::string bind_addr = "127.0.0.1";             // the one address the data port listens on (never 0.0.0.0)
+  std::string ack_host = "127.0.0.1";              // where the publisher's ACK listener is
   std::string ready_file;                          // path that gets "ready\n" once listening
   int64_t stall_threshold_ms = 50;                 // [STALL] threshold, milliseconds
   int64_t ring_slots = 64;                         // ring capacity, slots

@@ -22,19 +22,20 @@ void run_ack_thread(BrokerState& st, uint32_t client_id, uint16_t port, uint32_t
   int fd = -1;
   int err = 0;
   for (int attempt = 1; attempt <= 5 && fd < 0 && !st.stop.load(); ++attempt) {
-    fd = connect_to("127.0.0.1", port, 1000);
+    fd = connect_to(st.settings.ack_host, port, 1000);
     if (fd < 0) {
       err = errno;
       sleep_us(200 * 1000);
     }
   }
   if (fd < 0) {
-    LOGE("AckThread: broker %lld could not open the ACK channel to 127.0.0.1:%u for client_id=%u: %s", b,
-         port, client_id, std::strerror(err));
+    LOGE("AckThread: broker %lld could not open the ACK channel to %s:%u for client_id=%u: %s", b,
+         st.settings.ack_host.c_str(), port, client_id, std::strerror(err));
     return;
   }
   set_socket_timeouts(fd, 1, 1);
-  LOGI("SetupAcknowledgmentSocket: Broker %lld ACK connection established to 127.0.0.1:%u (sync)", b, port);
+  LOGI("SetupAcknowledgmentSocket: Broker %lld ACK connection established to %s:%u (sync)", b,
+       st.settings.ack_host.c_str(), port);
   const int32_t id = static_cast<int32_t>(b);
   if (!send_all(fd, &id, sizeof id, nullptr, nullptr, &st.stop)) {
     LOGE("AckThread: broker %lld could not send broker_id to client_id=%u: %s", b, client_id,

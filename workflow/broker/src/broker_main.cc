@@ -24,7 +24,9 @@ namespace {
 bool parse_settings(int argc, char** argv, BrokerSettings* s, ExitCode* code) {
   FlagSet f("refbroker");
   f.add_int("--id", &s->id, "broker index");
-  f.add_int("--port", &s->port, "listen port on 127.0.0.1 (required)");
+  f.add_int("--port", &s->port, "listen port (required)");
+  f.add_str("--bind", &s->bind_addr, "IPv4 address to listen on (default 127.0.0.1; 0.0.0.0 is refused)");
+  f.add_str("--ack-host", &s->ack_host, "IPv4 address of the publisher's ACK listener (default 127.0.0.1)");
   f.add_str("--ready-file", &s->ready_file, "path that receives \"ready\\n\" once listening");
   f.add_int("--stall-threshold-ms", &s->stall_threshold_ms, "[STALL] threshold in ms (default 50)");
   f.add_int("--ring-slots", &s->ring_slots, "ring capacity in slots (default 64)");
@@ -110,9 +112,10 @@ int run(int argc, char** argv) {
     return exit_value(ExitCode::kResource);
   }
   uint16_t bound = 0;
-  const int lfd = listen_local(static_cast<uint16_t>(s.port), &bound);
+  const int lfd = listen_on(s.bind_addr, static_cast<uint16_t>(s.port), &bound);
   if (lfd < 0) {
-    LOGE("Broker %lld: cannot listen on 127.0.0.1:%lld: %s", b, (long long)s.port, std::strerror(errno));
+    LOGE("Broker %lld: cannot listen on %s:%lld: %s", b, s.bind_addr.c_str(), (long long)s.port,
+         std::strerror(errno));
     return exit_value(ExitCode::kListen);
   }
   if (!s.ready_file.empty()) {

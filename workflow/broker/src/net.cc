@@ -29,15 +29,20 @@ void sleep_us(int64_t us) {
   }
 }
 
-int listen_local(uint16_t port, uint16_t* bound) {
+int listen_local(uint16_t port, uint16_t* bound) { return listen_on("127.0.0.1", port, bound); }
+
+int listen_on(const std::string& addr, uint16_t port, uint16_t* bound) {
+  struct sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  if (::inet_pton(AF_INET, addr.c_str(), &a.sin_addr) != 1 || a.sin_addr.s_addr == htonl(INADDR_ANY)) {
+    errno = EINVAL;
+    return -1;
+  }
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  struct sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, 128) != 0) {
     int e = errno;
     ::close(fd);

@@ -1,4 +1,5 @@
-// Blocking TCP helpers on loopback: listen (127.0.0.1 only), connect, send_all, recv_some, recv_exact.
+// Blocking TCP helpers: listen (127.0.0.1, or one given host address, never the wildcard), connect, send_all,
+// recv_some, recv_exact.
 #pragma once
 #include <sys/types.h>
 
@@ -32,6 +33,9 @@ void sleep_us(int64_t us);
 
 // Listens on 127.0.0.1:port (0 = ephemeral). Returns fd or -1 (errno set); *bound gets the port.
 int listen_local(uint16_t port, uint16_t* bound);
+// Listens on addr:port where addr is one IPv4 address of this host; the wildcard 0.0.0.0 is refused (EINVAL)
+// so a broker is never reachable from outside the address it was placed on.
+int listen_on(const std::string& addr, uint16_t port, uint16_t* bound);
 // Connects to host:port with a timeout in ms. Returns fd or -1 (errno set).
 int connect_to(const std::string& host, uint16_t port, int timeout_ms);
 // Sets SO_RCVTIMEO / SO_SNDTIMEO in seconds and TCP_NODELAY.

@@ -23,6 +23,7 @@ struct PubSettings {
   int64_t ack_level = 0;                 // -a: 0 = no ACK wait, 1 = wait for ACKs
   int64_t ack_timeout_sec = 10;          // ACK wait timeout, seconds
   std::string brokers;                   // -b: host:port list, index = broker id
+  std::string bind_addr = "127.0.0.1";   // --bind: the address the ACK listener binds (never 0.0.0.0)
   int64_t batch_bytes = 2097152;         // batch capacity, bytes
   std::string topic = "TestTopic";
   int64_t client_id = -1;                // -1 = random in [32, 999999]

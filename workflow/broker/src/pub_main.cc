@@ -28,6 +28,7 @@ bool parse_settings(int argc, char** argv, PubSettings* s, HostPorts* brokers, E
   f.add_int("-a,--ack_level", &s->ack_level, "0 = no ACK wait, 1 = wait for ACKs (default 0)");
   f.add_int("--ack-timeout-sec", &s->ack_timeout_sec, "ACK wait timeout in seconds (default 10)");
   f.add_str("-b,--brokers", &s->brokers, "HOST:PORT,HOST:PORT,... (index = broker id)");
+  f.add_str("--bind", &s->bind_addr, "IPv4 address the ACK listener binds (default 127.0.0.1; 0.0.0.0 is refused)");
   f.add_int("--batch-bytes", &s->batch_bytes, "batch capacity in bytes (default 2097152)");
   f.add_str("--topic", &s->topic, "topic (default TestTopic)");
   f.add_int("--client-id", &s->client_id, "client id (default random in [32, 999999])");
@@ -158,9 +159,9 @@ int run_main(int argc, char** argv) {
   log_faults(s);
   if (s.init_delay_sec > 0) init_delay(s);
   uint16_t ack_port = 0;
-  const int lfd = listen_local(0, &ack_port);
+  const int lfd = listen_on(s.bind_addr, 0, &ack_port);
   if (lfd < 0) {
-    LOGE("Publisher: cannot open the ACK listener on 127.0.0.1 (client_id=%u): %s", run.client_id,
+    LOGE("Publisher: cannot open the ACK listener on %s (client_id=%u): %s", s.bind_addr.c_str(), run.client_id,
          std::strerror(errno));
     return exit_value(ExitCode::kListen);
   }

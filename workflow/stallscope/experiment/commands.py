@@ -12,24 +12,25 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from stallscope.errors import StallscopeError
+from stallscope.experiment.placement import Placement
 
 REFERENCE_BINARIES = ["refbroker", "refpub"]
 REFERENCE_BROKER = [
     "{bin_dir}/refbroker", "--id", "{broker_id}", "--port", "{port}", "--ready-file", "{ready_file}",
-    "--stall-threshold-ms", "{stall_threshold_ms}", "{broker_fault_args}",
+    "--stall-threshold-ms", "{stall_threshold_ms}", "{broker_fault_args}", "{broker_net_args}",
 ]
 REFERENCE_CLIENT = [
     "{bin_dir}/refpub", "-m", "{message_size}", "-s", "{total_bytes}", "-n", "{threads_per_broker}",
     "-o", "{order}", "-a", "{ack_level}", "--ack-timeout-sec", "{ack_timeout_s}", "-b", "{brokers}",
-    "--batch-bytes", "{batch_bytes}", "{client_fault_args}",
+    "--batch-bytes", "{batch_bytes}", "{client_fault_args}", "{client_net_args}",
 ]
 BUILD_PLACEHOLDERS = {"source", "build_dir"}
-BROKER_PLACEHOLDERS = {"bin_dir", "broker_id", "port", "ready_file", "stall_threshold_ms"}
+BROKER_PLACEHOLDERS = {"bin_dir", "broker_id", "port", "ready_file", "stall_threshold_ms", "bind_addr", "ack_host"}
 CLIENT_PLACEHOLDERS = {
     "bin_dir", "brokers", "message_size", "total_bytes", "threads_per_broker", "order", "ack_level",
-    "ack_timeout_s", "batch_bytes",
+    "ack_timeout_s", "batch_bytes", "bind_addr",
 }
-EXPANSIONS = {"{broker_fault_args}", "{client_fault_args}"}
+EXPANSIONS = {"{broker_fault_args}", "{client_fault_args}", "{broker_net_args}", "{client_net_args}"}
 
 # fault knob -> (flag, applies to which side)
 _CLIENT_FLAGS = {
@@ -72,6 +73,26 @@ def broker_fault_args(faults: Mapping[str, Any], broker_id: int) -> list[str]:
     if "ack_stall_after" in faults and broker_id == int(faults.get("ack_stall_broker", 0)):
         args += ["--ack-stall-after", str(int(faults["ack_stall_after"]))]
     return args
+
+
+def broker_net_args(place: Placement, broker_id: int) -> list[str]:
+    """Reference broker flags that bind it to its host's address and send ACKs to the publisher's.
+
+    Empty on loopback, so a loopback run's command line is what it always was.
+    """
+    if place.kind == "loopback":
+        return []
+    return ["--bind", place.broker(broker_id).host.address, "--ack-host", place.client.host.address]
+
+
+def client_net_args(place: Placement) -> list[str]:
+    """Reference publisher flags that bind its ACK listener to its host's address (empty on loopback)."""
+    return [] if place.kind == "loopback" else ["--bind", place.client.host.address]
+
+
+def places_itself(template: Sequence[str]) -> bool:
+    """Whether a broker template can be told its address ({bind_addr} or {broker_net_args})."""
+    return "{broker_net_args}" in template or any("{bind_addr}" in e for e in template)
 
 
 def check_template(template: Sequence[str], allowed: set[str], where: str) -> None:

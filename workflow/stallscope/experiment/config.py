@@ -65,7 +65,20 @@ def validate_config(data: Any, path: str | Path) -> dict[str, Any]:
         missing = [k for k in ("build_command", "broker_command", "client_command") if k not in sut]
         if missing:
             raise StallscopeError(path, None, f"at $.sut: an external broker needs {', '.join(missing)}")
+    for name, sc in data["scenarios"].items():
+        _check_network(path, name, sc, data.get("defaults") or {})
     return data
+
+
+def _check_network(path: str | Path, name: str, sc: dict[str, Any], defaults: dict[str, Any]) -> None:
+    """What the schema cannot say: the slow broker must be one of the scenario's brokers."""
+    net = sc.get("network")
+    if not net or "slow_broker" not in net:
+        return
+    brokers = sc.get("brokers", defaults.get("brokers", BUILTIN_DEFAULTS["brokers"]))
+    if net["slow_broker"] >= brokers:
+        raise StallscopeError(path, None, f"at $.scenarios.{name}.network.slow_broker: {net['slow_broker']} is not "
+                                          f"a broker of this scenario (brokers 0..{brokers - 1})")
 
 
 def load_config(path: str | Path) -> dict[str, Any]:
@@ -100,4 +113,5 @@ def resolve_scenario(cfg: dict[str, Any], name: str) -> dict[str, Any]:
         "expected_cause": sc["expected_cause"],
         "params": params,
         "faults": dict(sc.get("faults") or {}),
+        "network": dict(sc["network"]) if sc.get("network") else None,
     }

@@ -1,4 +1,7 @@
-"""Run one scenario trial on loopback and record everything about it in one run directory.
+"""Run one scenario trial and record everything about it in one run directory.
+
+Processes run where the scenario's placement puts them: on loopback, or each on an emulated host (a network
+namespace behind a shaped link, ``experiment/netns.py``) when the scenario has a ``network:`` block.
 
 Reads config/config.yaml and build.json; writes ``<out>/broker_<i>.log``, ``client.log`` and
 ``manifest.json``. Logs and the manifest are written whatever happens (a broker that crashes, a publisher
@@ -7,6 +10,7 @@ that hangs, ^C); the processes started are gone when this returns.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import signal
@@ -17,8 +21,18 @@ from pathlib import Path
 from typing import Any
 
 from stallscope import schemas
-from stallscope.experiment import procs
-from stallscope.experiment.commands import broker_fault_args, client_fault_args, render, sut_templates
+from stallscope.errors import StallscopeError
+from stallscope.experiment import netns, procs
+from stallscope.experiment import placement as pl
+from stallscope.experiment.commands import (
+    broker_fault_args,
+    broker_net_args,
+    client_fault_args,
+    client_net_args,
+    places_itself,
+    render,
+    sut_templates,
+)
 from stallscope.experiment.config import load_config, resolve_scenario
 from stallscope.experiment.provenance import host_facts, slurm_facts, stallscope_facts, utc_now, utc_offset_s
 
@@ -60,7 +74,7 @@ def _last_progress(log: Path) -> str | None:
 
 
 def _start_brokers(out: Path, scn: dict[str, Any], bin_dir: Path, template: list[str], ready_timeout: float,
-                   notes: list[str]) -> tuple[list[procs.Proc], dict[str, int], list[str]]:
+                   notes: list[str], place: pl.Placement) -> tuple[list[procs.Proc], dict[str, int], list[str]]:
     """Start every broker on fresh ports and wait for their ready files; retry if a port was taken."""
     n = scn["params"]["brokers"]
     errors: list[str] = []
@@ -72,9 +86,13 @@ def _start_brokers(out: Path, scn: dict[str, Any], bin_dir: Path, template: list
         for i, port in enumerate(ports):
             ready = ready_dir / f"broker_{i}"
             ready.unlink(missing_ok=True)
+            role = place.broker(i)
             values = {"bin_dir": bin_dir, "broker_id": i, "port": port, "ready_file": ready,
-                      "stall_threshold_ms": scn["params"]["stall_threshold_ms"]}
-            argv = render(template, values, {"{broker_fault_args}": broker_fault_args(scn["faults"], i)})
+                      "stall_threshold_ms": scn["params"]["stall_threshold_ms"], "bind_addr": role.host.address,
+                      "ack_host": place.client.host.address}
+            argv = place.exec_prefix(role) + render(template, values, {
+                "{broker_fault_args}": broker_fault_args(scn["faults"], i),
+                "{broker_net_args}": broker_net_args(place, i)})
             brokers.append(procs.start(procs.Proc(f"broker_{i}", "broker", i, argv, out / f"broker_{i}.log")))
         errors = [p.start_error for p in brokers if p.start_error]
         if not errors:
@@ -131,41 +149,88 @@ class Outcome:
     timeouts: list[str] = field(default_factory=list)
     started_utc: str = ""
     notes: list[str] = field(default_factory=list)
+    #: Where each role ran; loopback unless the scenario asked for emulated hosts.
+    placement: pl.Placement | None = None
+    #: Why the run was not made (emulated hosts unavailable); nothing was started then.
+    skipped: str | None = None
+    #: The shaped links' qdiscs with their counters at the end of the run.
+    qdiscs: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def is_interrupted(self) -> bool:
         return any(e.startswith("interrupted") for e in self.errors)
 
 
+def _run_processes(res: Outcome, out: Path, scn: dict[str, Any], bin_dir: Path, broker_t: list[str],
+                   client_t: list[str], run_cfg: dict[str, Any], place: pl.Placement) -> None:
+    """Start the brokers, then the publisher, and supervise it to its end (bounded)."""
+    res.brokers, res.ports, res.errors = _start_brokers(out, scn, bin_dir, broker_t, run_cfg["ready_timeout_s"],
+                                                          res.notes, place)
+    res.timeouts += [e for e in res.errors if "not ready" in e]
+    if res.errors:
+        return
+    p = scn["params"]
+    brokers = ",".join(f"{place.broker(i).host.address}:{res.ports[f'broker_{i}']}" for i in range(p["brokers"]))
+    argv = place.exec_prefix(place.client) + render(
+        client_t, {**p, "bin_dir": bin_dir, "brokers": brokers, "bind_addr": place.client.host.address},
+        {"{client_fault_args}": client_fault_args(scn["faults"]), "{client_net_args}": client_net_args(place)})
+    res.client = procs.start(procs.Proc("client", "client", None, argv, out / "client.log"))
+    if res.client.start_error:
+        res.errors.append(res.client.start_error)
+    else:
+        res.timeouts += _supervise_client(res.client, res.brokers, _client_timeout_s(scn, run_cfg),
+                                          run_cfg["progress_interval_s"])
+
+
+def _stop_processes(res: Outcome, run_cfg: dict[str, Any]) -> None:
+    procs.stop_all(([res.client] if res.client else []) + res.brokers, run_cfg["stop_grace_s"])
+
+
+def _enter_hosts(stack: contextlib.ExitStack, res: Outcome, place: pl.Placement) -> bool:
+    """Build the emulated hosts (after sweeping stale ones of ours); False, with the reason, when unavailable.
+
+    The topology is a context on ``stack``: it is torn down by name on every way out of the run.
+    """
+    reason = netns.unavailable_reason()
+    if reason is None:
+        swept = netns.sweep_stale()
+        if swept:
+            res.notes.append(f"removed stale namespaces of runs that are gone: {', '.join(swept)}")
+        try:
+            stack.enter_context(netns.topology(place))
+        except netns.NetnsError as exc:
+            reason = f"emulated hosts could not be built: {exc}"
+    if reason is not None:
+        res.skipped = f"{reason}; not run on loopback, where its links would not be shaped"
+        res.errors.append(f"skipped: {res.skipped}")
+        print(f"{res.errors[-1]}", file=sys.stderr)
+        return False
+    stack.callback(lambda: res.qdiscs.extend(netns.qdisc_stats(place)))
+    return True
+
+
 def execute(out: Path, scn: dict[str, Any], bin_dir: Path, broker_t: list[str], client_t: list[str],
-            run_cfg: dict[str, Any]) -> Outcome:
+            run_cfg: dict[str, Any], place: pl.Placement | None = None) -> Outcome:
     """Start the brokers, run the publisher to its end (bounded), stop everything; never leave a process.
 
-    Signals (SIGTERM, SIGINT, SIGHUP) stop the run the same way and are recorded as an interruption.
+    With an emulated ``place`` the namespaces and links are built first and removed last, processes stopped
+    before them. Signals (SIGTERM, SIGINT, SIGHUP) stop the run the same way and are recorded as an interruption.
     """
     procs.set_parent_death_signal(signal.SIGTERM)
     old = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
-    res = Outcome(started_utc=utc_now())
+    place = place or pl.loopback(scn["params"]["brokers"])
+    res = Outcome(started_utc=utc_now(), placement=place)
     try:
-        res.brokers, res.ports, res.errors = _start_brokers(out, scn, bin_dir, broker_t, run_cfg["ready_timeout_s"],
-                                                              res.notes)
-        res.timeouts += [e for e in res.errors if "not ready" in e]
-        if not res.errors:
-            p = scn["params"]
-            brokers = ",".join(f"127.0.0.1:{res.ports[f'broker_{i}']}" for i in range(p["brokers"]))
-            argv = render(client_t, {**p, "bin_dir": bin_dir, "brokers": brokers},
-                          {"{client_fault_args}": client_fault_args(scn["faults"])})
-            res.client = procs.start(procs.Proc("client", "client", None, argv, out / "client.log"))
-            if res.client.start_error:
-                res.errors.append(res.client.start_error)
-            else:
-                res.timeouts += _supervise_client(res.client, res.brokers, _client_timeout_s(scn, run_cfg),
-                                                  run_cfg["progress_interval_s"])
+        with contextlib.ExitStack() as stack:
+            if place.kind == "netns" and not _enter_hosts(stack, res, place):
+                return res
+            stack.callback(_stop_processes, res, run_cfg)  # runs before the hosts are torn down
+            _run_processes(res, out, scn, bin_dir, broker_t, client_t, run_cfg, place)
     except Interrupted as exc:
         res.errors.append(f"interrupted by {exc}")
     finally:
         try:
-            procs.stop_all(([res.client] if res.client else []) + res.brokers, run_cfg["stop_grace_s"])
+            _stop_processes(res, run_cfg)
         finally:
             for s, h in old.items():
                 signal.signal(s, h)
@@ -195,7 +260,11 @@ def run_scenario(config_path: Path, scenario: str, trial: int, build_json: Path,
                                                                      "manifest.interrupted.json")]:
         stale.unlink(missing_ok=True)
     broker_t, client_t = sut_templates(cfg["sut"])
-    res = execute(out, scn, Path(build["bin_dir"]).resolve(), broker_t, client_t, cfg["run"])
+    place = pl.for_scenario(scn, netns.own_tag())
+    if place.kind != "loopback" and not places_itself(broker_t):
+        raise StallscopeError(config_path, None, f"scenario {scenario!r} places brokers on emulated hosts, but "
+                              "sut.broker_command has neither {bind_addr} nor {broker_net_args}")
+    res = execute(out, scn, Path(build["bin_dir"]).resolve(), broker_t, client_t, cfg["run"], place)
     if not (out / "client.log").exists():
         (out / "client.log").write_bytes(b"")
     manifest = _manifest(scn, trial, build, res, out, config_path, build_json)
@@ -216,7 +285,7 @@ def _manifest(scn: dict[str, Any], trial: int, build: dict[str, Any], res: Outco
     client_started = client is not None and client.popen is not None
     rerun = shlex.join(["stallscope", "run", "--config", str(config_path), "--scenario", scn["name"],
                         "--trial", str(trial), "--build", str(build_json), "--out", str(out)])
-    return {
+    record = {
         "schema": "manifest/1",
         "run_id": f"{scn['name']}/t{trial}",
         "scenario": scn["name"],
@@ -245,4 +314,23 @@ def _manifest(scn: dict[str, Any], trial: int, build: dict[str, Any], res: Outco
         "clock_aligned": True,
         "rerun_command": rerun,
     }
+    if res.placement is not None:
+        record["placement"] = res.placement.to_record()
+    if scn.get("network"):
+        record["network"] = _network_record(scn["network"], res)
+    return record
+
+
+def _network_record(requested: dict[str, Any], res: Outcome) -> dict[str, Any]:
+    """What the bound needs about the links: requested block, status, link rates, qdiscs with counters."""
+    place = res.placement
+    if res.skipped:
+        status = "skipped"
+    elif place is not None and place.kind == "netns":
+        status = "shaped"
+    else:
+        status = "loopback"  # namespaces: false asked for it; nothing was shaped
+    return {"requested": dict(requested), "status": status, "reason": res.skipped,
+            "link_rate_sum_mbit": place.link_rate_sum_mbit() if place and status == "shaped" else None,
+            "qdiscs": res.qdiscs}
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from stallscope import schemas
 from stallscope.errors import StallscopeError
+from stallscope.experiment import placement
 from stallscope.experiment.provenance import stallscope_facts
 from stallscope.panel import kinds
 from stallscope.panel.catalogue import Catalogue, load_catalogue
@@ -78,7 +79,7 @@ def run_entry(r: Run, configured: dict[str, dict[str, Any]] | None = None) -> di
         "harness_ok": r.harness_ok, "harness_errors": list(r.harness_errors),
         "publish_ok": r.get("outcome.publish_ok"), "key_figures": _key_figures(r),
         "kind": _kind(r, configured or {}), "attempt": _attempt(r),
-    }
+    } | ({"network": net} if (net := placement.summary(m)) else {})
 
 
 def _kind(r: Run, configured: dict[str, dict[str, Any]]) -> dict[str, Any]:

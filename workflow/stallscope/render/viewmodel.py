@@ -113,14 +113,54 @@ def _claim(c: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _address_span(addrs: list[str]) -> str:
+    """"10.231.0.10–13" for consecutive addresses in one /24, else the list."""
+    heads = {a.rsplit(".", 1)[0] for a in addrs}
+    tails = [a.rsplit(".", 1)[-1] for a in addrs]
+    if len(addrs) > 1 and len(heads) == 1 and all(x.isdigit() for x in tails) and \
+            [int(x) for x in tails] == list(range(int(tails[0]), int(tails[0]) + len(tails))):
+        return f"{addrs[0]}–{tails[-1]}"
+    return ", ".join(addrs)
+
+
+def network_text(net: dict[str, Any] | None) -> str:
+    """One line on where the roles ran and at what link rates (empty for a loopback run)."""
+    if not net:
+        return ""
+    if net["status"] == "skipped":
+        return f"emulated hosts: skipped ({text(net.get('reason'))})"
+    if net["status"] == "loopback":
+        return "network block set, namespaces off: loopback, links unshaped"
+
+    def rate(x: dict[str, Any]) -> str:
+        return f"{x['rate_mbit']:g} Mbit/s {x['qdisc']}" if x.get("rate_mbit") is not None else "unshaped"
+
+    links = net.get("links") or []
+    brokers = [x for x in links if x["name"] != "client"]
+    by_rate: dict[str, list[str]] = {}
+    for x in brokers:
+        by_rate.setdefault(rate(x), []).append(x["name"].replace("broker_", "b"))
+    parts = []
+    if brokers:
+        where = _address_span([x["address"] for x in brokers])
+        parts.append(f"brokers at {where}: " + ", ".join(f"{','.join(n)} {r}" for r, n in by_rate.items()))
+    parts += [f"publisher at {x['address']}: {rate(x)}" for x in links if x["name"] == "client"]
+    total = net.get("link_rate_sum_mbit")
+    if total is not None:
+        parts.append(f"broker links {total:g} Mbit/s in all")
+    return "emulated hosts: " + "; ".join(parts)
+
+
 def _run(r: dict[str, Any]) -> dict[str, str]:
     slurm = ""
     if r.get("slurm_job_id") or r.get("slurm_node"):
         slurm = f"job {text(r.get('slurm_job_id'))} on {text(r.get('slurm_node'))}"
-    harness = "ok" if r["harness_ok"] else "failed: " + "; ".join(r.get("harness_errors") or ["(no detail)"])
+    errors = r.get("harness_errors") or ["(no detail)"]
+    skipped = not r["harness_ok"] and all(e.startswith("skipped: ") for e in errors)
+    harness = "ok" if r["harness_ok"] else ("" if skipped else "failed: ") + "; ".join(errors)
     return {
         "run_id": r["run_id"], "scenario": r["scenario"], "params": params_text(r.get("params") or {}),
-        "faults": faults_text(r.get("faults") or {}),
+        "faults": faults_text(r.get("faults") or {}), "network": network_text(r.get("network")),
         "sut_id": short_commit(r.get("sut_id")), "stallscope_commit": short_commit(r.get("stallscope_commit")),
         "host": text(r.get("host")), "slurm": slurm or "—",
         "started": text(r.get("started_utc")).replace("T", " "),
