@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from stallscope import schemas
-from stallscope.analysis import acks, benign, checks, phases, refs, stalls
+from stallscope.analysis import acks, benign, checks, latency, phases, refs, stalls
 from stallscope.errors import StallscopeError
 
 _LINE_KEYS = ("total", "event", "glog", "continuation", "script", "unparseable", "is_truncated")
@@ -60,6 +60,9 @@ def compute_metrics(run_dir: Path, out: Path | None = None) -> Path:
                         | {i for i in range(len(files["broker_logs"]))})
     st = stalls.stall_frame(ev, ph)
     acks_m = acks.compute_acks(ev, params)
+    lat = latency.compute_latency(ev)
+    if lat is not None:
+        acks_m["latency"] = lat
     received = stalls.compute_received(ev, broker_ids)
     banners = [f for f in ev.loc[ev["kind"] == "client_banner", "fields"]]
     banner = banners[0] if banners else None

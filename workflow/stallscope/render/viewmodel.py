@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from stallscope.excerpt import cap_excerpt
+
 TITLE = "Recv Stall Diagnostics: Expert Panel Assessment"
 VERDICTS = ("supported", "refuted", "inconclusive", "overclaim", "not_run", "harness_error")
 MAX_EVIDENCE = 8  # evidence items listed per claim; the rest are counted (claims.json has them all)
@@ -96,7 +98,7 @@ def _evidence(items: list[dict[str, Any]]) -> list[dict[str, str]]:
         metric = ""
         if ev.get("file") and ev.get("metric"):  # a log line that backs a metric: name it, with its value if any
             metric = ev["metric"] if ev.get("value") is None else f"{ev['metric']} = {text(ev['value'])}"
-        out.append({"ref": evidence_ref(ev), "excerpt": ev.get("excerpt") or "", "metric": metric})
+        out.append({"ref": evidence_ref(ev), "excerpt": cap_excerpt(ev.get("excerpt")) or "", "metric": metric})
     return out
 
 
@@ -151,7 +153,7 @@ def _appendix(claims: dict[str, Any]) -> list[dict[str, str]]:
             continue
         key = (ev.get("run_id") or "", ev["file"], ev.get("line") if ev.get("line") is not None else 0)
         if key not in seen or not seen[key]:
-            seen[key] = ev.get("excerpt") or ""
+            seen[key] = cap_excerpt(ev.get("excerpt")) or ""
     return [{"ref": evidence_ref({"run_id": k[0], "file": k[1], "line": k[2] or None}), "excerpt": v}
             for k, v in sorted(seen.items())]
 
