@@ -53,6 +53,31 @@ std::string LogLinearHistogram::nonempty_buckets() const {
   return out;
 }
 
+void AckSeries::record(int64_t since_start_us, uint64_t cumulative) {
+  if (since_start_us < 0) since_start_us = 0;
+  size_t slot = size_t(since_start_us / step_us_);
+  while (slot >= kMaxSlots) {  // merge pairs: the count at the end of a doubled step is the later slot's
+    std::vector<uint64_t> merged((slots_.size() + 1) / 2);
+    for (size_t i = 0; i < merged.size(); ++i)
+      merged[i] = slots_[std::min(2 * i + 1, slots_.size() - 1)];
+    slots_.swap(merged);
+    step_us_ *= 2;
+    slot = size_t(since_start_us / step_us_);
+  }
+  const uint64_t last = slots_.empty() ? 0 : slots_.back();
+  if (slots_.size() <= slot) slots_.resize(slot + 1, last);  // steps without an ACK keep the count
+  if (cumulative > slots_[slot]) slots_[slot] = cumulative;
+}
+
+std::string AckSeries::values() const {
+  std::string out;
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(slots_[i]);
+  }
+  return out;
+}
+
 AckLatency::AckLatency(size_t brokers, bool enabled) : enabled_(enabled) {
   for (size_t i = 0; i < brokers; ++i) b_.emplace_back(new PerBroker);
 }
@@ -74,6 +99,7 @@ void AckLatency::acked(size_t broker, uint64_t cumulative, int64_t now) {
   PerBroker& p = *b_[broker];
   std::lock_guard<std::mutex> lock(p.mu);
   if (cumulative > p.acked) p.acked = cumulative;
+  if (t_start_us_ > 0) p.series.record(now - t_start_us_, p.acked);
   while (!p.pending.empty() && p.pending.front().first <= p.acked) {
     p.hist.record(uint64_t(std::max<int64_t>(0, now - p.pending.front().second)));
     p.pending.pop_front();
@@ -100,6 +126,8 @@ void AckLatency::log_summary() {
          p.pending.size(), (unsigned long long)h.percentile(50), (unsigned long long)h.percentile(90),
          (unsigned long long)h.percentile(99), (unsigned long long)h.percentile(99.9), (unsigned long long)h.max());
     LOGI("[AckLatencyHist] broker=%zu buckets_us=%s", b, h.nonempty_buckets().c_str());
+    LOGI("[AckSeries] broker=%zu step_ms=%lld acked=%s", b, (long long)(p.series.step_us() / 1000),
+         p.series.values().c_str());
   }
 }
 

@@ -37,14 +37,28 @@ class LogLinearHistogram {
   uint64_t total_ = 0, max_ = 0;
 };
 
+// The acknowledged count of one broker over time, in at most kMaxSlots slots: when the run outgrows them, pairs
+// of slots merge and the step doubles, so memory and the log line stay bounded for a run of any length.
+class AckSeries {
+ public:
+  static constexpr size_t kMaxSlots = 2000;
+  void record(int64_t since_start_us, uint64_t cumulative);
+  int64_t step_us() const { return step_us_; }
+  std::string values() const;  // cumulative count at the end of each step, "0,12,40,..."
+ private:
+  std::vector<uint64_t> slots_;
+  int64_t step_us_ = 100000;
+};
+
 class AckLatency {
  public:
   AckLatency(size_t brokers, bool enabled);
   bool enabled() const { return enabled_; }
+  void start(int64_t t_start_us) { t_start_us_ = t_start_us; }  // publish start: the ACK series' origin
   void sent(size_t broker, uint32_t msgs, int64_t intended_us);       // producer, in dispatch order
   void acked(size_t broker, uint64_t cumulative, int64_t now);         // the broker's ACK reader
-  // One "[AckLatency] broker=<b> ..." line and one "[AckLatencyHist] broker=<b> buckets_us=..." line per broker;
-  // batches still waiting are counted as unacked.
+  // Per broker one "[AckLatency] broker=<b> ..." line, one "[AckLatencyHist] broker=<b> buckets_us=..." line and
+  // one "[AckSeries] broker=<b> step_ms=<n> acked=..." line (from publish start); waiting batches count as unacked.
   void log_summary();
   // (batches acknowledged, batches still waiting) of one broker.
   std::pair<uint64_t, size_t> counts(size_t broker);
@@ -55,9 +69,11 @@ class AckLatency {
     std::deque<std::pair<uint64_t, int64_t>> pending;  // (messages dispatched through this batch, intended µs)
     uint64_t dispatched = 0, acked = 0, batches = 0;
     LogLinearHistogram hist;
+    AckSeries series;
   };
   std::vector<std::unique_ptr<PerBroker>> b_;
   bool enabled_;
+  int64_t t_start_us_ = 0;
 };
 
 }  // namespace sl

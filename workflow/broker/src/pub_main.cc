@@ -184,6 +184,7 @@ int run_main(int argc, char** argv) {
   LOGI("[Phase] init_done");
   LOGI("[Phase] publish_start");
   const int64_t t_start = now_us();
+  latency.start(t_start);
   // Like Embarcadero's test, the ACK timeout bounds the whole publish: a producer too slow to hand over every
   // message in time stops at the deadline, and the run ends in the timeout block with the shortfall.
   if (run.s.ack_level >= 1) run.deadline_us = t_start + run.s.ack_timeout_sec * 1000000;

@@ -55,5 +55,14 @@ int main() {
   lat.acked(0, 50, 2000);
   CHECK(lat.counts(0).first == 5 && lat.counts(0).second == 0);
   lat.log_summary();
+  // ACK series: bounded slots; the count at each step's end, steps without an ACK keep the previous count.
+  sl::AckSeries s;
+  s.record(50000, 3);
+  s.record(350000, 9);
+  CHECK(s.values() == "3,3,3,9" && s.step_us() == 100000);
+  const int64_t hour_us = 3600LL * 1000000;
+  for (int64_t t = 0; t <= hour_us; t += 7000000) s.record(t, uint64_t(t / 1000));
+  CHECK(s.step_us() > 100000 && int64_t(sl::AckSeries::kMaxSlots) * s.step_us() > hour_us);
+  CHECK(s.values().size() < 40 * sl::AckSeries::kMaxSlots);
   return 0;
 }

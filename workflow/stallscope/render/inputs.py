@@ -81,7 +81,7 @@ def _int_or_none(text: str) -> int | None:
 #: the event kinds the figures draw; every other row of events.csv is skipped while reading
 FIGURE_KINDS = frozenset({
     "stall_header", "stall_partial", "stall_payload", "phase", "ack_progress", "broker_acks", "fault",
-    "fault_window",
+    "fault_window", "ack_series",
 })
 _STALL_KINDS = frozenset({"stall_header", "stall_partial", "stall_payload"})
 _CHUNK_ROWS = 200_000

@@ -14,11 +14,12 @@ from typing import Any
 import numpy as np
 from matplotlib import pyplot as plt
 from matplotlib.axes import Axes
+from matplotlib.ticker import NullFormatter
 
 from stallscope.render.plots import RC, _grid, _save, _save_empty
 from stallscope.render.series import RunSeries
 
-FAULT_COLOUR = "#e8a33d"
+FAULT_COLOURS = ("#e8a33d", "#9d7fd1", "#5fb3a1", "#d17f9d", "#a3a3a3")
 TOTAL_COLOUR = "#111111"
 
 
@@ -28,13 +29,18 @@ def _broker_key(b: str) -> tuple[int, str]:
 
 def _marks(ax: Axes, series: RunSeries, label: bool) -> None:
     """Shade fault windows and draw phase lines on ``ax``; labels only on the top panel."""
+    names = list(dict.fromkeys(w.name for w in series.faults))
+    labelled: set[str] = set()
     for i, w in enumerate(series.faults):
         x1 = w.end_s if w.end_s > w.start_s else w.start_s + series.bin_s * 0.3  # an instant stays visible
-        ax.axvspan(w.start_s, x1, color=FAULT_COLOUR, alpha=0.28, linewidth=0, gid=f"fault-{i}")
-        if label:
+        colour = FAULT_COLOURS[names.index(w.name) % len(FAULT_COLOURS)]
+        ax.axvspan(w.start_s, x1, color=colour, alpha=0.3, linewidth=0, gid=f"fault-{i}")
+        if label and w.label not in labelled:  # each fault named once, at its first window
+            labelled.add(w.label)
             text = w.label + (" (still on at the end)" if w.open_at_end else "")
-            ax.annotate(text, (w.start_s, 1.0), xycoords=("data", "axes fraction"), xytext=(2, 2 + 7 * (i % 3)),
-                        textcoords="offset points", fontsize=6, color="#8a4b00")
+            ax.annotate(text, (w.start_s, 1.0), xycoords=("data", "axes fraction"),
+                        xytext=(2, 2 + 7 * (len(labelled) - 1)), textcoords="offset points", fontsize=6,
+                        color="#5a3a00")
     for i, (x, name) in enumerate(series.phases):
         ax.axvline(x, color="#444444", linestyle="--", linewidth=0.7)
         if label:
@@ -122,17 +128,19 @@ def plot_latency_ccdf(runs: list[tuple[str, dict[str, Any]]], path: Path) -> boo
                           "ACK latency (ms, log scale)", "fraction slower (log)")
         for ax, (rid, lat) in zip(axes, drawn, strict=True):
             ax.set_title(rid, fontsize=8)
+            counts = [sum(c for _, c in v.get("histogram") or []) for v in lat["per_broker"].values()]
+            floor = 0.5 / max(max(counts), 1)  # below one batch in the largest broker: where the curves end
             for b in sorted(lat["per_broker"], key=_broker_key):
                 v = lat["per_broker"][b]
                 xs, ys = ccdf_points(v.get("histogram") or [])
                 if not len(xs):
                     continue
-                ys = np.maximum(ys, 1e-6)  # the slowest bucket: 0 on a log axis, drawn at the floor
-                ax.step(xs, ys, where="post", linewidth=1.0,
+                ax.step(xs, np.maximum(ys, floor), where="post", linewidth=1.0,
                         label=f"B{b} (unacked {v.get('unacked', 0)})", gid=f"data-ccdf-{rid}-{b}")
             ax.set_xscale("log")
             ax.set_yscale("log")
-            ax.set_ylim(1e-6 * 0.8, 1.2)
+            ax.xaxis.set_minor_formatter(NullFormatter())
+            ax.set_ylim(floor * 0.8, 1.3)
             ax.legend(fontsize=5.5, loc="lower left")
         _save(fig, path)
     return True

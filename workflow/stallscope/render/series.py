@@ -5,13 +5,14 @@ counters, phase and fault-window markers), its ``metrics.json`` (phase boundarie
 holds one, a client time-series CSV (``timeseries.csv`` or ``*_timeseries.csv``: Embarcadero's
 ``Timestamp(ms),Broker_<i>_sent_GiBps,Broker_<i>_ack_GiBps,...`` with one row every ~100 ms).
 
-x is seconds since the run's start (the init phase's start, else the first event). Bins are 1 s wide unless the run
-is longer than ``MAX_BINS`` seconds, then the next of 2, 5, 10, 15, 30, 60, 120, 300, 600 s that keeps the count
-under ``MAX_BINS``: however many events a run has, the figure draws a fixed number of cells.
+x is seconds since the run's start (the init phase's start, else the first event). Bins are the narrowest of
+10 ms, 20 ms, 50 ms, ..., 1 s, 2 s, 5 s, ..., 1 h that keeps the run within ``MAX_BINS`` bins (1 s bins for a run of
+one to two minutes): however many events a run has, the figure draws a fixed number of cells.
 
 - delivered MB/s (MB = 2^20) per broker and in total: the client CSV's ACK rates when there is one, else the
-  increase of the acknowledged count between ACK samples (the client's 1/s progress lines and the broker's
-  "Acknowledgments" lines), times the message size. Nothing is acknowledged before the publish starts.
+  increase of the acknowledged count between ACK samples (refpub's ``[AckSeries]`` steps from publish start, the
+  client's 1/s progress lines, the broker's "Acknowledgments" lines), times the message size. Nothing is
+  acknowledged before the publish starts.
 - stall count and summed stall duration per broker and bin, a stall counted in the bin where its recv began.
 - fault windows from ``[FaultWindow] start|stop`` lines (refpub, refbroker); a window never closed ends at the
   run's last event.
@@ -29,8 +30,8 @@ import numpy as np
 
 from stallscope.render.inputs import Event, RunData
 
-MAX_BINS = 240
-NICE_BIN_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600)
+MAX_BINS = 120
+NICE_BIN_S = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600)
 STALL_KINDS = ("stall_header", "stall_partial", "stall_payload")
 PHASES = ("init", "publish", "drain", "post")
 MIB = float(1 << 20)
@@ -73,7 +74,7 @@ class RunSeries:
 
 
 def bin_width(span_s: float, max_bins: int = MAX_BINS) -> float:
-    """The bin width for a run of ``span_s`` seconds: 1 s, or the next nice width under ``max_bins`` bins."""
+    """The bin width for a run of ``span_s`` seconds: the narrowest nice width that needs at most ``max_bins``."""
     for w in NICE_BIN_S:
         if span_s / w <= max_bins:
             return float(w)
@@ -126,10 +127,28 @@ def _label(name: str, where: Any) -> str:
     return f"{name} (broker {where})" if where is not None else name
 
 
-def _ack_points(run: RunData) -> dict[int, list[tuple[int, int]]]:
-    """Cumulative acknowledged messages per broker over time (µs): client progress lines and broker counters."""
-    pts: dict[int, list[tuple[int, int]]] = {}
+def _publish_start_us(run: RunData) -> int | None:
+    """When refpub logged ``[Phase] publish_start`` (its ACK series' origin), else metrics' publish phase start."""
     for e in run.events:
+        if e.kind == "phase" and e.fields.get("name") == "publish_start":
+            return e.ts_us
+    pub = ((run.metrics or {}).get("phases") or {}).get("publish") or {}
+    return int(pub["start_us"]) if pub.get("start_us") is not None else None
+
+
+def _ack_points(run: RunData) -> dict[int, list[tuple[int, int]]]:
+    """Cumulative acknowledged messages per broker over time (µs): refpub's ACK series, the client's progress
+    lines and the broker's counters (all count the same messages, so they merge into one series)."""
+    pts: dict[int, list[tuple[int, int]]] = {}
+    origin = _publish_start_us(run)
+    for e in run.events:
+        if e.kind == "ack_series" and origin is not None and isinstance(e.fields.get("broker"), int):
+            step_us = int(e.fields.get("step_ms") or 0) * 1000
+            values = [int(v) for v in str(e.fields.get("acked") or "").split(",") if v.isdigit()]
+            if step_us > 0:
+                pts.setdefault(e.fields["broker"], []).extend(
+                    (origin + (i + 1) * step_us, v) for i, v in enumerate(values))
+            continue
         if e.kind == "ack_progress":
             for b, n in (e.fields.get("per_broker") or {}).items():
                 if str(b).lstrip("-").isdigit() and isinstance(n, int | float):
