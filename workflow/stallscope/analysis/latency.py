@@ -1,4 +1,4 @@
-"""ACK latency per broker from refpub's end-of-run ``[AckLatency]`` and ``[AckLatencyHist]`` lines (metrics.acks.latency).
+"""ACK latency per broker from refpub's end-of-run ``[AckLatency]`` and ``[AckLatencyHist]`` lines.
 
 refpub measures, per broker, the time from each batch's intended send (when the producer sealed it) to the ACK
 that covers it, in a log-linear histogram (2 significant digits). The percentiles are taken as logged (they are
