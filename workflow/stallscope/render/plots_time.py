@@ -56,7 +56,7 @@ def _heat(ax: Axes, series: RunSeries, values: np.ndarray, what: str, cmap: str)
         return
     nb = len(series.brokers)
     shown = np.ma.masked_equal(values, 0)
-    img = ax.imshow(shown, aspect="auto", interpolation="nearest", cmap=cmap, origin="lower",
+    img = ax.imshow(shown, aspect="auto", interpolation="nearest", cmap=cmap, origin="lower", vmin=0.0,
                     extent=(0.0, float(series.edges[-1] + series.bin_s), -0.5, nb - 0.5), gid=f"heat-{what}")
     ax.set_yticks(range(nb), [str(b) for b in series.brokers])
     cb = plt.colorbar(img, ax=ax, pad=0.01, fraction=0.04)
@@ -68,8 +68,8 @@ def plot_run_series(series: RunSeries, path: Path) -> bool:
     """Draw one run over time: delivered MB/s, acknowledged per broker, stall count and summed stall duration
     per broker and bin (heat maps), with phase starts (dashed) and fault windows (shaded, labelled)."""
     with plt.rc_context(RC):
-        fig, axes = plt.subplots(4, 1, sharex=True, figsize=(7.0, 4.6), layout="constrained",
-                                 gridspec_kw={"height_ratios": [1.3, 1.1, 0.8, 0.8]})
+        fig, axes = plt.subplots(4, 1, sharex=True, figsize=(7.0, 3.3), layout="constrained",
+                                 gridspec_kw={"height_ratios": [1.25, 1.0, 0.75, 0.75]})
         fig.suptitle(f"{series.run_id} over time ({series.bin_s:g} s bins)", fontsize=9)
         ax_rate, ax_ack, ax_cnt, ax_sum = axes
         if series.delivered:
@@ -93,9 +93,9 @@ def plot_run_series(series: RunSeries, path: Path) -> bool:
                         fontsize=7, color="#666666")
         ax_ack.set_ylabel(f"acked ({series.acked_unit})", fontsize=7)
         _heat(ax_cnt, series, series.stall_count, "count", "viridis")
-        ax_cnt.set_ylabel("stalls/bin\nper broker", fontsize=7)
+        ax_cnt.set_ylabel("stalls", fontsize=7)
         _heat(ax_sum, series, series.stall_sum_s, "sum", "magma_r")
-        ax_sum.set_ylabel("stalled s/bin\nper broker", fontsize=7)
+        ax_sum.set_ylabel("stalled s", fontsize=7)
         ax_sum.set_xlabel("seconds since run start", fontsize=8)
         ax_sum.set_xlim(0.0, float(series.edges[-1] + series.bin_s))
         for i, ax in enumerate(axes):

@@ -34,13 +34,12 @@ def _parse_formats(formats: str) -> set[str]:
 
 
 def _series_caption(run: RunData, series: series_mod.RunSeries) -> str:
-    rate = f"Delivered MB/s from {series.rate_source}" if series.rate_source else "No delivered rate (no ACK " \
+    rate = f"delivered MB/s from {series.rate_source}" if series.rate_source else "no delivered rate (no ACK " \
         "samples with a known message size)"
     faults = ", ".join(dict.fromkeys(w.label for w in series.faults))
-    return (f"{run.run_id} over time, {series.bin_s:g} s bins: {rate}; acknowledged per broker; stall count and "
-            "summed stall duration per broker and bin (heat maps, a stall counted where its recv began); dashed "
-            "lines mark phase starts" + (f"; shaded: injected fault windows ({faults})." if faults else
-                                         "; no fault window was logged."))
+    return (f"{run.run_id} over time ({series.bin_s:g} s bins): {rate}; acknowledged per broker; stalls and "
+            "stalled seconds per broker and bin, counted where the recv began; dashed: phase starts; "
+            + (f"shaded: fault windows ({faults})." if faults else "no fault window logged."))
 
 
 def write_figures(runs: list[RunData], fig_dir: Path) -> tuple[list[FigureRef], dict[str, Any]]:

@@ -15,7 +15,8 @@ one to two minutes): however many events a run has, the figure draws a fixed num
   acknowledged before the publish starts.
 - stall count and summed stall duration per broker and bin, a stall counted in the bin where its recv began.
 - fault windows from ``[FaultWindow] start|stop`` lines (refpub, refbroker); a window never closed ends at the
-  run's last event.
+  run's last event; overlapping windows of one fault (the same slow recv on every broker) merge into one, labelled
+  with every broker it concerns.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import numpy as np
 
 from stallscope.render.inputs import Event, RunData
 
-MAX_BINS = 120
+MAX_BINS = 100
 NICE_BIN_S = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600)
 STALL_KINDS = ("stall_header", "stall_partial", "stall_payload")
 PHASES = ("init", "publish", "drain", "post")
@@ -117,14 +118,34 @@ def fault_windows(events: list[Event], start_us: int, end_s: float) -> list[Faul
             open_.setdefault(key, []).append(t)
         elif open_.get(key):
             t0 = open_[key].pop(0)
-            out.append(FaultWindow(name, t0, t, _label(name, where)))
+            out.append(FaultWindow(name, t0, t, _label(name, [where])))
     for (name, where, _), starts in open_.items():
-        out.extend(FaultWindow(name, t0, end_s, _label(name, where), True) for t0 in starts)
-    return sorted(out, key=lambda w: (w.start_s, w.name))
+        out.extend(FaultWindow(name, t0, end_s, _label(name, [where]), True) for t0 in starts)
+    return _merge(sorted(out, key=lambda w: (w.name, w.start_s)))
 
 
-def _label(name: str, where: Any) -> str:
-    return f"{name} (broker {where})" if where is not None else name
+def _merge(windows: list[FaultWindow]) -> list[FaultWindow]:
+    """Union overlapping windows of the same fault; the label names every broker the merged windows concern."""
+    merged: list[tuple[FaultWindow, list[Any]]] = []
+    for w in windows:  # sorted by (name, start)
+        where = w.label[len(w.name):].strip(" ()").removeprefix("broker ")
+        if merged and merged[-1][0].name == w.name and w.start_s <= merged[-1][0].end_s:
+            last, brokers = merged[-1]
+            last.end_s = max(last.end_s, w.end_s)
+            last.open_at_end = last.open_at_end or w.open_at_end
+            brokers.append(where or None)
+        else:
+            merged.append((FaultWindow(w.name, w.start_s, w.end_s, w.label, w.open_at_end), [where or None]))
+    for w, brokers in merged:
+        w.label = _label(w.name, brokers)
+    return sorted((w for w, _ in merged), key=lambda w: (w.start_s, w.name))
+
+
+def _label(name: str, where: list[Any]) -> str:
+    named = sorted({str(b) for b in where if b is not None}, key=lambda b: (len(b), b))
+    if not named:
+        return name
+    return f"{name} (broker{'s' if len(named) > 1 else ''} {', '.join(named)})"
 
 
 def _publish_start_us(run: RunData) -> int | None:
@@ -266,8 +287,7 @@ def build_series(run: RunData, client_csv: Path | None = None) -> RunSeries | No
                                     np.maximum.accumulate(np.asarray([n for _, n in sorted(p)], dtype=float)))
         if points and msg_mib is not None:
             series.delivered = _rates_from_counts(points, start_us, publish_s, edges, bin_s, msg_mib)
-            series.rate_source = ("the increase of acknowledged messages between ACK samples (client progress "
-                                  "lines, broker Acknowledgments lines) times the message size")
+            series.rate_source = "ACK samples × message size"
     if series.delivered:
         series.delivered["total"] = np.sum(list(series.delivered.values()), axis=0)
     return series

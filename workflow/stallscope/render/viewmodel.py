@@ -229,6 +229,7 @@ def build_view(claims: dict[str, Any], figures: list[FigureRef], coverage: dict[
     coverage = coverage or {}
     notes = coverage_notes(claims["runs"], coverage)
     figures_vm = [{"src": f.src, "caption": f"Figure {i}: {f.caption}", "alt": f.caption,
+                   "css": "series" if f.key.startswith("series ") else "",
                    "note": notes.pop(f.key, "") if f.key else ""} for i, f in enumerate(figures, start=1)]
     counts = claims.get("verdict_counts") or {}
     by_expert: dict[int, list[dict[str, Any]]] = {}
