@@ -47,8 +47,9 @@ def write_figures(runs: list[RunData], fig_dir: Path) -> tuple[list[FigureRef], 
 
     Coverage: ``missing`` (run id, reason) for runs without usable metrics or events, the run ids with stalls
     (``stalls``) and with the client's ACK progress lines (``acks``), out of ``usable`` runs; ``no_data`` names
-    the all-runs figures left out for want of data. Every figure's cost is bounded by its bins, not by the
-    number of events (histograms, per-bin heat maps, per-broker CCDFs).
+    the all-runs figures left out for want of data, ``no_series`` the runs with nothing to draw over time.
+    Every figure's cost is bounded by its bins, not by the number of events (histograms, per-bin heat maps,
+    per-broker CCDFs).
     """
     fig_dir.mkdir(parents=True, exist_ok=True)
     usable = [r for r in runs if r.metrics is not None]
@@ -60,7 +61,7 @@ def write_figures(runs: list[RunData], fig_dir: Path) -> tuple[list[FigureRef], 
     candidates = [  # (file, caption, draw -> drew data?, key of the figure, or its name when it has no data)
         ("stall_durations.svg", "Stall durations by kind: how many stalls fell in each duration bin (log bins, "
          "log counts), one line per run with stalls, from events.csv." + note,
-         lambda p: plots.plot_durations(with_stalls, p), "stall durations"),
+         lambda p: plots.plot_durations(with_stalls, p), "stalls"),
         ("throughput.svg", "Throughput per run: delivered (the publisher's Bandwidth line, publish start to the "
          "last ACK) and producer-side MB/s (MB = 2^20), from metrics.json."
          + note, lambda p: plots.plot_throughput(
@@ -71,9 +72,11 @@ def write_figures(runs: list[RunData], fig_dir: Path) -> tuple[list[FigureRef], 
          "batches never acknowledged are counted in the legend, not in the curve.",
          lambda p: plots_time.plot_latency_ccdf(latency, p), "ack latency"),
     ]
+    no_series: list[str] = []
     for run in usable:
         series = series_mod.build_series(run, series_mod.find_client_csv(run.dir))
         if series is None or not series.has_data:
+            no_series.append(run.run_id)
             continue
         candidates.append((f"series_{run.slug}.svg", _series_caption(run, series),
                            lambda p, s=series: plots_time.plot_run_series(s, p), f"series {run.run_id}"))
@@ -82,7 +85,7 @@ def write_figures(runs: list[RunData], fig_dir: Path) -> tuple[list[FigureRef], 
     for name, caption, draw, key in candidates:
         if draw(fig_dir / name):
             figures.append(FigureRef(src=f"figures/{name}", caption=caption, key=key))
-        elif not key.startswith("series "):
+        elif key != "stalls" and not key.startswith("series "):  # runs without stalls get a sentence instead
             no_data.append(key)
     written = {Path(f.src).name for f in figures}
     for stale in fig_dir.glob("*.svg"):
@@ -91,7 +94,8 @@ def write_figures(runs: list[RunData], fig_dir: Path) -> tuple[list[FigureRef], 
     missing = [{"run_id": r.run_id, "missing": r.metrics_missing or r.events_missing or ""}
                for r in runs if r.metrics_missing or r.events_missing]
     return figures, {"missing": missing, "usable": [r.run_id for r in usable], "no_data": no_data,
-                     "stalls": [r.run_id for r in with_stalls], "acks": [r.run_id for r in with_acks]}
+                     "stalls": [r.run_id for r in with_stalls], "acks": [r.run_id for r in with_acks],
+                     "no_series": no_series}
 
 
 def _copy(src: Path, dst: Path) -> Path:

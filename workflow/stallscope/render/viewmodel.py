@@ -19,7 +19,7 @@ class FigureRef:
 
     src: str
     caption: str
-    key: str = ""  # "stalls" / "acks": the sentence on the runs this figure leaves out is printed under it
+    key: str = ""  # "stalls": the sentence on the runs this figure leaves out is printed under it
 
 
 def text(value: Any, empty: str = "—") -> str:
@@ -198,8 +198,9 @@ def coverage_notes(runs: list[dict[str, Any]], coverage: dict[str, Any]) -> dict
     no_stalls = [r for r in usable if r not in stalls and r not in no_events]
     if no_stalls:
         notes["stalls"] = (f"No stalls were logged in {_names(no_stalls)}, so "
-                           + ("these runs have no panel in the stall timeline." if stalls
-                              else "there is no stall timeline."))
+                           + ("their stall rows over time are empty and they have no line in the stall duration "
+                              "figure." if stalls else "there is no stall duration figure and the stall rows over "
+                              "time are empty."))
     no_acks = [r for r in usable if r not in acks]
     if no_acks:
         done = [r for r in no_acks if r in ok]
@@ -210,8 +211,12 @@ def coverage_notes(runs: list[dict[str, Any]], coverage: dict[str, Any]) -> dict
                        "line")
         if failed:
             why.append(f"{_names(failed)} failed without logging one")
-        notes["acks"] = ("Runs without ACK progress lines (" + ("no panel" if acks else "hence no ACK progress figure")
-                         + "): " + "; ".join(why) + ".")
+        notes["acks"] = ("Runs without the client's ACK progress lines (their acknowledged curves over time come "
+                         "from refpub's ACK series or the broker's ACK counters, where logged): " + "; ".join(why)
+                         + ".")
+    if coverage.get("no_series"):
+        notes["series"] = (f"No figure over time for {_names(coverage['no_series'])}: no stall, ACK sample or fault "
+                           "window was logged.")
     if coverage.get("no_data"):
         notes["no_data"] = f"No figure of {' or '.join(coverage['no_data'])}: no run had such data."
     return notes
