@@ -21,6 +21,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import NullFormatter  # noqa: E402
 
 from stallscope.render.inputs import Event, RunData  # noqa: E402
 from stallscope.schemas import write_text_atomic  # noqa: E402
@@ -122,6 +123,7 @@ def plot_durations(runs: list[RunData], path: Path) -> bool:
                 ax.stairs(counts, edges, linewidth=1.1, label=run.run_id, gid=f"data-run-{r_idx}-{KIND_LABELS[kind]}")
             ax.set_xscale("log")
             ax.set_yscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels on a short log axis collide
             ax.legend(fontsize=5.5, loc="upper right")
         _save(fig, path)
     return True
