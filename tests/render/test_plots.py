@@ -84,3 +84,20 @@ def test_ccdf_points_fall_from_one_to_zero() -> None:
     xs, ys = plots_time.ccdf_points([[2047, 3], [1003, 5], [9000, 2], [500, 0]])
     assert list(xs) == [1.003, 1.003, 2.047, 9.0]
     assert list(ys) == pytest.approx([1.0, 0.5, 0.2, 0.0])
+
+
+def test_plots_series_shades_and_labels_fault_windows(tmp_path: Path) -> None:
+    t0 = 5_000_000
+    events = [Event("client.log", 1, t0, None, "phase", None, {"name": "publish_start"}),
+              Event("client.log", 2, t0 + 1_000_000, 1, "fault_window", None,
+                    {"edge": "start", "name": "header_pause", "conn": 0}),
+              Event("client.log", 3, t0 + 1_200_000, 1, "fault_window", None,
+                    {"edge": "stop", "name": "header_pause", "conn": 0}),
+              Event("broker_2.log", 4, t0 + 2_000_000, 2, "fault_window", None, {"edge": "start", "name": "ack_stall"})]
+    series = build_series(_run(events + _stalls(20, 3)))
+    assert series is not None
+    assert [w.label for w in series.faults] == ["header_pause (broker 1)", "ack_stall (broker 2)"]
+    plots_time.plot_run_series(series, tmp_path / "s.svg")
+    svg = (tmp_path / "s.svg").read_text()
+    assert 'id="data-fault-0"' in svg and 'id="data-fault-1"' in svg
+    assert "<!-- header_pause (broker 1) -->" in svg and "<!-- ack_stall (broker 2) (still on at the end) -->" in svg

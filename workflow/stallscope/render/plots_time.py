@@ -34,7 +34,7 @@ def _marks(ax: Axes, series: RunSeries, label: bool) -> None:
     for i, w in enumerate(series.faults):
         x1 = w.end_s if w.end_s > w.start_s else w.start_s + series.bin_s * 0.3  # an instant stays visible
         colour = FAULT_COLOURS[names.index(w.name) % len(FAULT_COLOURS)]
-        ax.axvspan(w.start_s, x1, color=colour, alpha=0.3, linewidth=0, gid=f"fault-{i}")
+        ax.axvspan(w.start_s, x1, color=colour, alpha=0.3, linewidth=0, gid=f"data-fault-{i}")
         if label and w.label not in labelled:  # each fault named once, at its first window
             labelled.add(w.label)
             text = w.label + (" (still on at the end)" if w.open_at_end else "")
