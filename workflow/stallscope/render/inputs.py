@@ -47,6 +47,8 @@ class RunData:
     events_missing: str | None = None
     manifest_path: Path | None = None
     params: dict[str, Any] = field(default_factory=dict)  # claims.runs[].params (message size for MB/s)
+    first_ts_us: dict[str, int] = field(default_factory=dict)  # log file -> its first event's time
+    client_log: str | None = None  # the manifest's client log (its first line anchors a client CSV)
 
 
 def run_slug(run_id: str) -> str:
@@ -94,8 +96,10 @@ def _fields(raw: str, kind: str) -> dict[str, Any]:
     return fields if isinstance(fields, dict) else {}
 
 
-def read_events(path: Path, kinds: frozenset[str] | None = FIGURE_KINDS) -> list[Event]:
-    """Read the rows of events.csv whose kind is in ``kinds`` (all rows for None), without the ``text`` column.
+def read_events(path: Path, kinds: frozenset[str] | None = FIGURE_KINDS,
+                firsts: dict[str, int] | None = None) -> list[Event]:
+    """Read the rows of events.csv whose kind is in ``kinds`` (all rows for None), without the ``text`` column;
+    fill ``firsts`` (if given) with each log file's first event time, over all rows.
 
     Read in chunks with pandas, so memory follows the rows kept, not the file (a long line's text is never
     loaded). A malformed row is a StallscopeError naming the file (and the line when it is known).
@@ -113,6 +117,10 @@ def read_events(path: Path, kinds: frozenset[str] | None = FIGURE_KINDS) -> list
         chunks = pd.read_csv(path, usecols=cols, dtype=str, keep_default_na=False, chunksize=_CHUNK_ROWS,
                              encoding="utf-8")
         for chunk in chunks:
+            if firsts is not None:
+                stamps = pd.to_numeric(chunk["ts_us"], errors="coerce")
+                for name, ts in stamps.groupby(chunk["file"]).min().dropna().items():
+                    firsts[str(name)] = min(int(ts), firsts.get(str(name), int(ts)))
             if kinds is not None:
                 chunk = chunk[chunk["kind"].isin(kinds)]
             for row in chunk.itertuples(index=False):
@@ -147,12 +155,20 @@ def load_run(run: dict[str, Any], base: Path) -> RunData:
         metrics_missing = str(exc)
     events: list[Event] = []
     events_missing: str | None = None
+    firsts: dict[str, int] = {}
     try:
-        events = read_events(run_dir / "events.csv")
+        events = read_events(run_dir / "events.csv", firsts=firsts)
     except FileNotFoundError:
         events_missing = f"{run_dir / 'events.csv'}: missing events file"
     except (StallscopeError, UnicodeDecodeError, csv.Error, ValueError) as exc:
         events_missing = str(exc)
     manifest = run_dir / "manifest.json"
+    client_log = None
+    if manifest.is_file():
+        try:
+            client_log = (json.loads(manifest.read_text(encoding="utf-8")).get("files") or {}).get("client_log")
+        except (ValueError, OSError, AttributeError):
+            client_log = None
     return RunData(run_id, slug, run_dir, metrics, metrics_missing, events, events_missing,
-                   manifest if manifest.is_file() else None, dict(run.get("params") or {}))
+                   manifest if manifest.is_file() else None, dict(run.get("params") or {}), firsts,
+                   client_log if isinstance(client_log, str) else None)

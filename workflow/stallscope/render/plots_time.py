@@ -38,14 +38,17 @@ def _marks(ax: Axes, series: RunSeries, label: bool) -> None:
         if label and w.label not in labelled:  # each fault named once, at its first window
             labelled.add(w.label)
             text = w.label + (" (still on at the end)" if w.open_at_end else "")
-            ax.annotate(text, (w.start_s, 1.0), xycoords=("data", "axes fraction"),
-                        xytext=(2, 2 + 7 * (len(labelled) - 1)), textcoords="offset points", fontsize=6,
-                        color="#5a3a00")
-    for i, (x, name) in enumerate(series.phases):
+            ann = ax.annotate(text, (max(w.start_s, 0.0), 1.0), xycoords=("data", "axes fraction"),
+                              xytext=(2, 2 + 7 * (len(labelled) - 1)), textcoords="offset points", fontsize=6,
+                              color="#5a3a00")
+            ann.set_in_layout(False)  # a label near the right edge must not squeeze the axes
+    right = float(series.edges[-1] + series.bin_s)
+    for i, (x, name) in enumerate(p for p in series.phases if 0.0 <= p[0] <= right):
         ax.axvline(x, color="#444444", linestyle="--", linewidth=0.7)
         if label:
-            ax.annotate(name, (x, 1.0), xycoords=("data", "axes fraction"), xytext=(2, -8 - 7 * (i % 2)),
-                        textcoords="offset points", fontsize=6, color="#444444")
+            ann = ax.annotate(name, (x, 1.0), xycoords=("data", "axes fraction"), xytext=(2, -8 - 7 * (i % 2)),
+                              textcoords="offset points", fontsize=6, color="#444444")
+            ann.set_in_layout(False)
 
 
 def _heat(ax: Axes, series: RunSeries, values: np.ndarray, what: str, cmap: str) -> None:

@@ -3,7 +3,8 @@
 Input (documented in README "What it produces"): a run's events (``events.csv``: stalls, ACK progress, broker ACK
 counters, phase and fault-window markers), its ``metrics.json`` (phase boundaries) and, when the run directory
 holds one, a client time-series CSV (``timeseries.csv`` or ``*_timeseries.csv``: Embarcadero's
-``Timestamp(ms),Broker_<i>_sent_GiBps,Broker_<i>_ack_GiBps,...`` with one row every ~100 ms).
+``Timestamp(ms),Broker_<i>_sent_GiBps,Broker_<i>_ack_GiBps,...`` with one row every ~100 ms). Its timestamps count
+from the client's start, taken as the client log's first line (the run's other events keep their own clocks).
 
 x is seconds since the run's start (the init phase's start, else the first event). Bins are the narrowest of
 10 ms, 20 ms, 50 ms, ..., 1 s, 2 s, 5 s, ..., 1 h that keeps the run within ``MAX_BINS`` bins (1 s bins for a run of
@@ -241,10 +242,15 @@ def build_series(run: RunData, client_csv: Path | None = None) -> RunSeries | No
     start_us = run_start_us(run)
     if start_us is None:
         return None
-    end_s = max((e.ts_us for e in run.events), default=start_us)
-    end_s = max((end_s - start_us) / 1e6, 1.0)
+    ends = [e.ts_us for e in run.events]
+    ends += [int(p["end_us"]) for p in ((run.metrics or {}).get("phases") or {}).values()
+             if isinstance(p, dict) and p.get("end_us") is not None]
+    end_s = max((max(ends, default=start_us) - start_us) / 1e6, 1e-3)
     csv_data = read_client_csv(client_csv) if client_csv else None
     if csv_data is not None:
+        client_first = run.first_ts_us.get(run.client_log or "client.log")
+        shift = (client_first - start_us) / 1e6 if client_first is not None else 0.0
+        csv_data = (csv_data[0] + shift, csv_data[1])
         end_s = max(end_s, float(csv_data[0][-1]))
     bin_s = bin_width(end_s)
     nbins = int(np.ceil(end_s / bin_s)) or 1
@@ -275,10 +281,12 @@ def build_series(run: RunData, client_csv: Path | None = None) -> RunSeries | No
             sums, hits = np.zeros(nbins), np.zeros(nbins)
             np.add.at(sums, idx, r)
             np.add.at(hits, idx, 1)
-            series.delivered[str(b)] = np.divide(sums, hits, out=np.zeros(nbins), where=hits > 0)
+            # a bin between two samples (bins narrower than the CSV's 100 ms) takes the interpolated rate
+            between = np.interp(edges + bin_s / 2, ts, r, left=0.0, right=0.0)
+            series.delivered[str(b)] = np.where(hits > 0, sums / np.maximum(hits, 1), between)
             series.acked[str(b)] = (ts, np.cumsum(r * np.diff(ts, prepend=ts[0])))
         series.acked_unit = "MiB"
-        series.rate_source = "the client's time-series CSV (x: seconds since the client started)"
+        series.rate_source = "the client's time-series CSV (its clock starts at the client log's first line)"
     else:
         points = _ack_points(run)
         publish_s = next((x for x, name in phases if name in ("publish", "publish_start")), None)
