@@ -100,4 +100,5 @@ def test_plots_series_shades_and_labels_fault_windows(tmp_path: Path) -> None:
     plots_time.plot_run_series(series, tmp_path / "s.svg")
     svg = (tmp_path / "s.svg").read_text()
     assert 'id="data-fault-0"' in svg and 'id="data-fault-1"' in svg
-    assert "<!-- header_pause (broker 1) -->" in svg and "<!-- ack_stall (broker 2) (still on at the end) -->" in svg
+    assert "<!-- fault: header_pause (broker 1) -->" in svg
+    assert "<!-- fault: ack_stall (broker 2) (still on at the end) -->" in svg

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from matplotlib import pyplot as plt
 from matplotlib.axes import Axes
+from matplotlib.patches import Patch
 from matplotlib.ticker import NullFormatter
 
 from stallscope.render.plots import RC, _grid, _save, _save_empty
@@ -27,21 +28,27 @@ def _broker_key(b: str) -> tuple[int, str]:
     return (len(b), b)
 
 
-def _marks(ax: Axes, series: RunSeries, label: bool) -> None:
-    """Shade fault windows and draw phase lines on ``ax``; labels only on the top panel."""
+def _fault_colour(series: RunSeries, name: str) -> str:
     names = list(dict.fromkeys(w.name for w in series.faults))
-    labelled: set[str] = set()
+    return FAULT_COLOURS[names.index(name) % len(FAULT_COLOURS)]
+
+
+def _fault_legend(fig: Any, series: RunSeries) -> None:
+    """Name each fault once, in a legend under the panels (labels on the plot collide with short windows)."""
+    seen: dict[str, Patch] = {}
+    for w in series.faults:
+        text = "fault: " + w.label + (" (still on at the end)" if w.open_at_end else "")
+        seen.setdefault(text, Patch(color=_fault_colour(series, w.name), alpha=0.45, label=text))
+    if seen:
+        fig.legend(handles=list(seen.values()), loc="outside lower center", ncols=min(len(seen), 3), fontsize=6,
+                   frameon=False)
+
+
+def _marks(ax: Axes, series: RunSeries, label: bool) -> None:
+    """Shade fault windows and draw phase lines on ``ax``; phase names only on the top panel."""
     for i, w in enumerate(series.faults):
         x1 = w.end_s if w.end_s > w.start_s else w.start_s + series.bin_s * 0.3  # an instant stays visible
-        colour = FAULT_COLOURS[names.index(w.name) % len(FAULT_COLOURS)]
-        ax.axvspan(w.start_s, x1, color=colour, alpha=0.3, linewidth=0, gid=f"data-fault-{i}")
-        if label and w.label not in labelled:  # each fault named once, at its first window
-            labelled.add(w.label)
-            text = w.label + (" (still on at the end)" if w.open_at_end else "")
-            ann = ax.annotate(text, (max(w.start_s, 0.0), 1.0), xycoords=("data", "axes fraction"),
-                              xytext=(2, 2 + 7 * (len(labelled) - 1)), textcoords="offset points", fontsize=6,
-                              color="#5a3a00")
-            ann.set_in_layout(False)  # a label near the right edge must not squeeze the axes
+        ax.axvspan(w.start_s, x1, color=_fault_colour(series, w.name), alpha=0.3, linewidth=0, gid=f"data-fault-{i}")
     right = float(series.edges[-1] + series.bin_s)
     for i, (x, name) in enumerate(p for p in series.phases if 0.0 <= p[0] <= right):
         ax.axvline(x, color="#444444", linestyle="--", linewidth=0.7)
@@ -104,6 +111,7 @@ def plot_run_series(series: RunSeries, path: Path) -> bool:
         for i, ax in enumerate(axes):
             ax.tick_params(labelsize=7)
             _marks(ax, series, label=i == 0)
+        _fault_legend(fig, series)
         _save(fig, path)
     return True
 
