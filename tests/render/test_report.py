@@ -49,7 +49,7 @@ def test_report_pdf_contains_runs_verdicts_captions(rendered: dict[str, Path], p
     for claim in json.loads(rendered["claims"].read_text())["claims"]:
         assert f"Verdict: {claim['verdict']}." in text
     captions = re.findall(r"<figcaption>(.*?)</figcaption>", rendered["html"].read_text())
-    assert len(captions) == 4  # durations, throughput, one stall timeline and one ACK figure with a panel per run
+    assert len(captions) == 4  # durations, throughput, one figure over time per run (no ACK latency logged)
     for caption in captions:
         assert " ".join(caption.replace("&#39;", "'").split()) in flat
     for heading in ("Summary table", "Diagnosis", "Next steps", "Evidence appendix", "Provenance", "What was run"):
@@ -84,9 +84,10 @@ def test_report_appendix_cites_each_line_once(rendered: dict[str, Path]) -> None
 def test_report_svgs_have_data_and_axis_labels(rendered: dict[str, Path]) -> None:
     figures = rendered["out"] / "figures"
     labels = {
-        "stall_durations.svg": ("stall kind", "duration (ms, log scale)"), "throughput.svg": ("run", "MB/s"),
-        "stall_timelines.svg": ("seconds since run start", "broker", *RUN_IDS),
-        "ack_progress.svg": ("seconds since publish start", "ACKs received", *RUN_IDS),
+        "stall_durations.svg": ("stall kind: header", "duration (ms, log scale)", *RUN_IDS),
+        "throughput.svg": ("run", "MB/s"),
+        "series_baseline__t1.svg": ("seconds since run start", "delivered MB/s", "stalls", "baseline/t1 over time"),
+        "series_slow_producer__t1.svg": ("seconds since run start", "acked (messages)", "stalled s"),
     }
     assert {p.name for p in figures.glob("*.svg")} == set(labels)
     for name, texts in labels.items():
@@ -105,9 +106,11 @@ def test_report_missing_run_dir_says_evidence_missing(tmp_path: Path) -> None:
     html = html_path.read_text()
     assert "evidence missing:" in html
     assert "not found" in html
-    timeline = (tmp_path / "out" / "figures" / "stall_timelines.svg").read_text()
-    assert "<!-- baseline/t1 -->" in timeline
-    assert "slow_producer/t1" not in timeline
+    durations = (tmp_path / "out" / "figures" / "stall_durations.svg").read_text()
+    assert "<!-- baseline/t1 -->" in durations
+    assert "slow_producer/t1" not in durations
+    assert (tmp_path / "out" / "figures" / "series_baseline__t1.svg").is_file()
+    assert not (tmp_path / "out" / "figures" / "series_slow_producer__t1.svg").exists()
     assert not (tmp_path / "out" / "assessment.pdf").exists()
 
 

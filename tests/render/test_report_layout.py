@@ -90,9 +90,11 @@ def test_layout_run_without_stalls_or_acks_gets_a_sentence_not_a_panel(tmp_path:
     metrics["acks"]["progress"] = []
     (run_dir / "metrics.json").write_text(json.dumps(metrics))
     html = render_report(claims, tmp_path / "out", formats="html").read_text()
-    assert "No stalls were logged in slow_producer/t1, so these runs have no panel in the stall timeline." in html
+    assert ("No stalls were logged in slow_producer/t1, so their stall rows over time are empty and they have no "
+            "line in the stall duration figure.") in html
     assert "slow_producer/t1 completed successfully before the client&#39;s first once-a-second progress" in html
-    for name in ("stall_timelines.svg", "ack_progress.svg"):
-        svg = (tmp_path / "out" / "figures" / name).read_text()
-        assert "<!-- baseline/t1 -->" in svg and "slow_producer/t1" not in svg
+    svg = (tmp_path / "out" / "figures" / "stall_durations.svg").read_text()
+    assert "<!-- baseline/t1 -->" in svg and "slow_producer/t1" not in svg
+    assert not (tmp_path / "out" / "figures" / "series_slow_producer__t1.svg").exists()
+    assert ("No figure over time for slow_producer/t1: no stall, ACK sample or fault window was logged.") in html
     assert "(no data)" not in html and "no data" not in html

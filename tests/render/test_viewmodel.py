@@ -61,8 +61,8 @@ def test_build_view_figures_numbered_sections_follow_experts(tmp_path: Path) -> 
     view = build_view(claims, [FigureRef("figures/a.svg", "A"), FigureRef("figures/b.svg", "B", key="stalls")],
                       {"usable": ["r/t1", "q/t1"], "stalls": ["r/t1"], "acks": ["r/t1", "q/t1"]})
     assert [f["caption"] for f in view["figures"]] == ["Figure 1: A", "Figure 2: B"]
-    assert view["figures"][1]["note"] == ("No stalls were logged in q/t1, so these runs have no panel in the stall "
-                                          "timeline.")
+    assert view["figures"][1]["note"] == ("No stalls were logged in q/t1, so their stall rows over time are empty "
+                                          "and they have no line in the stall duration figure.")
     assert view["figure_notes"] == []
     assert [e["section"] for e in view["experts"]] == ["3", "4", "5", "6"]
     assert view["num"]["provenance"] == "11"
@@ -88,7 +88,8 @@ def test_coverage_notes_runs_without_acks_explained() -> None:
             {"run_id": "gone/t1", "publish_ok": True}]
     notes = coverage_notes(runs, {"usable": ["ok/t1", "bad/t1"], "stalls": [], "acks": [], "no_data": ["throughput"],
                                   "missing": [{"run_id": "gone/t1", "missing": "x"}]})
-    assert notes["stalls"] == "No stalls were logged in ok/t1, bad/t1, so there is no stall timeline."
+    assert notes["stalls"] == ("No stalls were logged in ok/t1, bad/t1, so there is no stall duration figure and the "
+                               "stall rows over time are empty.")
     assert "ok/t1 completed successfully before the client's first once-a-second progress line" in notes["acks"]
     assert "bad/t1 failed without logging one" in notes["acks"]
     assert "gone/t1" not in " ".join(notes.values())

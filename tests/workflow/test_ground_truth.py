@@ -105,9 +105,45 @@ def check_ack_figures_match_the_publishers_lines(wd: Path) -> None:
             assert timed_out and short == {stalled}
 
 
+def check_ack_latency_per_broker_and_unacked_batches(wd: Path) -> None:
+    """Every reference run carries refpub's latency percentiles per broker; only a broker whose ACKs stalled has
+    unacknowledged batches, and the buckets add up to the acknowledged batches."""
+    for run in _runs(wd):
+        m = schemas.read_json(run / "metrics.json", "metrics")
+        man = schemas.read_json(run / "manifest.json", "manifest")
+        lat = m["acks"]["latency"]
+        assert lat["recording"] == "on" and set(lat["per_broker"]) == {str(b) for b in range(man["params"]["brokers"])}
+        for v in lat["per_broker"].values():
+            assert v["acked"] + v["unacked"] == v["batches"]
+            assert sum(c for _, c in v["histogram"]) == v["acked"]
+            if v["acked"]:
+                assert 0 < v["p50_us"] <= v["p90_us"] <= v["p99_us"] <= v["p999_us"] <= v["max_us"]
+        unacked = {b for b, v in lat["per_broker"].items() if v["unacked"]}
+        if "ack_stall_after" in man["faults"]:
+            assert unacked == {str(man["faults"]["ack_stall_broker"])}
+        elif m["acks"]["is_timeout"] is False:
+            assert unacked == set()
+
+
+def check_fault_windows_logged_for_each_injected_fault(wd: Path) -> None:
+    """Each injected fault of refpub/refbroker logs a [FaultWindow] start and stop (what the time series shades)."""
+    names = {"header_pause_ms": "header_pause", "payload_pause_ms": "payload_pause", "linger_sec": "linger",
+             "init_delay_sec": "init_delay", "ack_stall_after": "ack_stall", "recv_delay_us": "recv_delay",
+             "consume_delay_ms": "consume_delay", "producer_cost_ns": "producer_cost", "batch_gap_ms": "batch_gap",
+             "close_mid_header": "close_mid_header"}
+    for run in _runs(wd):
+        man = schemas.read_json(run / "manifest.json", "manifest")
+        text = "".join(p.read_text(errors="replace") for p in sorted(run.glob("*.log")))
+        for knob, value in man["faults"].items():
+            if knob in names and value:
+                for edge in ("start", "stop"):
+                    assert f"[FaultWindow] {edge} name={names[knob]}" in text, (run.name, knob, edge)
+
+
 CHECKS = (check_stalls_by_kind_and_broker_match_raw_lines_and_broker_counters,
           check_injected_pauses_appear_exactly_on_the_fault_broker, check_phases_are_the_publishers_markers,
-          check_ack_figures_match_the_publishers_lines)
+          check_ack_figures_match_the_publishers_lines, check_ack_latency_per_broker_and_unacked_batches,
+          check_fault_windows_logged_for_each_injected_fault)
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__.removeprefix("check_"))

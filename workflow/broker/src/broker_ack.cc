@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "broker.h"
+#include "fault_window.h"
 #include "log.h"
 #include "net.h"
 
@@ -56,7 +57,10 @@ void run_ack_thread(BrokerState& st, uint32_t client_id, uint16_t port, uint32_t
       uint64_t prev = st.ack_sent.load();
       while (prev < w && !st.ack_sent.compare_exchange_weak(prev, w)) {
       }
-      if (st.settings.ack_stall_after > 0 && w >= uint64_t(st.settings.ack_stall_after)) frozen = true;
+      if (st.settings.ack_stall_after > 0 && w >= uint64_t(st.settings.ack_stall_after)) {
+        frozen = true;
+        fault_window("start", "ack_stall", b);
+      }
     }
     const int64_t now = now_us();
     if (now - last_log >= 3000000) {
@@ -68,6 +72,7 @@ void run_ack_thread(BrokerState& st, uint32_t client_id, uint16_t port, uint32_t
     if (::recv(fd, &c, 1, MSG_DONTWAIT | MSG_PEEK) == 0) break;  // publisher closed the ACK channel
     sleep_us(1000);
   }
+  if (frozen) fault_window("stop", "ack_stall", b);
   LOGI("Acknowledgment connection closed: %d", fd);
   LOGI("AckThread for broker %lld exiting - publisher disconnected", b);
   ::close(fd);

@@ -10,6 +10,7 @@
 
 #include "broker.h"
 #include "exit_codes.h"
+#include "fault_window.h"
 #include "flags.h"
 #include "log.h"
 #include "net.h"
@@ -106,6 +107,9 @@ int run(int argc, char** argv) {
   if (s.recv_delay_us > 0)
     LOGI("[Fault] recv_delay us=%lld recv_cap_bytes=65536", (long long)s.recv_delay_us);
   if (s.ack_stall_after > 0) LOGI("[Fault] ack_stall after_messages=%lld", (long long)s.ack_stall_after);
+  // The slow consumer and the slow recv act on every connection from now on: their windows span the broker's life.
+  if (s.consume_delay_ms > 0) fault_window("start", "consume_delay", b);
+  if (s.recv_delay_us > 0) fault_window("start", "recv_delay", b);
   BrokerState st(s, g_stop);
   if (!st.ring.ok()) {
     LOGE("Broker %lld: cannot map the ring (%llu bytes): %s", b, ring_bytes, std::strerror(errno));
@@ -131,6 +135,8 @@ int run(int argc, char** argv) {
   while (st.live_threads.load() > 0 && now_us() < deadline) sleep_us(10 * 1000);
   if (st.live_threads.load() > 0)
     LOGW("Broker %lld: %d worker threads still running at exit", b, st.live_threads.load());
+  if (s.consume_delay_ms > 0) fault_window("stop", "consume_delay", b);
+  if (s.recv_delay_us > 0) fault_window("stop", "recv_delay", b);
   log_metrics(st);
   ::_exit(exit_value(ExitCode::kOk));  // detached workers may still hold references to st
 }

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "latency.h"
 #include "tcpinfo.h"
 
 namespace sl {
@@ -40,6 +41,7 @@ struct PubSettings {
   int64_t payload_pause_count = 0;       // fault 7: number of batches so split
   bool close_mid_header = false;         // fault 8: send 40 header bytes after the last batch, then close
   int64_t linger_sec = 0;                // fault 9: keep data connections open after ACKs, s
+  int64_t ack_latency = 1;               // record ACK latency per batch (0 = off: overhead measurement)
 };
 
 // One sealed batch: 128-byte BatchHeader followed by total_size payload bytes.
@@ -103,6 +105,7 @@ struct PubRun {
   int64_t deadline_us = 0;        // publish_start + ACK timeout: every message must be acknowledged by then (0 = none)
   std::atomic<bool> deadline_hit{false};  // the producer stopped at the deadline with messages left
   uint64_t produced_bytes = 0;
+  AckLatency* latency = nullptr;  // per-batch ACK latency (latency.h); set before the threads start
 };
 
 void run_producer(PubRun& run);                 // pub_send.cc
@@ -122,6 +125,7 @@ class AckCollector {
   uint64_t total() const;
   uint64_t of(size_t broker) const { return acked_[broker].load(); }
   std::string per_broker_list() const;  // "B0=<n> B1=<n> ..."
+  void set_latency(AckLatency* l) { latency_ = l; }  // before accept_all
   void shutdown();
  private:
   void read_loop(int fd, size_t broker);
@@ -129,6 +133,7 @@ class AckCollector {
   std::vector<int> fds_;
   std::vector<std::thread> readers_;
   std::atomic<bool> stop_{false};
+  AckLatency* latency_ = nullptr;
 };
 
 }  // namespace sl

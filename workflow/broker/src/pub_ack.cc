@@ -57,6 +57,7 @@ void AckCollector::read_loop(int fd, size_t broker) {
       continue;
     }
     acked_[broker].store(v);
+    if (latency_ != nullptr) latency_->acked(broker, v, now_us());
   }
 }
 

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "exit_codes.h"
+#include "fault_window.h"
 #include "flags.h"
 #include "log.h"
 #include "net.h"
@@ -45,6 +46,7 @@ bool parse_settings(int argc, char** argv, PubSettings* s, HostPorts* brokers, E
   f.add_int("--payload-pause-count", &s->payload_pause_count, "fault: number of batches with a payload pause");
   f.add_bool("--close-mid-header", &s->close_mid_header, "fault: after the last batch send 40 header bytes, close");
   f.add_int("--linger-sec", &s->linger_sec, "fault: keep data connections open S s after the last batch and ACKs");
+  f.add_int("--ack-latency", &s->ack_latency, "record per-batch ACK latency, 1 = on (default), 0 = off");
   std::string err;
   if (!f.parse(argc, argv, &err)) {
     std::fprintf(stderr, "%s\n", err.c_str());
@@ -157,7 +159,11 @@ int run_main(int argc, char** argv) {
        "topic=%s", run.client_id, brokers.size(), run.conns.size(), (unsigned long long)run.total_msgs,
        (unsigned long long)run.msgs_per_batch, (long long)s.order, s.topic.c_str());
   log_faults(s);
-  if (s.init_delay_sec > 0) init_delay(s);
+  if (s.init_delay_sec > 0) {
+    fault_window("start", "init_delay");
+    init_delay(s);
+    fault_window("stop", "init_delay");
+  }
   uint16_t ack_port = 0;
   const int lfd = listen_on(s.bind_addr, 0, &ack_port);
   if (lfd < 0) {
@@ -166,6 +172,9 @@ int run_main(int argc, char** argv) {
     return exit_value(ExitCode::kListen);
   }
   AckCollector acks(brokers.size());
+  AckLatency latency(brokers.size(), s.ack_latency != 0);
+  run.latency = &latency;
+  acks.set_latency(&latency);
   if (!connect_all(run, brokers, ack_port)) return exit_value(ExitCode::kConnect);
   const size_t got = acks.accept_all(lfd, 10000);
   ::close(lfd);
@@ -176,6 +185,7 @@ int run_main(int argc, char** argv) {
   LOGI("[Phase] init_done");
   LOGI("[Phase] publish_start");
   const int64_t t_start = now_us();
+  latency.start(t_start);
   // Like Embarcadero's test, the ACK timeout bounds the whole publish: a producer too slow to hand over every
   // message in time stops at the deadline, and the run ends in the timeout block with the shortfall.
   if (run.s.ack_level >= 1) run.deadline_us = t_start + run.s.ack_timeout_sec * 1000000;

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "exit_codes.h"
+#include "fault_window.h"
 #include "log.h"
 #include "net.h"
 #include "pub.h"
@@ -114,10 +115,13 @@ int finish_run(PubRun& run, AckCollector& acks, size_t nbrokers, int64_t t_start
   }
   if (run.s.linger_sec > 0) {
     LOGI("[Fault] linger: keeping data connections open for %lld s", (long long)run.s.linger_sec);
+    fault_window("start", "linger");
     sleep_us(run.s.linger_sec * 1000000);
+    fault_window("stop", "linger");
   }
   for (auto& c : run.conns) close_data_socket(*c);
   acks.shutdown();
+  if (run.latency != nullptr) run.latency->log_summary();
   log_connection_lines(run);
   if (!ok) return exit_value(ExitCode::kAckTimeout);
   if (failed > 0) {

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "fault_window.h"
 #include "log.h"
 #include "net.h"
 #include "pub.h"
@@ -65,11 +66,16 @@ namespace {
 void dispatch(PubRun& run, BatchPtr b) {
   const size_t n = run.conns.size();
   const size_t start = b->seq % n;
+  const int64_t intended_us = now_us();  // sealed: from here on any wait is the system's delay
+  const uint32_t msgs = b->num_msg;
   for (;;) {
     for (size_t i = 0; i < n; ++i) {
       PubConn& c = *run.conns[(start + i) % n];
       reinterpret_cast<BatchHeader*>(b->buf.data())->broker_id = uint32_t(c.broker);
-      if (c.queue.try_push(b)) return;
+      if (c.queue.try_push(b)) {
+        if (run.latency != nullptr) run.latency->sent(size_t(c.broker), msgs, intended_us);
+        return;
+      }
     }
     sleep_us(50);
   }
@@ -81,6 +87,7 @@ void run_producer(PubRun& run) {
   const uint64_t rec = padded_msg_bytes(uint64_t(run.s.msg_bytes));
   const int64_t cost_ns = run.s.producer_cost_ns;
   const int64_t t0 = now_us();
+  if (cost_ns > 0) fault_window("start", "producer_cost");
   int64_t debt_ns = 0;
   uint64_t order = 0, seq = 0;
   while (order < run.total_msgs) {
@@ -120,6 +127,7 @@ void run_producer(PubRun& run) {
   }
   if (debt_ns > 0) sleep_us(debt_ns / 1000);
   run.producer_busy_us = now_us() - t0;
+  if (cost_ns > 0) fault_window("stop", "producer_cost");
   for (auto& c : run.conns) c->queue.close();
 }
 
@@ -132,9 +140,11 @@ void close_data_socket(PubConn& c) {
 
 namespace {
 
-bool send_split(PubRun& run, PubConn& c, const char* p, size_t n, size_t first, int64_t pause_ms) {
+bool send_split(PubRun& run, PubConn& c, const char* p, size_t n, size_t first, int64_t pause_ms, const char* fault) {
   if (!send_all(c.fd, p, first, &c.send_blocked_us, &c.eagain, &run.stop)) return false;
+  fault_window("start", fault, c.broker, c.k);
   sleep_us(pause_ms * 1000);
+  fault_window("stop", fault, c.broker, c.k);
   return send_all(c.fd, p + first, n - first, &c.send_blocked_us, &c.eagain, &run.stop);
 }
 
@@ -156,20 +166,22 @@ void run_sender(PubRun& run, PubConn& c) {
     if (target && s.batch_gap_ms > 0 && seen % uint64_t(std::max<int64_t>(1, s.gap_every)) == 0 &&
         (s.gap_count == 0 || gaps < s.gap_count)) {
       ++gaps;
+      fault_window("start", "batch_gap", c.broker, c.k);
       sleep_us(s.batch_gap_ms * 1000);
+      fault_window("stop", "batch_gap", c.broker, c.k);
     }
     const char* p = b->buf.data();
     const size_t hb = sizeof(BatchHeader);
     bool ok;
     if (target && s.header_pause_ms > 0 && header_pauses < s.header_pause_count) {
       ++header_pauses;
-      ok = send_split(run, c, p, hb, 64, s.header_pause_ms);
+      ok = send_split(run, c, p, hb, 64, s.header_pause_ms, "header_pause");
     } else {
       ok = send_all(c.fd, p, hb, &c.send_blocked_us, &c.eagain, &run.stop);
     }
     if (ok && target && s.payload_pause_ms > 0 && payload_pauses < s.payload_pause_count) {
       ++payload_pauses;
-      ok = send_split(run, c, p + hb, b->total_size, b->total_size / 2, s.payload_pause_ms);
+      ok = send_split(run, c, p + hb, b->total_size, b->total_size / 2, s.payload_pause_ms, "payload_pause");
     } else if (ok) {
       ok = send_all(c.fd, p + hb, b->total_size, &c.send_blocked_us, &c.eagain, &run.stop);
     }
@@ -190,8 +202,10 @@ void run_sender(PubRun& run, PubConn& c) {
   if (c.fault_target && s.close_mid_header && c.failed == 0) {
     char partial[40];
     std::memset(partial, 0, sizeof partial);
+    fault_window("start", "close_mid_header", c.broker, c.k);
     send_all(c.fd, partial, sizeof partial, &c.send_blocked_us, &c.eagain, &run.stop);
     close_data_socket(c);
+    fault_window("stop", "close_mid_header", c.broker, c.k);
   }
   if (s.linger_sec <= 0 || c.failed > 0) close_data_socket(c);
 }

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from stallscope import schemas
-from stallscope.analysis import acks, benign, checks, clients, phases, refs, stalls
+from stallscope.analysis import acks, benign, checks, clients, latency, phases, refs, stalls
 from stallscope.errors import StallscopeError
 
 _LINE_KEYS = ("total", "event", "glog", "continuation", "script", "unparseable", "is_truncated")
@@ -67,6 +67,9 @@ def compute_metrics(run_dir: Path, out: Path | None = None) -> Path:
     if acks_m["per_broker"] is None:
         acks_m["per_broker"] = clients.broker_side_acks(ev)
         acks_m["per_broker_source"] = "broker_log" if acks_m["per_broker"] is not None else None
+    lat = latency.compute_latency(ev)
+    if lat is not None:
+        acks_m["latency"] = lat
     per_client = clients.compute_clients(ev, client_names, params, run_dir, files.get("client_timeseries") or {})
     received = stalls.compute_received(ev, broker_ids)
     banners = [f for f in ev.loc[ev["kind"] == "client_banner", "fields"]]

@@ -1,4 +1,6 @@
-"""Collect the log lines that claims cite, exactly as they appear in the files (so file:line can be checked)."""
+"""Collect the log lines that claims cite, exactly as they appear in the files (so file:line can be checked).
+
+Each text is capped by ``cap_excerpt`` (300 characters and a marked cut): the file and line lead to the rest."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from stallscope.excerpt import cap_excerpt
 
 ITEMS_KEPT = 5
 NAMES = (
@@ -84,6 +88,7 @@ def collect_refs(ev: pd.DataFrame, stalls: pd.DataFrame, client_log: str | None,
     texts = {f: read_lines(run_dir / f, lines) for f, lines in wanted.items()}
     return {
         name: {"count": picks[name][0],
-               "items": [{"file": f, "line": ln, "text": texts[f].get(ln, "")} for f, ln in picks[name][1]]}
+               "items": [{"file": f, "line": ln, "text": cap_excerpt(texts[f].get(ln, ""))}
+                         for f, ln in picks[name][1]]}
         for name in NAMES
     }

@@ -28,7 +28,7 @@ from stallscope.panel.context import (
 )
 from stallscope.panel.diagnosis import diagnose
 from stallscope.panel.evaluate import evaluate_claim
-from stallscope.panel.verdicts import PRIORITY, Verdict
+from stallscope.panel.verdicts import MAX_EVIDENCE_PER_CLAIM, PRIORITY, Verdict
 
 UNSETTLED = ("harness_error", "refuted", "overclaim", "inconclusive", "not_run")
 
@@ -109,11 +109,13 @@ def _sut_stamp(runs: list[Run]) -> dict[str, Any]:
 
 
 def verdict_entry(cat: Catalogue, v: Verdict) -> dict[str, Any]:
-    """The claims.json entry of one verdict."""
+    """The claims.json entry of one verdict: at most ``MAX_EVIDENCE_PER_CLAIM`` evidence items, the exact total
+    in ``evidence_count``."""
     c = next(c for c in cat.claims if c.id == v.claim_id)
+    kept = v.evidence[:MAX_EVIDENCE_PER_CLAIM]
     return {"id": c.id, "expert": c.expert, "title": c.title, "statement": c.statement, "verdict": v.verdict,
-            "reason": v.reason, "runs": list(v.runs), "evidence": [e.to_dict() for e in v.evidence],
-            "evidence_count": v.evidence_count, "settle": v.settle, "error": v.error}
+            "reason": v.reason, "runs": list(v.runs), "evidence": [e.to_dict() for e in kept],
+            "evidence_count": max(v.evidence_count, len(v.evidence)), "settle": v.settle, "error": v.error}
 
 
 def _summary(counts: dict[str, int], runs: list[Run], diagnosis: list[dict[str, Any]], sut_id: str) -> str:

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from stallscope.excerpt import cap_excerpt
+
 SUPPORTED = "supported"
 REFUTED = "refuted"
 INCONCLUSIVE = "inconclusive"
@@ -25,6 +27,9 @@ VERDICTS: frozenset[str] = frozenset(PRIORITY)
 
 #: At most this many log citations per claim and ref kind (the rest is counted in ``evidence_count``).
 MAX_CITES_PER_KIND = 5
+#: At most this many evidence items per claim in claims.json, whatever the number of runs (``evidence_count``
+#: keeps the exact total), so the file's size does not grow with the runs or the events.
+MAX_EVIDENCE_PER_CLAIM = 40
 
 
 @dataclass(frozen=True)
@@ -39,12 +44,12 @@ class Evidence:
     value: float | int | str | bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the ``claims.json`` form."""
+        """Return the ``claims.json`` form; the excerpt is capped (``cap_excerpt``): file and line lead to the rest."""
         return {
             "run_id": self.run_id,
             "file": self.file,
             "line": self.line,
-            "excerpt": self.excerpt,
+            "excerpt": cap_excerpt(self.excerpt),
             "metric": self.metric,
             "value": self.value,
         }
@@ -108,7 +113,7 @@ def metric(run_id: str, name: str, value: Any) -> Evidence:
 
 
 def cite_refs(run_id: str, refs: dict[str, Any] | None, names: Iterable[str]) -> tuple[list[Evidence], int]:
-    """Cite log lines from a run's metrics ``refs``: at most 5 per name, verbatim; return (items, total count)."""
+    """Cite log lines from a run's metrics ``refs``: at most 5 per name; return (items, total count)."""
     items: list[Evidence] = []
     total = 0
     for name in names:

@@ -46,6 +46,9 @@ class RunData:
     events: list[Event] = field(default_factory=list)
     events_missing: str | None = None
     manifest_path: Path | None = None
+    params: dict[str, Any] = field(default_factory=dict)  # claims.runs[].params (message size for MB/s)
+    first_ts_us: dict[str, int] = field(default_factory=dict)  # log file -> its first event's time
+    client_log: str | None = None  # the manifest's client log (its first line anchors a client CSV)
 
 
 def run_slug(run_id: str) -> str:
@@ -77,27 +80,60 @@ def _int_or_none(text: str) -> int | None:
     return int(text) if text else None
 
 
-def read_events(path: Path) -> list[Event]:
-    """Read events.csv; a malformed row is a StallscopeError naming the file and line."""
-    events: list[Event] = []
+#: the event kinds the figures draw; every other row of events.csv is skipped while reading
+FIGURE_KINDS = frozenset({
+    "stall_header", "stall_partial", "stall_payload", "phase", "ack_progress", "broker_acks", "fault",
+    "fault_window", "ack_series",
+})
+_STALL_KINDS = frozenset({"stall_header", "stall_partial", "stall_payload"})
+_CHUNK_ROWS = 200_000
+
+
+def _fields(raw: str, kind: str) -> dict[str, Any]:
+    if kind in _STALL_KINDS or not raw:  # the figures read a stall's columns only; skip its JSON
+        return {}
+    fields = json.loads(raw)
+    return fields if isinstance(fields, dict) else {}
+
+
+def read_events(path: Path, kinds: frozenset[str] | None = FIGURE_KINDS,
+                firsts: dict[str, int] | None = None) -> list[Event]:
+    """Read the rows of events.csv whose kind is in ``kinds`` (all rows for None), without the ``text`` column;
+    fill ``firsts`` (if given) with each log file's first event time, over all rows.
+
+    Read in chunks with pandas, so memory follows the rows kept, not the file (a long line's text is never
+    loaded). A malformed row is a StallscopeError naming the file (and the line when it is known).
+    """
+    import pandas as pd  # only the report's inputs need it; keeps `import stallscope.render` light
+
     with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in ("file", "line", "ts_us", "broker", "kind", "duration_ms", "fields")
-                   if c not in (reader.fieldnames or [])]
-        if missing:
-            raise StallscopeError(path, 1, f"missing columns: {', '.join(missing)}")
-        for row in reader:
-            try:
-                raw_fields = row["fields"] or "{}"
-                fields = json.loads(raw_fields)
-                events.append(Event(
-                    file=row["file"], line=int(row["line"]), ts_us=int(row["ts_us"]),
-                    broker=_int_or_none(row["broker"]), kind=row["kind"],
-                    duration_ms=_int_or_none(row["duration_ms"]),
-                    fields=fields if isinstance(fields, dict) else {},
-                ))
-            except (ValueError, TypeError) as exc:
-                raise StallscopeError(path, reader.line_num, f"bad events row: {exc}") from None
+        header = next(csv.reader([fh.readline()]), [])
+    missing = [c for c in ("file", "line", "ts_us", "broker", "kind", "duration_ms", "fields") if c not in header]
+    if missing:
+        raise StallscopeError(path, 1, f"missing columns: {', '.join(missing)}")
+    cols = ["file", "line", "ts_us", "broker", "kind", "duration_ms", "fields"]
+    events: list[Event] = []
+    try:
+        chunks = pd.read_csv(path, usecols=cols, dtype=str, keep_default_na=False, chunksize=_CHUNK_ROWS,
+                             encoding="utf-8")
+        for chunk in chunks:
+            if firsts is not None:
+                stamps = pd.to_numeric(chunk["ts_us"], errors="coerce")
+                for name, ts in stamps.groupby(chunk["file"]).min().dropna().items():
+                    firsts[str(name)] = min(int(ts), firsts.get(str(name), int(ts)))
+            if kinds is not None:
+                chunk = chunk[chunk["kind"].isin(kinds)]
+            for row in chunk.itertuples(index=False):
+                try:
+                    events.append(Event(
+                        file=row.file, line=int(row.line), ts_us=int(row.ts_us), broker=_int_or_none(row.broker),
+                        kind=row.kind, duration_ms=_int_or_none(row.duration_ms),
+                        fields=_fields(row.fields, row.kind),
+                    ))
+                except (ValueError, TypeError) as exc:
+                    raise StallscopeError(path, None, f"bad events row (log {row.file}:{row.line}): {exc}") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise StallscopeError(path, None, f"unreadable events.csv: {exc}") from None
     return events
 
 
@@ -119,12 +155,20 @@ def load_run(run: dict[str, Any], base: Path) -> RunData:
         metrics_missing = str(exc)
     events: list[Event] = []
     events_missing: str | None = None
+    firsts: dict[str, int] = {}
     try:
-        events = read_events(run_dir / "events.csv")
+        events = read_events(run_dir / "events.csv", firsts=firsts)
     except FileNotFoundError:
         events_missing = f"{run_dir / 'events.csv'}: missing events file"
-    except (StallscopeError, UnicodeDecodeError, csv.Error) as exc:
+    except (StallscopeError, UnicodeDecodeError, csv.Error, ValueError) as exc:
         events_missing = str(exc)
     manifest = run_dir / "manifest.json"
+    client_log = None
+    if manifest.is_file():
+        try:
+            client_log = (json.loads(manifest.read_text(encoding="utf-8")).get("files") or {}).get("client_log")
+        except (ValueError, OSError, AttributeError):
+            client_log = None
     return RunData(run_id, slug, run_dir, metrics, metrics_missing, events, events_missing,
-                   manifest if manifest.is_file() else None)
+                   manifest if manifest.is_file() else None, dict(run.get("params") or {}), firsts,
+                   client_log if isinstance(client_log, str) else None)

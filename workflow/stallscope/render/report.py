@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from stallscope.errors import StallscopeError
-from stallscope.render import plots
+from stallscope.render import plots, plots_time
+from stallscope.render import series as series_mod
 from stallscope.render.inputs import RunData, load_run, read_claims
 from stallscope.render.templating import render
 from stallscope.render.viewmodel import FigureRef, build_view
@@ -32,12 +33,23 @@ def _parse_formats(formats: str) -> set[str]:
     return chosen
 
 
+def _series_caption(run: RunData, series: series_mod.RunSeries) -> str:
+    rate = f"delivered MB/s from {series.rate_source}" if series.rate_source else "no delivered rate (no ACK " \
+        "samples with a known message size)"
+    faults = ", ".join(dict.fromkeys(w.label for w in series.faults))
+    return (f"{run.run_id} over time ({series.bin_s:g} s bins): {rate}; acknowledged per broker; stalls and "
+            "stalled seconds per broker and bin, counted where the recv began; dashed: phase starts; "
+            + (f"shaded: fault windows ({faults})." if faults else "no fault window logged."))
+
+
 def write_figures(runs: list[RunData], fig_dir: Path) -> tuple[list[FigureRef], dict[str, Any]]:
     """Draw the figures that have data into ``fig_dir`` (stale SVGs removed); return them and the coverage.
 
-    Coverage: ``missing`` (run id, reason) for runs without usable metrics or events, and the run ids drawn in
-    the stall timeline (``stalls``) and the ACK progress figure (``acks``), out of ``usable`` runs; ``no_data``
-    names the all-runs figures left out for want of data.
+    Coverage: ``missing`` (run id, reason) for runs without usable metrics or events, the run ids with stalls
+    (``stalls``) and with the client's ACK progress lines (``acks``), out of ``usable`` runs; ``no_data`` names
+    the all-runs figures left out for want of data, ``no_series`` the runs with nothing to draw over time.
+    Every figure's cost is bounded by its bins, not by the number of events (histograms, per-bin heat maps,
+    per-broker CCDFs).
     """
     fig_dir.mkdir(parents=True, exist_ok=True)
     usable = [r for r in runs if r.metrics is not None]
@@ -45,27 +57,35 @@ def write_figures(runs: list[RunData], fig_dir: Path) -> tuple[list[FigureRef], 
     note = f" Runs left out for missing evidence: {', '.join(left_out)}." if left_out else ""
     with_stalls = [r for r in usable if plots.stall_events(r)]
     with_acks = [r for r in usable if plots.ack_points(r)]
+    latency = [(r.run_id, (r.metrics or {}).get("acks", {}).get("latency") or {}) for r in usable]
     candidates = [  # (file, caption, draw -> drew data?, key of the figure, or its name when it has no data)
-        ("stall_durations.svg", "Stall duration by kind (log scale), one colour per run with stalls, from "
-         "events.csv." + note, lambda p: plots.plot_durations(with_stalls, p), "stall durations"),
+        ("stall_durations.svg", "Stall durations by kind: how many stalls fell in each duration bin (log bins, "
+         "log counts), one line per run with stalls, from events.csv." + note,
+         lambda p: plots.plot_durations(with_stalls, p), "stalls"),
         ("throughput.svg", "Throughput per run: delivered (the publisher's Bandwidth line, publish start to the "
          "last ACK) and producer-side MB/s (MB = 2^20), from metrics.json."
          + note, lambda p: plots.plot_throughput(
              [(r.run_id, (r.metrics["throughput"] or {}).get("delivered_mb_s"),
                (r.metrics["throughput"] or {}).get("publish_bw_mb_s")) for r in usable if r.metrics], p), "throughput"),
-        ("stall_timelines.svg", "Stalls per broker over time, one panel per run with stalls: a marker where each "
-         "stall's recv began, sized by duration and coloured by kind; dashed lines mark phase starts.",
-         lambda p: plots.plot_timelines(with_stalls, p) if with_stalls else False, "stalls"),
-        ("ack_progress.svg", "ACKs received per broker over time, one panel per run with ACK progress lines "
-         "(the client logs one a second while it waits for ACKs).",
-         lambda p: plots.plot_acks(with_acks, p) if with_acks else False, "acks"),
+        ("ack_latency.svg", "ACK latency CCDF per run and broker: the fraction of batches whose ACK came later "
+         "than x after the batch's intended send time (refpub's log-linear histogram, 2 significant digits); "
+         "batches never acknowledged are counted in the legend, not in the curve.",
+         lambda p: plots_time.plot_latency_ccdf(latency, p), "ack latency"),
     ]
+    no_series: list[str] = []
+    for run in usable:
+        series = series_mod.build_series(run, series_mod.find_client_csv(run.dir))
+        if series is None or not series.has_data:
+            no_series.append(run.run_id)
+            continue
+        candidates.append((f"series_{run.slug}.svg", _series_caption(run, series),
+                           lambda p, s=series: plots_time.plot_run_series(s, p), f"series {run.run_id}"))
     figures: list[FigureRef] = []
     no_data: list[str] = []
     for name, caption, draw, key in candidates:
         if draw(fig_dir / name):
             figures.append(FigureRef(src=f"figures/{name}", caption=caption, key=key))
-        elif key not in ("stalls", "acks"):  # those two get a sentence on the runs without data instead
+        elif key != "stalls" and not key.startswith("series "):  # runs without stalls get a sentence instead
             no_data.append(key)
     written = {Path(f.src).name for f in figures}
     for stale in fig_dir.glob("*.svg"):
@@ -74,7 +94,8 @@ def write_figures(runs: list[RunData], fig_dir: Path) -> tuple[list[FigureRef], 
     missing = [{"run_id": r.run_id, "missing": r.metrics_missing or r.events_missing or ""}
                for r in runs if r.metrics_missing or r.events_missing]
     return figures, {"missing": missing, "usable": [r.run_id for r in usable], "no_data": no_data,
-                     "stalls": [r.run_id for r in with_stalls], "acks": [r.run_id for r in with_acks]}
+                     "stalls": [r.run_id for r in with_stalls], "acks": [r.run_id for r in with_acks],
+                     "no_series": no_series}
 
 
 def _copy(src: Path, dst: Path) -> Path:

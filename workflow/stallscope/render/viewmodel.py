@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from stallscope.excerpt import cap_excerpt
+
 TITLE = "Recv Stall Diagnostics: Expert Panel Assessment"
 VERDICTS = ("supported", "refuted", "inconclusive", "overclaim", "not_run", "harness_error")
 MAX_EVIDENCE = 8  # evidence items listed per claim; the rest are counted (claims.json has them all)
@@ -17,7 +19,7 @@ class FigureRef:
 
     src: str
     caption: str
-    key: str = ""  # "stalls" / "acks": the sentence on the runs this figure leaves out is printed under it
+    key: str = ""  # "stalls": the sentence on the runs this figure leaves out is printed under it
 
 
 def text(value: Any, empty: str = "—") -> str:
@@ -96,7 +98,7 @@ def _evidence(items: list[dict[str, Any]]) -> list[dict[str, str]]:
         metric = ""
         if ev.get("file") and ev.get("metric"):  # a log line that backs a metric: name it, with its value if any
             metric = ev["metric"] if ev.get("value") is None else f"{ev['metric']} = {text(ev['value'])}"
-        out.append({"ref": evidence_ref(ev), "excerpt": ev.get("excerpt") or "", "metric": metric})
+        out.append({"ref": evidence_ref(ev), "excerpt": cap_excerpt(ev.get("excerpt")) or "", "metric": metric})
     return out
 
 
@@ -191,7 +193,7 @@ def _appendix(claims: dict[str, Any]) -> list[dict[str, str]]:
             continue
         key = (ev.get("run_id") or "", ev["file"], ev.get("line") if ev.get("line") is not None else 0)
         if key not in seen or not seen[key]:
-            seen[key] = ev.get("excerpt") or ""
+            seen[key] = cap_excerpt(ev.get("excerpt")) or ""
     return [{"ref": evidence_ref({"run_id": k[0], "file": k[1], "line": k[2] or None}), "excerpt": v}
             for k, v in sorted(seen.items())]
 
@@ -236,8 +238,9 @@ def coverage_notes(runs: list[dict[str, Any]], coverage: dict[str, Any]) -> dict
     no_stalls = [r for r in usable if r not in stalls and r not in no_events]
     if no_stalls:
         notes["stalls"] = (f"No stalls were logged in {_names(no_stalls)}, so "
-                           + ("these runs have no panel in the stall timeline." if stalls
-                              else "there is no stall timeline."))
+                           + ("their stall rows over time are empty and they have no line in the stall duration "
+                              "figure." if stalls else "there is no stall duration figure and the stall rows over "
+                              "time are empty."))
     no_acks = [r for r in usable if r not in acks]
     if no_acks:
         done = [r for r in no_acks if r in ok]
@@ -248,8 +251,12 @@ def coverage_notes(runs: list[dict[str, Any]], coverage: dict[str, Any]) -> dict
                        "line")
         if failed:
             why.append(f"{_names(failed)} failed without logging one")
-        notes["acks"] = ("Runs without ACK progress lines (" + ("no panel" if acks else "hence no ACK progress figure")
-                         + "): " + "; ".join(why) + ".")
+        notes["acks"] = ("Runs without the client's ACK progress lines (their acknowledged curves over time come "
+                         "from refpub's ACK series or the broker's ACK counters, where logged): " + "; ".join(why)
+                         + ".")
+    if coverage.get("no_series"):
+        notes["series"] = (f"No figure over time for {_names(coverage['no_series'])}: no stall, ACK sample or fault "
+                           "window was logged.")
     if coverage.get("no_data"):
         notes["no_data"] = f"No figure of {' or '.join(coverage['no_data'])}: no run had such data."
     return notes
@@ -267,6 +274,7 @@ def build_view(claims: dict[str, Any], figures: list[FigureRef], coverage: dict[
     coverage = coverage or {}
     notes = coverage_notes(claims["runs"], coverage)
     figures_vm = [{"src": f.src, "caption": f"Figure {i}: {f.caption}", "alt": f.caption,
+                   "css": "series" if f.key.startswith("series ") else "",
                    "note": notes.pop(f.key, "") if f.key else ""} for i, f in enumerate(figures, start=1)]
     counts = claims.get("verdict_counts") or {}
     by_expert: dict[int, list[dict[str, Any]]] = {}
