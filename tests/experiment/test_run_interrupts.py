@@ -15,6 +15,7 @@ import yaml
 
 from stallscope import schemas
 from stallscope.experiment import interrupts
+from stallscope.experiment.run import run_scenario
 
 from .procs_helpers import children_of, wait_for
 from .test_run import SMALL, _config
@@ -91,3 +92,18 @@ def test_run_survives_signal_sequences(tmp_path: Path, ref_build: Path, name: st
     m = schemas.read_json(out / "manifest.interrupted.json", "manifest")
     first = signal.Signals(SEQUENCES[name][0]).name
     assert m["harness"]["errors"][0].startswith(f"interrupted by {first}")
+
+
+def test_signal_before_any_process_still_writes_the_interrupted_manifest(tmp_path: Path, ref_build: Path) -> None:
+    out = tmp_path / "run"
+    assert interrupts.install()
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)  # arrives while the config is still being read
+        time.sleep(0.05)
+        with pytest.raises(KeyboardInterrupt):
+            run_scenario(SMALL, "keep_open", 1, ref_build, out)
+    finally:
+        interrupts.restore()
+    m = schemas.read_json(out / "manifest.interrupted.json", "manifest")
+    assert m["processes"] == [] and m["harness"]["errors"] == ["interrupted by SIGTERM"]
+    assert not (out / "manifest.json").exists()
