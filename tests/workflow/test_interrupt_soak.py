@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -143,14 +144,17 @@ def _round(wd: Path, run: str, scenario: str, kind: str, delay_s: float, grace_s
         table = _procs()
         ports = [int(a[a.index("--port") + 1]) for p in _descendants(runner, table)
                  for a in [table[p][1]] if "--port" in a]
-        if kind == "sigint":
-            os.killpg(sm.pid, signal.SIGINT)
-        elif kind == "double_sigint":
-            os.killpg(sm.pid, signal.SIGINT)
-            time.sleep(rng.uniform(0.010, 0.050))
-            os.killpg(sm.pid, signal.SIGINT)
-        else:
-            os.kill(runner, signal.SIGTERM if kind == "sigterm" else signal.SIGHUP)
+        try:
+            if kind == "sigint":
+                os.killpg(sm.pid, signal.SIGINT)
+            elif kind == "double_sigint":
+                os.killpg(sm.pid, signal.SIGINT)
+                time.sleep(rng.uniform(0.010, 0.050))
+                os.killpg(sm.pid, signal.SIGINT)
+            else:
+                os.kill(runner, signal.SIGTERM if kind == "sigterm" else signal.SIGHUP)
+        except ProcessLookupError:  # the run, and perhaps Snakemake, had finished already
+            pass
         check_at = time.monotonic() + grace_s + 1.0
         time.sleep(max(0.0, check_at - time.monotonic()))
         left = _sut_processes(wd)
@@ -159,6 +163,7 @@ def _round(wd: Path, run: str, scenario: str, kind: str, delay_s: float, grace_s
         _stop_snakemake(sm)  # after ^C it cancels its jobs; after a signal to the runner it sees the job fail
     out = wd / run
     if (out / "manifest.json").exists() and not (out / "manifest.interrupted.json").exists():
+        (out / "manifest.json").unlink()  # finished before the signal: not a round; the next attempt reruns it
         return False
     where = f"{kind} after {delay_s:.2f} s"
     assert left == [], f"{where}: processes left {grace_s + 1:g} s after the signal: {left}"
@@ -191,12 +196,13 @@ def _soak(tmp_path: Path, scenario: dict, rounds: int, delay_s: tuple[float, flo
     res = snakemake(wd, "--cores", "2", f"results/runs/{sut}/{DONE}/t1/manifest.json")
     assert res.returncode == 0, res.stderr[-3000:]
     if delay_s is None:  # the full soak: time one complete run, then interrupt anywhere inside it
-        started = time.monotonic()
         res = snakemake(wd, "--cores", "4", f"{run}/manifest.json", timeout=900)
         assert res.returncode == 0, res.stderr[-3000:]
-        took = time.monotonic() - started
+        m = schemas.read_json(wd / run / "manifest.json", "manifest")
+        took = (datetime.fromisoformat(m["ended_utc"]) - datetime.fromisoformat(m["started_utc"])).total_seconds()
         (wd / run / "manifest.json").unlink()
-        delay_s = (0.0, 0.8 * took)
+        delay_s = (0.0, 0.9 * took)
+        print(f"a complete run took {took:.1f} s; signals fall within the first {0.9 * took:.1f} s")
     kinds = [KINDS[i % len(KINDS)] for i in range(rounds)]
     rng.shuffle(kinds)
     done, attempts = 0, 0
@@ -208,6 +214,7 @@ def _soak(tmp_path: Path, scenario: dict, rounds: int, delay_s: tuple[float, flo
                 done += 1
                 break
     assert done == rounds
+    print(f"{done} interrupted rounds, {attempts - done} runs finished before their signal")
     res = snakemake(wd, "--cores", "4", "runs", timeout=900)  # the redo of the last round, to its end
     assert res.returncode == 0, res.stderr[-3000:]
     assert (wd / run / "manifest.json").exists() and not (wd / run / "manifest.interrupted.json").exists()
