@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml setup.py workflow/stallscope/logs/_fastscan.c
 
 ## make report: build the broker, run every scenario, assess, render reports/<sut>/assessment.pdf
 report: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/snakemake --cores 4 --workflow-profile workflow/profiles/default report
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/snakemake --cores 4 --workflow-profile profiles/default report
 
 TEST_BUILD := build/test
 RUN := PATH="$(CURDIR)/$(BIN):$$PATH"

@@ -23,6 +23,9 @@ def _cmd_build(a: argparse.Namespace) -> None:
 
 
 def _cmd_run(a: argparse.Namespace) -> None:
+    from stallscope.experiment import interrupts
+
+    interrupts.install()  # before the heavier imports; kept until exit, so no signal can raise a traceback
     from stallscope.experiment.run import run_scenario
 
     run_scenario(
@@ -31,6 +34,9 @@ def _cmd_run(a: argparse.Namespace) -> None:
 
 
 def _cmd_bench(a: argparse.Namespace) -> None:
+    from stallscope.experiment import interrupts
+
+    interrupts.install()  # as for run: between two publishes a signal must still stop cleanly
     from stallscope.experiment.bench import bench_broker
 
     bench_broker(a.build, a.out, repeats=a.repeats, total_bytes=a.total_bytes)

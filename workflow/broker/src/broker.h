@@ -3,10 +3,10 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
-#include <mutex>
-#include <set>
+#include <memory>
 #include <string>
 
+#include "clients.h"
 #include "ring.h"
 #include "wire.h"
 
@@ -32,6 +32,7 @@ struct BrokerSettings {
   int64_t consume_delay_ms = 0;                    // fault: consumer sleep per batch, milliseconds
   int64_t recv_delay_us = 0;                       // fault: sleep before each payload recv, microseconds
   int64_t ack_stall_after = 0;                     // fault: freeze ACK value once >= this, messages (0 off)
+  int64_t max_connections = 256;                   // data connections + ACK channels served at once (a thread each)
 };
 
 // Process-wide counters reported in [BrokerMetrics].
@@ -44,6 +45,8 @@ struct BrokerCounters {
   std::atomic<uint64_t> bytes{0};           // payload bytes of those batches
   std::atomic<uint64_t> messages{0};        // messages of those batches
   std::atomic<uint64_t> connections{0};     // data connections accepted
+  std::atomic<uint64_t> refused{0};         // connections and ACK channels refused at --max-connections
+  std::atomic<uint64_t> invalid_batches{0}; // batches whose header or payload contradicted num_msg/total_size
 };
 
 struct BrokerState {
@@ -53,19 +56,24 @@ struct BrokerState {
   Ring ring;
   const std::atomic<bool>& stop;
   BrokerCounters counters;
-  std::atomic<uint64_t> written{0};   // messages fully received and consumed (the ACK value)
+  std::atomic<uint64_t> written{0};   // messages fully received and consumed, all publishers
   std::atomic<uint64_t> ack_sent{0};  // largest ACK value sent to any client
   std::atomic<int> live_threads{0};   // detached workers still running
-  std::mutex clients_mu;
-  std::set<uint32_t> ack_clients;     // client ids that already have an ACK thread
+  std::atomic<int64_t> channels{0};   // data connections and ACK channels being served (<= max_connections)
+  ClientTable clients;                // per-publisher ACK counters
 };
 
 // Runs fn on a detached thread counted in live_threads; returns false if the thread could not start.
 bool spawn_worker(BrokerState& st, std::function<void()> fn);
 // Checks a publish handshake; fills *reason when it is not acceptable.
 bool validate_handshake(const Handshake& hs, std::string* reason);
-// Starts the ACK thread for hs.client_id unless one exists already.
-void ensure_ack_thread(BrokerState& st, const Handshake& hs);
+// Starts the ACK thread for hs.client_id (which the caller holds in st.clients) unless it has one already;
+// false (logged) when the ACK channel would exceed --max-connections.
+bool ensure_ack_thread(BrokerState& st, const Handshake& hs);
+// Takes one of the --max-connections channels (one thread each) for `what`; false, logged, when all are in use.
+bool take_channel(BrokerState& st, const char* what);
+// Gives a channel back.
+void give_channel(BrokerState& st);
 // Frees completed ring slots in order, applies --consume-delay-ms, advances `written`.
 void run_consumer(BrokerState& st);
 // Serves one data connection until close, error or stop; closes fd.

@@ -15,8 +15,10 @@
 namespace sl {
 namespace {
 
-void run_ack_thread(BrokerState& st, uint32_t client_id, uint16_t port, uint32_t ack_level,
+// Sends client_id's own cumulative count (acks->written) until the publisher closes the channel or stop.
+void run_ack_thread(BrokerState& st, const std::shared_ptr<ClientAcks>& acks, uint16_t port, uint32_t ack_level,
                     const std::string& topic) {
+  const uint32_t client_id = acks->client_id;
   const long long b = st.settings.id;
   LOGI("AckThread: Starting for broker %lld, topic='%s' (len=%zu), ack_level=%u", b, topic.c_str(),
        topic.size(), ack_level);
@@ -49,7 +51,7 @@ void run_ack_thread(BrokerState& st, uint32_t client_id, uint16_t port, uint32_t
   bool frozen = false;
   int64_t last_log = now_us();
   while (!st.stop.load()) {
-    const uint64_t w = st.written.load();
+    const uint64_t w = acks->written.load();
     if (!frozen && w >= next_to_ack) {
       if (!send_all(fd, &w, sizeof w, nullptr, nullptr, &st.stop)) break;
       last_sent = w;
@@ -112,19 +114,46 @@ bool validate_handshake(const Handshake& hs, std::string* reason) {
   return false;
 }
 
-void ensure_ack_thread(BrokerState& st, const Handshake& hs) {
-  if (hs.port == 0) return;  // no ACK channel requested
-  {
-    std::lock_guard<std::mutex> lock(st.clients_mu);
-    if (!st.ack_clients.insert(hs.client_id).second) return;
+bool ensure_ack_thread(BrokerState& st, const Handshake& hs) {
+  if (hs.port == 0) return true;  // no ACK channel requested
+  std::shared_ptr<ClientAcks> acks = st.clients.claim_ack_thread(hs.client_id);
+  if (!acks) return true;  // this publisher has its ACK thread already
+  if (!take_channel(st, "ACK channel")) {
+    st.clients.release_ack_thread(hs.client_id);
+    return false;
   }
   const std::string topic(hs.topic);
   LOGI("HandlePublishRequest: Starting AckThread for broker %lld, topic='%s', client_id=%u",
        (long long)st.settings.id, topic.c_str(), hs.client_id);
   const uint32_t cid = hs.client_id, ack = hs.ack;
   const uint16_t port = static_cast<uint16_t>(hs.port);
-  spawn_worker(st, [&st, cid, port, ack, topic] { run_ack_thread(st, cid, port, ack, topic); });
+  const bool started = spawn_worker(st, [&st, acks, port, ack, topic] {
+    run_ack_thread(st, acks, port, ack, topic);
+    st.clients.release_ack_thread(acks->client_id);
+    give_channel(st);
+  });
+  if (!started) {
+    st.clients.release_ack_thread(cid);
+    give_channel(st);
+  }
+  return started;
 }
+
+bool take_channel(BrokerState& st, const char* what) {
+  const int64_t cap = st.settings.max_connections;
+  int64_t used = st.channels.load();
+  while (used < cap && !st.channels.compare_exchange_weak(used, used + 1)) {
+  }
+  if (used < cap) return true;
+  const uint64_t n = st.counters.refused.fetch_add(1) + 1;
+  if (n <= 10 || n % 1000 == 0)
+    LOGW("NetworkManager: connection cap reached on broker %lld (%lld of --max-connections=%lld data connections "
+         "and ACK channels in use); refusing %s (refused so far: %llu)", (long long)st.settings.id,
+         (long long)used, (long long)cap, what, (unsigned long long)n);
+  return false;
+}
+
+void give_channel(BrokerState& st) { st.channels.fetch_sub(1); }
 
 void run_consumer(BrokerState& st) {
   SlotInfo s;
@@ -135,8 +164,13 @@ void run_consumer(BrokerState& st) {
       for (int64_t now = now_us(); now < until && !st.stop.load(); now = now_us())
         sleep_us(std::min<int64_t>(until - now, 50000));
     }
+    uint32_t client_id = 0;
+    if (s.valid) std::memcpy(&client_id, st.ring.slot_ptr(s.index) + offsetof(BatchHeader, client_id), sizeof client_id);
     st.ring.free_front();
-    if (s.valid) st.written.fetch_add(s.num_msg);
+    if (s.valid) {
+      st.written.fetch_add(s.num_msg);
+      st.clients.add_written(client_id, s.num_msg);  // false: nobody is left to ACK it
+    }
   }
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "batch_check.h"
 #include "broker.h"
 #include "log.h"
 #include "net.h"
@@ -62,16 +63,6 @@ bool recv_header(Connection& c, BatchHeader* h) {
     got += static_cast<size_t>(r.ret);
   }
   return true;
-}
-
-bool header_ok(const Connection& c, const BatchHeader& h, std::string* reason) {
-  const uint64_t cap = uint64_t(c.st.settings.slot_bytes) - sizeof(BatchHeader);
-  if (h.num_msg == 0) *reason = "num_msg=0";
-  else if (h.total_size == 0) *reason = "total_size=0";
-  else if (h.total_size > cap) *reason = "total_size exceeds slot capacity " + std::to_string(cap);
-  else if (h.client_id != c.hs.client_id) *reason = "header client_id=" + std::to_string(h.client_id) + " differs";
-  else return true;
-  return false;
 }
 
 // Reserves a ring slot, waiting (100 us retries) while the ring is full; false on stop.
@@ -142,7 +133,9 @@ void receive_batches(Connection& c) {
     BatchHeader h;
     if (!recv_header(c, &h)) return;
     std::string reason;
-    if (!header_ok(c, h, &reason)) {
+    const uint64_t cap = uint64_t(c.st.settings.slot_bytes) - sizeof(BatchHeader);
+    if (!check_batch_header(h, c.hs.client_id, cap, &reason)) {
+      k.invalid_batches.fetch_add(1);
       LOGE("NetworkManager: Invalid batch header from client_id=%u on broker %lld (batch_seq=%llu, num_msg=%u, "
            "total_size=%llu): %s. Closing connection.", c.hs.client_id, (long long)c.st.settings.id,
            (unsigned long long)h.batch_seq, h.num_msg, (unsigned long long)h.total_size, reason.c_str());
@@ -151,6 +144,15 @@ void receive_batches(Connection& c) {
     size_t index = 0;
     if (!reserve_slot(c, &index)) return;
     if (!recv_payload(c, h, index)) return;
+    if (!check_batch_payload(h, c.st.ring.slot_ptr(index) + sizeof h, &reason)) {
+      k.invalid_batches.fetch_add(1);
+      c.st.ring.complete(index, 0, 0, false);
+      LOGE("NetworkManager: Invalid batch payload from client_id=%u on broker %lld (batch_seq=%llu, num_msg=%u, "
+           "total_size=%llu): %s. Batch dropped (not acked), closing connection.", c.hs.client_id,
+           (long long)c.st.settings.id, (unsigned long long)h.batch_seq, h.num_msg,
+           (unsigned long long)h.total_size, reason.c_str());
+      return;
+    }
     k.bytes.fetch_add(h.total_size);
     k.messages.fetch_add(h.num_msg);
     const uint64_t n = k.batches.fetch_add(1) + 1;
@@ -179,8 +181,14 @@ void run_connection(BrokerState& st, int fd) {
       LOGE("NetworkManager: Invalid handshake on broker %lld (client_id=%u): %s. Closing connection.", b,
            c.hs.client_id, reason.c_str());
     } else {
-      ensure_ack_thread(st, c.hs);
-      receive_batches(c);
+      st.clients.hold(c.hs.client_id);
+      if (ensure_ack_thread(st, c.hs)) {
+        receive_batches(c);
+      } else {
+        LOGE("NetworkManager: closing the publish connection of client_id=%u on broker %lld: no ACK channel "
+             "under --max-connections=%lld", c.hs.client_id, b, (long long)st.settings.max_connections);
+      }
+      st.clients.release(c.hs.client_id);
     }
   }
   ::close(fd);

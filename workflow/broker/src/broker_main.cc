@@ -36,6 +36,8 @@ bool parse_settings(int argc, char** argv, BrokerSettings* s, ExitCode* code) {
   f.add_int("--consume-delay-ms", &s->consume_delay_ms, "fault: consumer sleeps this long per batch");
   f.add_int("--recv-delay-us", &s->recv_delay_us, "fault: sleep before each payload recv, recv capped at 64 KiB");
   f.add_int("--ack-stall-after", &s->ack_stall_after, "fault: ACK value stops advancing once >= N messages");
+  f.add_int("--max-connections", &s->max_connections,
+            "data connections plus ACK channels served at once, one thread each (default 256)");
   std::string err;
   if (!f.parse(argc, argv, &err)) {
     std::fprintf(stderr, "%s\n", err.c_str());
@@ -47,6 +49,7 @@ bool parse_settings(int argc, char** argv, BrokerSettings* s, ExitCode* code) {
   else if (s->stall_threshold_ms < 1) bad = "--stall-threshold-ms must be >= 1";
   else if (s->ring_slots < 1) bad = "--ring-slots must be >= 1";
   else if (s->slot_bytes < 192 || s->slot_bytes % 64 != 0) bad = "--slot-bytes must be a multiple of 64, >= 192";
+  else if (s->max_connections < 1) bad = "--max-connections must be >= 1";
   else if (s->consume_delay_ms < 0 || s->recv_delay_us < 0 || s->ack_stall_after < 0) bad = "fault knobs must be >= 0";
   if (bad) {
     LOGE("Broker %lld: %s", (long long)s->id, bad);
@@ -57,17 +60,35 @@ bool parse_settings(int argc, char** argv, BrokerSettings* s, ExitCode* code) {
 }
 
 void accept_loop(BrokerState& st, int lfd) {
+  uint64_t fd_shortages = 0;
   while (!st.stop.load()) {
     struct pollfd p{lfd, POLLIN, 0};
     if (::poll(&p, 1, 200) <= 0) continue;
     int fd = ::accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) {
-      if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED)
+      if (errno == EMFILE || errno == ENFILE) {  // the pending connection stays queued; retry shortly
+        if (++fd_shortages <= 10 || fd_shortages % 1000 == 0)
+          LOGE("Broker %lld: accept on the data port: %s (%llu times); raise ulimit -n or lower --max-connections",
+               (long long)st.settings.id, std::strerror(errno), (unsigned long long)fd_shortages);
+        sleep_us(10 * 1000);
+      } else if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED) {
         LOGE("Broker %lld: accept on the data port: %s", (long long)st.settings.id, std::strerror(errno));
+      }
+      continue;
+    }
+    if (!take_channel(st, "data connection")) {
+      ::close(fd);
       continue;
     }
     st.counters.connections.fetch_add(1);
-    if (!spawn_worker(st, [&st, fd] { run_connection(st, fd); })) ::close(fd);
+    const bool started = spawn_worker(st, [&st, fd] {
+      run_connection(st, fd);
+      give_channel(st);
+    });
+    if (!started) {
+      give_channel(st);
+      ::close(fd);
+    }
   }
   ::close(lfd);
 }
@@ -75,13 +96,15 @@ void accept_loop(BrokerState& st, int lfd) {
 void log_metrics(BrokerState& st) {
   const BrokerCounters& k = st.counters;
   LOGI("[BrokerMetrics] broker=%lld stalls_header=%llu stalls_partial=%llu stalls_payload=%llu ring_full=%llu "
-       "batches=%llu bytes=%llu messages=%llu connections=%llu acked=%llu ack_sent=%llu stall_timers=%d",
+       "batches=%llu bytes=%llu messages=%llu connections=%llu acked=%llu ack_sent=%llu stall_timers=%d refused=%llu "
+       "invalid_batches=%llu",
        (long long)st.settings.id, (unsigned long long)k.stalls_header.load(),
        (unsigned long long)k.stalls_partial.load(), (unsigned long long)k.stalls_payload.load(),
        (unsigned long long)k.ring_full.load(), (unsigned long long)k.batches.load(),
        (unsigned long long)k.bytes.load(), (unsigned long long)k.messages.load(),
        (unsigned long long)k.connections.load(), (unsigned long long)st.written.load(),
-       (unsigned long long)st.ack_sent.load(), kStallTimers ? 1 : 0);
+       (unsigned long long)st.ack_sent.load(), kStallTimers ? 1 : 0, (unsigned long long)k.refused.load(),
+       (unsigned long long)k.invalid_batches.load());
 }
 
 int run(int argc, char** argv) {
@@ -99,9 +122,9 @@ int run(int argc, char** argv) {
   }
   LOGI("Starting Embarlet broker_id: %lld", b);
   LOGI("NetworkManager: Using blocking mode (EMBARCADERO_USE_NONBLOCKING=0)");
-  LOGI("[BrokerConfig] broker=%lld port=%lld stall_timers=%d stall_threshold_ms=%lld ring_slots=%lld slot_bytes=%lld",
-       b, (long long)s.port, kStallTimers ? 1 : 0, (long long)s.stall_threshold_ms, (long long)s.ring_slots,
-       (long long)s.slot_bytes);
+  LOGI("[BrokerConfig] broker=%lld port=%lld stall_timers=%d stall_threshold_ms=%lld ring_slots=%lld slot_bytes=%lld "
+       "max_connections=%lld", b, (long long)s.port, kStallTimers ? 1 : 0, (long long)s.stall_threshold_ms,
+       (long long)s.ring_slots, (long long)s.slot_bytes, (long long)s.max_connections);
   if (s.consume_delay_ms > 0)
     LOGI("[Fault] consume_delay ms=%lld ring_slots=%lld", (long long)s.consume_delay_ms, (long long)s.ring_slots);
   if (s.recv_delay_us > 0)

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <vector>
 
+#include "batch_check.h"
 #include "broker.h"
 #include "exit_codes.h"
 #include "flags.h"
@@ -38,7 +39,12 @@ void sink_connection(BrokerState& st, int fd) {
     ::close(fd);
     return;
   }
-  ensure_ack_thread(st, hs);
+  st.clients.hold(hs.client_id);
+  if (!ensure_ack_thread(st, hs)) {
+    st.clients.release(hs.client_id);
+    ::close(fd);
+    return;
+  }
   std::vector<char> buf;
   for (;;) {
     BatchHeader h;
@@ -53,8 +59,8 @@ void sink_connection(BrokerState& st, int fd) {
              r.status == IoStatus::error ? std::strerror(r.err) : "peer closed");
       break;
     }
-    if (h.total_size == 0 || h.total_size > kMaxBatchBytes) {
-      LOGE("rawsink %lld: invalid total_size=%llu (client_id=%u)", b, (unsigned long long)h.total_size, hs.client_id);
+    if (!check_batch_header(h, hs.client_id, kMaxBatchBytes, &reason)) {  // header only: no payload walk here
+      LOGE("rawsink %lld: invalid batch header (client_id=%u): %s", b, hs.client_id, reason.c_str());
       break;
     }
     if (buf.size() < h.total_size) buf.resize(h.total_size);
@@ -68,7 +74,9 @@ void sink_connection(BrokerState& st, int fd) {
     st.counters.bytes.fetch_add(h.total_size);
     st.counters.messages.fetch_add(h.num_msg);
     st.written.fetch_add(h.num_msg);
+    st.clients.add_written(hs.client_id, h.num_msg);
   }
+  st.clients.release(hs.client_id);
   ::close(fd);
 }
 

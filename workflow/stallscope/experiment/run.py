@@ -22,7 +22,7 @@ from typing import Any
 
 from stallscope import schemas
 from stallscope.errors import StallscopeError
-from stallscope.experiment import netns, procs
+from stallscope.experiment import interrupts, netns, procs
 from stallscope.experiment import placement as pl
 from stallscope.experiment.commands import (
     broker_fault_args,
@@ -37,14 +37,6 @@ from stallscope.experiment.config import load_config, resolve_scenario
 from stallscope.experiment.provenance import host_facts, slurm_facts, stallscope_facts, utc_now, utc_offset_s
 
 PORT_ATTEMPTS = 3
-
-
-class Interrupted(Exception):
-    """A signal asked the run to stop."""
-
-
-def _on_signal(signum: int, _frame: Any) -> None:
-    raise Interrupted(signal.Signals(signum).name)
 
 
 def _client_timeout_s(scn: dict[str, Any], run_cfg: dict[str, Any]) -> float:
@@ -96,7 +88,10 @@ def _start_brokers(out: Path, scn: dict[str, Any], bin_dir: Path, template: list
             brokers.append(procs.start(procs.Proc(f"broker_{i}", "broker", i, argv, out / f"broker_{i}.log")))
         errors = [p.start_error for p in brokers if p.start_error]
         if not errors:
-            errors = procs.wait_for_files([ready_dir / f"broker_{i}" for i in range(n)], brokers, ready_timeout)
+            errors = procs.wait_for_files([ready_dir / f"broker_{i}" for i in range(n)], brokers, ready_timeout,
+                                          give_up=interrupts.requested)
+        if interrupts.requested():
+            return brokers, {f"broker_{i}": p for i, p in enumerate(ports)}, []
         if not errors:
             return brokers, {f"broker_{i}": p for i, p in enumerate(ports)}, []
         in_use = any("in use" in (out / f"broker_{i}.log").read_text(errors="replace") for i in range(n))
@@ -114,7 +109,7 @@ def _supervise_client(client: procs.Proc, brokers: list[procs.Proc], timeout_s: 
     start = time.monotonic()
     next_report = start + interval_s
     dead_reported: set[str] = set()
-    while client.popen.poll() is None:
+    while client.popen.poll() is None and not interrupts.requested():
         now = time.monotonic()
         if now - start > timeout_s:
             client.timed_out = True
@@ -167,7 +162,7 @@ def _run_processes(res: Outcome, out: Path, scn: dict[str, Any], bin_dir: Path, 
     res.brokers, res.ports, res.errors = _start_brokers(out, scn, bin_dir, broker_t, run_cfg["ready_timeout_s"],
                                                           res.notes, place)
     res.timeouts += [e for e in res.errors if "not ready" in e]
-    if res.errors:
+    if res.errors or interrupts.requested():
         return
     p = scn["params"]
     brokers = ",".join(f"{place.broker(i).host.address}:{res.ports[f'broker_{i}']}" for i in range(p["brokers"]))
@@ -214,26 +209,26 @@ def execute(out: Path, scn: dict[str, Any], bin_dir: Path, broker_t: list[str], 
     """Start the brokers, run the publisher to its end (bounded), stop everything; never leave a process.
 
     With an emulated ``place`` the namespaces and links are built first and removed last, processes stopped
-    before them. Signals (SIGTERM, SIGINT, SIGHUP) stop the run the same way and are recorded as an interruption.
+    before them. Signals (SIGTERM, SIGINT, SIGHUP, any number of them) stop the run the same way and are recorded
+    as an interruption: the handlers only take note (see ``interrupts``), every step below polls, and the stop in
+    ``finally`` runs to its end whatever arrives meanwhile.
     """
     procs.set_parent_death_signal(signal.SIGTERM)
-    old = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    owned = interrupts.install()
     place = place or pl.loopback(scn["params"]["brokers"])
     res = Outcome(started_utc=utc_now(), placement=place)
     try:
         with contextlib.ExitStack() as stack:
-            if place.kind == "netns" and not _enter_hosts(stack, res, place):
+            if interrupts.requested() or (place.kind == "netns" and not _enter_hosts(stack, res, place)):
                 return res
             stack.callback(_stop_processes, res, run_cfg)  # runs before the hosts are torn down
             _run_processes(res, out, scn, bin_dir, broker_t, client_t, run_cfg, place)
-    except Interrupted as exc:
-        res.errors.append(f"interrupted by {exc}")
     finally:
-        try:
-            _stop_processes(res, run_cfg)
-        finally:
-            for s, h in old.items():
-                signal.signal(s, h)
+        _stop_processes(res, run_cfg)
+        if interrupts.requested():
+            res.errors.insert(0, interrupts.describe())
+        if owned:
+            interrupts.restore()
         res.errors += [t for t in res.timeouts if t not in res.errors]
         ready = out / ".ready"
         for f in ready.glob("*"):
@@ -251,29 +246,38 @@ def run_scenario(config_path: Path, scenario: str, trial: int, build_json: Path,
     is recorded in the manifest, not raised: the run directory is the evidence. An interruption writes
     ``manifest.interrupted.json`` instead (so the run counts as not done) and exits with status 130.
     """
-    cfg = load_config(config_path)
-    scn = resolve_scenario(cfg, scenario)
-    build = schemas.read_json(build_json, "build")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    for stale in list(out.glob("broker_*.log")) + [out / n for n in ("client.log", "manifest.json",
-                                                                     "manifest.interrupted.json")]:
-        stale.unlink(missing_ok=True)
-    broker_t, client_t = sut_templates(cfg["sut"])
-    place = pl.for_scenario(scn, netns.own_tag())
-    if place.kind != "loopback" and not places_itself(broker_t):
-        raise StallscopeError(config_path, None, f"scenario {scenario!r} places brokers on emulated hosts, but "
-                              "sut.broker_command has neither {bind_addr} nor {broker_net_args}")
-    res = execute(out, scn, Path(build["bin_dir"]).resolve(), broker_t, client_t, cfg["run"], place)
-    if not (out / "client.log").exists():
-        (out / "client.log").write_bytes(b"")
-    manifest = _manifest(scn, trial, build, res, out, config_path, build_json)
-    if res.is_interrupted:
-        # Keep the evidence, but not under the name that marks the run as done: a scheduler that cancelled
-        # this job (and may have exited already) must see the output missing and run it again.
-        schemas.write_json(out / "manifest.interrupted.json", "manifest", manifest)
-        raise KeyboardInterrupt
-    return schemas.write_json(out / "manifest.json", "manifest", manifest)
+    owned = interrupts.install()  # the CLI installs them first; a caller in Python gets them here
+    try:
+        cfg = load_config(config_path)
+        scn = resolve_scenario(cfg, scenario)
+        build = schemas.read_json(build_json, "build")
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        for stale in list(out.glob("broker_*.log")) + [out / n for n in ("client.log", "manifest.json",
+                                                                         "manifest.interrupted.json")]:
+            stale.unlink(missing_ok=True)
+        broker_t, client_t = sut_templates(cfg["sut"])
+        place = pl.for_scenario(scn, netns.own_tag())
+        if place.kind != "loopback" and not places_itself(broker_t):
+            raise StallscopeError(config_path, None, f"scenario {scenario!r} places brokers on emulated hosts, but "
+                                  "sut.broker_command has neither {bind_addr} nor {broker_net_args}")
+        res = execute(out, scn, Path(build["bin_dir"]).resolve(), broker_t, client_t, cfg["run"], place)
+        if not (out / "client.log").exists():
+            (out / "client.log").write_bytes(b"")
+        if interrupts.requested() and not res.is_interrupted:  # arrived after the processes were stopped
+            res.errors.insert(0, interrupts.describe())
+        manifest = _manifest(scn, trial, build, res, out, config_path, build_json)
+        if res.is_interrupted:
+            # Keep the evidence, but not under the name that marks the run as done: a scheduler that cancelled
+            # this job (and may have exited already) must see the output missing and run it again.
+            schemas.write_json(out / "manifest.interrupted.json", "manifest", manifest)
+            print(f"stallscope run: {res.errors[0]}; evidence kept in {out / 'manifest.interrupted.json'}",
+                  file=sys.stderr)
+            raise KeyboardInterrupt
+        return schemas.write_json(out / "manifest.json", "manifest", manifest)
+    finally:
+        if owned:
+            interrupts.restore()
 
 
 def _manifest(scn: dict[str, Any], trial: int, build: dict[str, Any], res: Outcome, out: Path,
