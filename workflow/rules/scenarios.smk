@@ -24,7 +24,7 @@ rule run_scenario:
         configfile=CONFIGFILE,
         trial=lambda wildcards: wildcards.trial[1:],
     shell:
-        "stallscope run --config {params.configfile} --scenario {wildcards.scenario} --trial {params.trial}"
+        "stallscope run --config={params.configfile:q} --scenario {wildcards.scenario} --trial={params.trial:q}"
         " --build {input.build} --out results/runs/{wildcards.sut}/{wildcards.scenario}/{wildcards.trial} 2> {log}"
 
 
@@ -41,4 +41,5 @@ rule ingest_run:
     params:
         src=get_ingest_src,
     shell:
-        "stallscope ingest {params.src} --scenario {wildcards.name} --out results/runs/ingested-{wildcards.name}/{wildcards.name}/t1 2> {log}"
+        "stallscope ingest --scenario {wildcards.name} --out results/runs/ingested-{wildcards.name}/{wildcards.name}/t1"
+        " -- {params.src:q} 2> {log}"

@@ -12,6 +12,7 @@ Files are copied byte for byte. The manifest says ``origin: ingested``; what the
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 from pathlib import Path
 from typing import Any
@@ -137,7 +138,7 @@ def ingest_dir(src: Path, out: Path, scenario: str | None = None, sut: str | Non
         "notes": notes,
         "files": {"client_log": "client.log" if client is not None else None, "broker_logs": broker_names},
         "clock_aligned": log_count <= 1,
-        "rerun_command": f"stallscope ingest {src} --out {out}",
+        "rerun_command": shlex.join(["stallscope", "ingest", "--out", str(out), "--", str(src)]),
     }
     schemas.write_json(out / "manifest.json", "manifest", manifest)
     return out
