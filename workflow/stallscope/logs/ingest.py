@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import re
 import shlex
-import shutil
 from pathlib import Path
 from typing import Any
 
 from stallscope import __version__, schemas
 from stallscope.errors import StallscopeError
+from stallscope.logs import vetting
 from stallscope.logs.catalogue import load_catalogue
 from stallscope.logs.glog import FileScanner
 
-_BROKER = re.compile(r"^broker_?(\d+)\.log$")
-_CLIENT = re.compile(r"^client(?:[_.-].*)?\.log$")
 _SUT = re.compile(r"^([0-9a-f]{12}(-dirty-[0-9a-f]{8})?|unknown)$")
 
 
@@ -69,38 +67,29 @@ def _scenario_name(src: Path, scenario: str | None) -> str:
 def ingest_dir(src: Path, out: Path, scenario: str | None = None, sut: str | None = None) -> Path:
     """Copy logs from ``src`` (a directory or one log file) into run directory ``out``; write manifest.json."""
     src, out = Path(src), Path(out)
-    if not src.exists():
-        raise StallscopeError(src, None, "no such file or directory")
     if sut is not None and not _SUT.match(sut):
         raise StallscopeError(None, None, f"--sut {sut!r}: expected 12 hex digits (optionally -dirty-<8 hex>)")
-    brokers: list[tuple[int, Path]] = []
-    clients: list[Path] = []
-    if src.is_file():
-        clients = [src]
-    else:
-        for p in sorted(src.iterdir()):
-            if not p.is_file():
-                continue
-            bm = _BROKER.match(p.name)
-            if bm:
-                brokers.append((int(bm.group(1)), p))
-            elif _CLIENT.match(p.name):
-                clients.append(p)
+    found = vetting.vet_source(src)
+    brokers, clients = found.brokers, found.clients
     if not brokers and not clients:
-        raise StallscopeError(src, None, "no logs here (expected broker_<i>.log, client.log or client_*.log)")
-    brokers.sort()
+        why = f" ({'; '.join(found.notes)})" if found.notes else ""
+        raise StallscopeError(src, None, f"no logs here (expected broker_<i>.log, client.log or client_*.log){why}")
     client, banner, extra = _pick_client(clients)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StallscopeError(out, None, f"cannot create the run directory: {exc.strerror}") from None
+    root = None if src.is_file() else src
     broker_names = []
     for idx, p in brokers:
         name = f"broker_{idx}.log"
-        shutil.copyfile(p, out / name)
+        vetting.copy_regular(p, out / name, root)
         broker_names.append(name)
-    notes = []
+    notes = list(found.notes)
     if client is not None:
-        shutil.copyfile(client, out / "client.log")
+        vetting.copy_regular(client, out / "client.log", root)
     for p in extra:
-        shutil.copyfile(p, out / p.name)
+        vetting.copy_regular(p, out / p.name, root)
     if extra:
         kept = ", ".join(p.name for p in extra)
         notes.append(f"{len(extra)} further client log(s) copied but not analysed: {kept}")
