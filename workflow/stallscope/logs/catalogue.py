@@ -17,6 +17,9 @@ CATALOGUE_PATH = Path(__file__).with_name("catalogue.yaml")
 _KV = re.compile(r"([A-Za-z_][\w.]*)=([^\s,()\[\]]+)")
 _BROKER_COUNT = re.compile(r"\bB(\d+)=(\d+)(?:\(sent=(\d+),short=(\d+)\))?")
 _TRUE = {"yes", "true", "1", "y"}
+INT64 = (-(2**63), 2**63 - 1)
+#: what stands in for a number in the loose form of a regex: any run of characters up to a separator
+_LOOSE_NUMBER = r"[^\s,;()\[\]=]+?"
 
 
 def auto_value(raw: str) -> int | float | str:
@@ -77,13 +80,17 @@ class Recogniser:
     aliases: tuple[tuple[str, str], ...]
     kv: bool
     broker_field: str | None
+    limits: tuple[tuple[str, int, int], ...] = ()
+    loose: re.Pattern[str] | None = None
 
     def match(self, text: str) -> dict[str, Any] | None:
-        """Return the event fields if the message is of this form, else None."""
+        """Return the event fields if the message is of this form with every number in range, else None."""
         if not text.startswith(self.key):
             return None
         m = self.regex.match(text)
         if m is None:
+            return None
+        if self.out_of_range(m) is not None:
             return None
         out: dict[str, Any] = parse_kv(text) if self.kv else {}
         groups = m.groupdict()
@@ -108,6 +115,31 @@ class Recogniser:
                 out[dst] = out[src]
             out.pop(src, None)
         return out
+
+    def out_of_range(self, m: re.Match[str]) -> str | None:
+        """Name the first int field of a match outside its limits (int64 unless the catalogue says more)."""
+        for name, lo, hi in self.limits:
+            raw = m.group(name)
+            if raw is not None and (len(raw) > 20 or not lo <= int(raw) <= hi):  # int() of 5000 digits raises
+                return f"{name}={raw[:40]} out of range"
+        return None
+
+    def misfit(self, text: str) -> str | None:
+        """Why a message of this form cannot be read (a number out of type or range), or None when it is not
+        of this form at all (then it is an ordinary unrecognised record)."""
+        if not text.startswith(self.key):
+            return None
+        m = self.regex.match(text)
+        if m is not None:
+            return self.out_of_range(m)
+        lm = self.loose.match(text) if self.loose is not None else None
+        if lm is None:
+            return None
+        for name, kind in self.fields:
+            raw = lm.groupdict().get(name)
+            if raw is not None and kind in ("int", "float"):
+                return f"{name}={raw[:40]} is not a valid {kind}"
+        return "a value out of type"
 
 
 @dataclass(frozen=True)
@@ -143,23 +175,81 @@ def _compile(path: Path, where: str, pattern: str) -> re.Pattern[str]:
         raise StallscopeError(path, None, f"{where}: bad regex {pattern!r}: {exc}") from None
 
 
+def _group_end(pattern: str, start: int) -> int:
+    """Index just past the group that opens at ``pattern[start]`` (escapes and character classes skipped)."""
+    depth, i, in_class = 0, start, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            if pattern[i + 1 : i + 2] == "]":
+                i += 1
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    raise ValueError("unbalanced group")
+
+
+def loose_form(pattern: str, numeric: set[str]) -> str | None:
+    """The regex with every numeric capture widened to any token: it matches the same wording with numbers
+    out of type (``-5ms``, ``NaNms``, ``0x10ms``), which tells a malformed record of a form from another
+    message. None when the regex has no numeric capture (then nothing can be out of type)."""
+    out, i, changed = [], 0, False
+    for m in re.finditer(r"\(\?P<([A-Za-z_]\w*)>", pattern):
+        if m.start() < i or m.group(1) not in numeric or (m.start() > 0 and pattern[m.start() - 1] == "\\"):
+            continue
+        end = _group_end(pattern, m.start())
+        out.append(pattern[i : m.start()] + f"(?P<{m.group(1)}>{_LOOSE_NUMBER})")
+        i, changed = end, True
+    if not changed:
+        return None
+    return "".join(out) + pattern[i:]
+
+
+def _limits(r: dict[str, Any]) -> tuple[tuple[str, int, int], ...]:
+    given = r.get("limits", {})
+    out = []
+    for name, kind in r["fields"].items():
+        if kind == "int":
+            lo, hi = given.get(name, [None, None])
+            out.append((name, INT64[0] if lo is None else lo, INT64[1] if hi is None else hi))
+    return tuple(out)
+
+
 def build_catalogue(data: dict[str, Any], path: Path) -> Catalogue:
     """Validate catalogue data against catalogue.schema.yaml and compile its regexes."""
     schemas.validate(data, schemas.load_schema("catalogue.schema.yaml"), path)
     recs = []
     for i, r in enumerate(data["recognisers"]):
         where = f"recognisers[{i}] ({r['kind']})"
+        regex = _compile(path, where, r["regex"])
+        numeric = {n for n, k in r["fields"].items() if k in ("int", "float")}
+        try:
+            loose_src = loose_form(r["regex"], numeric)
+        except ValueError:
+            loose_src = None
         recs.append(
             Recogniser(
                 kind=r["kind"],
                 role=r["role"],
                 key=r["key"],
-                regex=_compile(path, where, r["regex"]),
+                regex=regex,
                 fields=tuple(r["fields"].items()),
                 extras=tuple(_compile(path, where, e) for e in r.get("extras", [])),
                 aliases=tuple(r.get("aliases", {}).items()),
                 kv=bool(r.get("kv", False)),
                 broker_field=r.get("broker_field"),
+                limits=tuple(lim for lim in _limits(r) if lim[0] in regex.groupindex),
+                loose=None if loose_src is None else _compile(path, where + " (loose form)", loose_src),
             )
         )
     b = data["banner"]
