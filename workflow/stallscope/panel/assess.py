@@ -26,6 +26,7 @@ from stallscope.panel.context import (
 )
 from stallscope.panel.diagnosis import diagnose
 from stallscope.panel.evaluate import evaluate_claim
+from stallscope.panel.readable import input_findings
 from stallscope.panel.verdicts import PRIORITY, Verdict
 
 UNSETTLED = ("harness_error", "refuted", "overclaim", "inconclusive", "not_run")
@@ -76,6 +77,7 @@ def run_entry(r: Run) -> dict[str, Any]:
         "sut_id": r.sut_id, "stallscope_commit": dig(m, "stallscope.commit"),
         "harness_ok": r.harness_ok, "harness_errors": list(r.harness_errors),
         "publish_ok": r.get("outcome.publish_ok"), "key_figures": _key_figures(r),
+        "input_findings": input_findings(r),
     }
 
 
