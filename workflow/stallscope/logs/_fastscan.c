@@ -14,6 +14,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#include <ctype.h>
 #include <string.h>
 
 #define TEXT_MAX 500
@@ -181,6 +182,10 @@ static int run_template(const Rec *r, const unsigned char *m, Py_ssize_t n, int6
         caps[c++] = v;
         i = e;
     }
+    /* a number that ends the template must end there too: "bytes_read=1.5" or "=12abc" is not 1 or 12 */
+    if (r->npieces && r->pieces[r->npieces - 1].len < 0 && i < n &&
+        (isalnum(m[i]) || m[i] == '_' || (m[i] == '.' && i + 1 < n && isdig(m[i + 1]))))
+        return PUNT;
     return MATCH;
 }
 

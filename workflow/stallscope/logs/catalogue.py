@@ -20,6 +20,8 @@ _TRUE = {"yes", "true", "1", "y"}
 INT64 = (-(2**63), 2**63 - 1)
 #: what stands in for a number in the loose form of a regex: any run of characters up to a separator
 _LOOSE_NUMBER = r"[^\s,;()\[\]=]+?"
+#: text right after a number that would make it another number (a fraction, a suffix, hex digits)
+_NUMBER_GOES_ON = re.compile(r"[A-Za-z0-9_]|\.[0-9]", re.ASCII)
 
 
 def auto_value(raw: str) -> int | float | str:
@@ -82,6 +84,7 @@ class Recogniser:
     broker_field: str | None
     limits: tuple[tuple[str, int, int], ...] = ()
     loose: re.Pattern[str] | None = None
+    numeric: tuple[str, ...] = ()
 
     def match(self, text: str) -> dict[str, Any] | None:
         """Return the event fields if the message is of this form with every number in range, else None."""
@@ -117,7 +120,13 @@ class Recogniser:
         return out
 
     def out_of_range(self, m: re.Match[str]) -> str | None:
-        """Name the first int field of a match outside its limits (int64 unless the catalogue says more)."""
+        """Name the first int field of a match outside its limits (int64 unless the catalogue says more), or a
+        number ending the match that goes on in the text (``bytes_read=1.5`` is not 1)."""
+        tail = _NUMBER_GOES_ON.match(m.string, m.end())
+        if tail is not None:
+            for name, end in ((n, m.end(n)) for n in self.numeric if n in m.re.groupindex):
+                if end == m.end() and m.group(name) is not None:
+                    return f"{name}={m.group(name)[:40]}{tail.group(0)}... is not a valid number"
         for name, lo, hi in self.limits:
             raw = m.group(name)
             if raw is not None and (len(raw) > 20 or not lo <= int(raw) <= hi):  # int() of 5000 digits raises
@@ -249,6 +258,7 @@ def build_catalogue(data: dict[str, Any], path: Path) -> Catalogue:
                 kv=bool(r.get("kv", False)),
                 broker_field=r.get("broker_field"),
                 limits=tuple(lim for lim in _limits(r) if lim[0] in regex.groupindex),
+                numeric=tuple(sorted(numeric)),
                 loose=None if loose_src is None else _compile(path, where + " (loose form)", loose_src),
             )
         )
