@@ -19,9 +19,10 @@ _BROKER_COUNT = re.compile(r"\bB(\d+)=(\d+)(?:\(sent=(\d+),short=(\d+)\))?")
 _TRUE = {"yes", "true", "1", "y"}
 INT64 = (-(2**63), 2**63 - 1)
 #: what stands in for a number in the loose form of a regex: any run of characters up to a separator
-_LOOSE_NUMBER = r"[^\s,;()\[\]=]+?"
+_LOOSE_NUMBER = r"[^\s,;()\[\]=]*?"
 #: text right after a number that would make it another number (a fraction, a suffix, hex digits)
 _NUMBER_GOES_ON = re.compile(r"[A-Za-z0-9_]|\.[0-9]", re.ASCII)
+_NUMBER_SYNTAX = {"int": re.compile(r"-?\d+"), "float": re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")}
 
 
 def auto_value(raw: str) -> int | float | str:
@@ -144,10 +145,16 @@ class Recogniser:
         lm = self.loose.match(text) if self.loose is not None else None
         if lm is None:
             return None
+        bounds = {n: (lo, hi) for n, lo, hi in self.limits}
         for name, kind in self.fields:
             raw = lm.groupdict().get(name)
-            if raw is not None and kind in ("int", "float"):
+            if raw is None or kind not in ("int", "float"):
+                continue
+            if not _NUMBER_SYNTAX[kind].fullmatch(raw):
                 return f"{name}={raw[:40]} is not a valid {kind}"
+            lo, hi = bounds.get(name, INT64)
+            if kind == "int" and (len(raw) > 20 or not lo <= int(raw) <= hi):
+                return f"{name}={raw[:40]} out of range"
         return "a value out of type"
 
 
