@@ -169,6 +169,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StallscopeError as exc:
         print(f"stallscope {args.command}: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # a path the user named cannot be read or written: their environment, not a bug
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        print(f"stallscope {args.command}: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     except Exception:  # a bug: say so loudly
