@@ -170,3 +170,39 @@ def test_concurrent_assess_logs_leave_one_whole_output(tmp_path: Path) -> None:
     else:
         assert brokers == ["broker_0.log", "broker_1.log", "broker_2.log"]
         assert (out / "run" / "broker_0.log").read_text() == LINE
+
+
+@pytest.mark.parametrize("kind", ["fifo", "link_out"])
+def test_parse_of_a_hand_made_run_directory_refuses_what_it_must_not_read(tmp_path: Path, kind: str) -> None:
+    from stallscope.logs.parse import parse_run
+
+    run = _logs(tmp_path / "run", (0,))
+    if kind == "fifo":
+        os.mkfifo(run / "broker_1.log")
+    else:
+        (tmp_path / "secret.txt").write_text("root:x:0:0\n")
+        (run / "broker_1.log").symlink_to(tmp_path / "secret.txt")
+    done: list[BaseException | None] = []
+
+    def go() -> None:
+        try:
+            parse_run(run)
+            done.append(None)
+        except BaseException as exc:
+            done.append(exc)
+    t = threading.Thread(target=go, daemon=True)
+    t.start()
+    t.join(30)
+    assert done, "parse hung"
+    assert isinstance(done[0], StallscopeError) and "broker_1.log: refused" in str(done[0])
+
+
+def test_refusals_and_gaps_are_on_the_reports_first_page(tmp_path: Path) -> None:
+    src = _logs(tmp_path / "in", (0, 2))
+    os.mkfifo(src / "client_<b>x<%2Fb>.log")
+    res = _cli("assess-logs", str(src), "-o", str(tmp_path / "out"), cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    html = (tmp_path / "out" / "assessment.html").read_text()
+    summary = html[html.index('id="summary"'):html.index('id="runs"')]
+    assert "broker numbering has gaps" in summary and "no log for 1" in summary
+    assert "refused: a FIFO" in summary and "&lt;b&gt;x" in summary and "<b>x" not in summary

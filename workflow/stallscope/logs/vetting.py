@@ -64,6 +64,14 @@ def _readable(path: Path, root: Path) -> tuple[Path | None, str | None]:
     return path, None
 
 
+def check_readable(path: Path, root: Path) -> None:
+    """Raise a one-line error unless ``path`` is (or links to) a regular file under ``root``: the parse stage
+    reads run directories people may have laid out by hand, and a FIFO there would block it forever."""
+    _, why = _readable(Path(path), Path(root).resolve())
+    if why is not None:
+        raise StallscopeError(path, None, f"refused: {why}")
+
+
 def vet_source(src: Path) -> Inputs:
     """The logs of ``src`` (a directory, or one log file) that may be read, and notes on what was refused."""
     src = Path(src)
