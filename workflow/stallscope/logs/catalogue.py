@@ -22,7 +22,7 @@ INT64 = (-(2**63), 2**63 - 1)
 _LOOSE_NUMBER = r"[^\s,;()\[\]=]*?"
 #: text right after a number that would make it another number (a fraction, a suffix, hex digits)
 _NUMBER_GOES_ON = re.compile(r"[A-Za-z0-9_]|\.[0-9]", re.ASCII)
-_NUMBER_SYNTAX = {"int": re.compile(r"-?\d+"), "float": re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")}
+_NUMBER_SYNTAX = {"int": re.compile(r"-?[0-9]+"), "float": re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")}
 
 
 def auto_value(raw: str) -> int | float | str:
@@ -184,9 +184,9 @@ class Catalogue:
         return tuple(r for r in self.recognisers if r.role in (role, "any"))
 
 
-def _compile(path: Path, where: str, pattern: str) -> re.Pattern[str]:
+def _compile(path: Path, where: str, pattern: str, flags: int = 0) -> re.Pattern[str]:
     try:
-        return re.compile(pattern)
+        return re.compile(pattern, flags)
     except re.error as exc:
         raise StallscopeError(path, None, f"{where}: bad regex {pattern!r}: {exc}") from None
 
@@ -247,7 +247,8 @@ def build_catalogue(data: dict[str, Any], path: Path) -> Catalogue:
     recs = []
     for i, r in enumerate(data["recognisers"]):
         where = f"recognisers[{i}] ({r['kind']})"
-        regex = _compile(path, where, r["regex"])
+        # ASCII: a broker prints ASCII digits; Python's Unicode \d would read "١٢" as 12
+        regex = _compile(path, where, r["regex"], re.ASCII)
         numeric = {n for n, k in r["fields"].items() if k in ("int", "float")}
         try:
             loose_src = loose_form(r["regex"], numeric)
@@ -266,7 +267,7 @@ def build_catalogue(data: dict[str, Any], path: Path) -> Catalogue:
                 broker_field=r.get("broker_field"),
                 limits=tuple(lim for lim in _limits(r) if lim[0] in regex.groupindex),
                 numeric=tuple(sorted(numeric)),
-                loose=None if loose_src is None else _compile(path, where + " (loose form)", loose_src),
+                loose=None if loose_src is None else _compile(path, where + " (loose form)", loose_src, re.ASCII),
             )
         )
     b = data["banner"]

@@ -73,8 +73,8 @@ def spec(rec: Recogniser, broker_column: bool) -> tuple[Any, ...]:
     ``broker_column``: the row's broker cell comes from the recogniser's ``broker_field`` (client logs); a
     broker log's rows carry the file's broker index instead."""
     key = rec.key.encode()
-    if rec.extras or rec.kv or rec.aliases or rec.regex.flags & ~re.UNICODE:
-        return (key, None)  # (flags such as IGNORECASE change what the literals match)
+    if rec.extras or rec.kv or rec.aliases or rec.regex.flags & ~(re.UNICODE | re.ASCII):
+        return (key, None)  # (flags such as IGNORECASE change what the literals match; ASCII is what C reads)
     tpl = template(rec.regex.pattern)
     if tpl is None:
         return (key, None)
