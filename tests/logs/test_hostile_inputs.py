@@ -208,7 +208,9 @@ def _materialise(root: Path, d: dict[str, Any]) -> Path:
         (src / name).write_bytes(body)
     for kind, name in d["specials"]:
         p = src / name
-        if p.exists() or p.is_symlink():
+        if p.is_dir() and not p.is_symlink():
+            p.rmdir()
+        elif p.exists() or p.is_symlink():
             p.unlink()
         if kind == "link_inside":
             (src / "sub" / "real.log").write_text("plain text\n")

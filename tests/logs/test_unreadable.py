@@ -65,3 +65,20 @@ def test_huge_broker_index_in_a_name_is_no_index() -> None:
     assert broker_index("broker_2147483648.log") is None
     assert broker_index("broker_17.log") == 17
     assert broker_index("broker_1.log\n") is None
+
+
+@pytest.mark.parametrize(("role", "msg"), [
+    ("client", "[TcpInfo] broker=0 conn=0 busy_us=5 rwnd_limited_us=NaN sndbuf_limited_us=0"),
+    ("client", "[TcpInfo] broker=0 conn=0 busy_us=5 rwnd_limited_us=-1 sndbuf_limited_us=0"),
+    ("client", "[TcpInfo] broker=" + "9" * 30 + " conn=0 busy_us=5 rwnd_limited_us=1 sndbuf_limited_us=0"),
+    ("client", "[SendStats] broker=0 conn=0 batches=1 bytes=+5 messages=1 send_blocked_us=0 eagain=0"),
+    ("client", "Waiting for acknowledgments, received 1 out of 2 (elapsed: 1s) [B0=0x1]"),
+    ("client", "Waiting for acknowledgments, received 1 out of 2 (elapsed: " + "1" * 400 + ".0s) [B0=1]"),
+    ("broker", "[BrokerMetrics] broker=0 batches=-3 bytes=0 messages=0"),
+])
+def test_key_value_and_per_broker_numbers_out_of_type_are_unreadable(tmp_path: Path, role: str, msg: str) -> None:
+    path = tmp_path / ("broker_0.log" if role == "broker" else "client.log")
+    path.write_text(glog(msg) + "\n")
+    s = FileScanner(path, role, load_catalogue())
+    rows = b"".join(s.rows(RowFormat(path.name, role)))
+    assert rows == b"" and s.stats.unreadable == 1, (rows, s.stats)

@@ -12,17 +12,17 @@ import yaml
 
 from stallscope import schemas
 from stallscope.errors import StallscopeError
+from stallscope.logs import values
+from stallscope.logs.values import INT64
 
 CATALOGUE_PATH = Path(__file__).with_name("catalogue.yaml")
 _KV = re.compile(r"([A-Za-z_][\w.]*)=([^\s,()\[\]]+)")
 _BROKER_COUNT = re.compile(r"\bB(\d+)=(\d+)(?:\(sent=(\d+),short=(\d+)\))?")
 _TRUE = {"yes", "true", "1", "y"}
-INT64 = (-(2**63), 2**63 - 1)
 #: what stands in for a number in the loose form of a regex: any run of characters up to a separator
 _LOOSE_NUMBER = r"[^\s,;()\[\]=]*?"
 #: text right after a number that would make it another number (a fraction, a suffix, hex digits)
 _NUMBER_GOES_ON = re.compile(r"[A-Za-z0-9_]|\.[0-9]", re.ASCII)
-_NUMBER_SYNTAX = {"int": re.compile(r"-?[0-9]+"), "float": re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")}
 
 
 def auto_value(raw: str) -> int | float | str:
@@ -121,17 +121,34 @@ class Recogniser:
         return out
 
     def out_of_range(self, m: re.Match[str]) -> str | None:
-        """Name the first int field of a match outside its limits (int64 unless the catalogue says more), or a
-        number ending the match that goes on in the text (``bytes_read=1.5`` is not 1)."""
+        """Name the first number of a match its field cannot hold (values.py): out of its limits (int64 unless
+        the catalogue says more), not finite, a number ending the match that goes on in the text
+        (``bytes_read=1.5`` is not 1), a key=value number or a ``B<i>=<n>`` count out of type."""
         tail = _NUMBER_GOES_ON.match(m.string, m.end())
         if tail is not None:
             for name, end in ((n, m.end(n)) for n in self.numeric if n in m.re.groupindex):
                 if end == m.end() and m.group(name) is not None:
                     return f"{name}={m.group(name)[:40]}{tail.group(0)}... is not a valid number"
-        for name, lo, hi in self.limits:
-            raw = m.group(name)
-            if raw is not None and (len(raw) > 20 or not lo <= int(raw) <= hi):  # int() of 5000 digits raises
-                return f"{name}={raw[:40]} out of range"
+        bounds = {n: (lo, hi) for n, lo, hi in self.limits}
+        kinds = dict(self.fields)
+        for name in self.numeric:
+            raw = m.group(name) if name in m.re.groupindex else None
+            if raw is not None:
+                why = values.problem(name, raw, kinds[name], *bounds.get(name, INT64))
+                if why is not None:
+                    return why
+        if self.kv:
+            pairs = dict(_KV.findall(m.string))
+            for name, kind in self.fields:
+                if name not in m.re.groupindex and name in pairs:
+                    why = values.problem(name, pairs[name], kind, *bounds.get(name, INT64))
+                    if why is not None:
+                        return why
+        for name, kind in self.fields:
+            if kind == "broker_counts" and m.group(name) is not None:
+                why = values.broker_counts_problem(name, m.group(name))
+                if why is not None:
+                    return why
         return None
 
     def misfit(self, text: str) -> str | None:
@@ -148,13 +165,9 @@ class Recogniser:
         bounds = {n: (lo, hi) for n, lo, hi in self.limits}
         for name, kind in self.fields:
             raw = lm.groupdict().get(name)
-            if raw is None or kind not in ("int", "float"):
-                continue
-            if not _NUMBER_SYNTAX[kind].fullmatch(raw):
-                return f"{name}={raw[:40]} is not a valid {kind}"
-            lo, hi = bounds.get(name, INT64)
-            if kind == "int" and (len(raw) > 20 or not lo <= int(raw) <= hi):
-                return f"{name}={raw[:40]} out of range"
+            why = None if raw is None else values.problem(name, raw, kind, *bounds.get(name, INT64))
+            if why is not None:
+                return why
         return "a value out of type"
 
 
@@ -265,7 +278,7 @@ def build_catalogue(data: dict[str, Any], path: Path) -> Catalogue:
                 aliases=tuple(r.get("aliases", {}).items()),
                 kv=bool(r.get("kv", False)),
                 broker_field=r.get("broker_field"),
-                limits=tuple(lim for lim in _limits(r) if lim[0] in regex.groupindex),
+                limits=tuple(lim for lim in _limits(r) if lim[0] in regex.groupindex or r.get("kv")),
                 numeric=tuple(sorted(numeric)),
                 loose=None if loose_src is None else _compile(path, where + " (loose form)", loose_src, re.ASCII),
             )

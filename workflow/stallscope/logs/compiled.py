@@ -15,8 +15,9 @@ import json
 import re
 from typing import Any
 
-from stallscope.logs.catalogue import INT64, Recogniser
+from stallscope.logs.catalogue import Recogniser
 from stallscope.logs.rows import cell, csv_head
+from stallscope.logs.values import INT64
 
 try:
     from stallscope.logs import _fastscan

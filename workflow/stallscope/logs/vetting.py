@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from stallscope.errors import StallscopeError
+from stallscope.logs.values import BROKER_INDEX_MAX
 
 BROKER_NAME = re.compile(r"broker_?(\d+)\.log")
 CLIENT_NAME = re.compile(r"client(?:[_.-].*)?\.log", re.DOTALL)
 #: broker indices are C ints in the broker and int64 columns downstream; more digits than this is not an index
-MAX_BROKER_INDEX = 2**31 - 1
+MAX_BROKER_INDEX = BROKER_INDEX_MAX
 _KINDS = (
     (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
     (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory"),
