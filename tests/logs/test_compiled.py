@@ -68,9 +68,10 @@ def test_spec_leaves_python_what_it_cannot_render() -> None:
 def test_spec_outputs_declared_fields_in_declared_order_and_broker_only_for_client_rows() -> None:
     rec = _rec(r"abc (?P<a>\d+) (?P<b>\d+) (?P<duration_ms>\d+)ms", {"duration_ms": "int", "b": "int", "zz": "int"},
                broker_field="b")
-    key, kind, pieces, outs, broker, dur = compiled.spec(rec, True)
+    key, kind, pieces, outs, broker, dur, limits = compiled.spec(rec, True)
     assert [n for n, _ in outs] == [b'""duration_ms"":', b'""b"":'] and [c for _, c in outs] == [2, 1]
     assert (broker, dur) == (1, 2)
+    assert limits == [(-(2**63), 2**63 - 1)] * 3
     assert compiled.spec(rec, False)[4] == -1
 
 
@@ -91,7 +92,10 @@ def test_scan_refuses_a_buffer_without_its_newline() -> None:
 @needs_ext
 def test_scanner_refuses_a_malformed_spec() -> None:
     with pytest.raises(ValueError):
-        compiled._fastscan.Scanner([(b"k", b"kind", [b"k", False], [(b"x", 5)], -1, -1)], b"f,", b"broker", b"0")
+        compiled._fastscan.Scanner([(b"k", b"kind", [b"k", False], [(b"x", 5)], -1, -1, [(0, 9)])], b"f,", b"broker",
+                                   b"0")
+    with pytest.raises(ValueError):  # limits for every capture
+        compiled._fastscan.Scanner([(b"k", b"kind", [b"k", False], [(b"x", 0)], -1, -1, [])], b"f,", b"broker", b"0")
     with pytest.raises(ValueError):
         compiled._fastscan.Scanner([(b"k",)], b"f,", b"broker", b"0")
 

@@ -34,7 +34,8 @@ def test_parse_random_bytes_never_raises(tmp_path_factory, client: bytes, broker
     parse_run(run)
     m = schemas.read_json(compute_metrics(run), "metrics")
     for st_ in m["lines"].values():
-        assert sum(st_[k] for k in ("event", "glog", "continuation", "script", "unparseable")) == st_["total"]
+        assert sum(st_[k] for k in ("event", "glog", "continuation", "script", "unparseable", "unreadable")) == \
+            st_["total"]
     truncated = (broker and not broker.endswith(b"\n")) or (client and not tail and not client.endswith(b"\n"))
     assert m["is_truncated"] == bool(truncated)
 

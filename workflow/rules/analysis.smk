@@ -49,8 +49,8 @@ rule assess_claims:
     params:
         runs=get_run_dirs,
         configfile=CONFIGFILE,
-        mixed="--allow-mixed" if config["assessment"]["allow_mixed"] else "",
-        bench=lambda wildcards, input: f"--bench {input.bench}" if input.bench else "",
+        mixed=["--allow-mixed"] if config["assessment"]["allow_mixed"] else [],
+        bench=lambda wildcards, input: [f"--bench={input.bench}"] if input.bench else [],
     shell:
-        "stallscope assess {params.runs} --config {params.configfile} {params.mixed} {params.bench}"
-        " --out {output.claims} 2> {log}"
+        "stallscope assess --config={params.configfile:q} {params.mixed:q} {params.bench:q}"
+        " --out {output.claims} -- {params.runs:q} 2> {log}"

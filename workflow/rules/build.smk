@@ -15,7 +15,7 @@ rule build_broker:
         sut=lookup(dpath="sut", within=config),
         configfile=CONFIGFILE,
     shell:
-        "stallscope build --config {params.configfile} --out results/build/{wildcards.sut} --werror 2> {log}"
+        "stallscope build --config={params.configfile:q} --out results/build/{wildcards.sut} --werror 2> {log}"
 
 
 rule bench_broker:
@@ -36,5 +36,5 @@ rule bench_broker:
         repeats=lookup(dpath="bench/repeats", within=config),
         total_bytes=lookup(dpath="bench/total_bytes", within=config),
     shell:
-        "stallscope bench --build {input.build} --repeats {params.repeats} --total-bytes {params.total_bytes}"
+        "stallscope bench --build {input.build} --repeats={params.repeats:q} --total-bytes={params.total_bytes:q}"
         " --out {output.bench} 2> {log}"

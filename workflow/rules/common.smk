@@ -1,20 +1,17 @@
 # Validate the config before any value is read, then derive the names every rule uses.
-from snakemake.utils import validate
-
+from stallscope.experiment.config import checked_config_or_exit
 from stallscope.experiment.targets import (
     SUT_PATTERN,
     assessed_run_dirs,
     ingested_suts,
     run_dirs,
-    sut_id,
     template_files,
 )
 
-validate(config, "../schemas/config.schema.yaml")
-
-SUT = sut_id(config)
 # The config file the stages read themselves (the last --configfile wins, as in Snakemake).
 CONFIGFILE = workflow.configfiles[-1] if workflow.configfiles else "config/config.yaml"
+# The same checks as the stages (schema, finite numbers, placeholders), one line on stderr and exit 1 if bad.
+SUT = checked_config_or_exit(config, CONFIGFILE)
 # Report inputs: editing a template reruns only the report and the index.
 TEMPLATES = template_files()
 NAMES = list(config["scenarios"]) + list(config.get("ingest") or {})
@@ -50,7 +47,7 @@ def get_ingest_src(wildcards):
 
 def get_ingest_attempt(wildcards):
     """For a driver log's attempt (t<k>a<a>), the option that ingests that attempt alone."""
-    return "" if wildcards.trial == "t1" else f"--attempt {wildcards.trial}"
+    return [] if wildcards.trial == "t1" else [f"--attempt={wildcards.trial}"]
 
 
 def report_targets():

@@ -24,7 +24,7 @@ rule run_scenario:
         configfile=CONFIGFILE,
         trial=lambda wildcards: wildcards.trial[1:],
     shell:
-        "stallscope run --config {params.configfile} --scenario {wildcards.scenario} --trial {params.trial}"
+        "stallscope run --config={params.configfile:q} --scenario {wildcards.scenario} --trial={params.trial:q}"
         " --build {input.build} --out results/runs/{wildcards.sut}/{wildcards.scenario}/{wildcards.trial} 2> {log}"
 
 
@@ -42,4 +42,5 @@ rule ingest_run:
         src=get_ingest_src,
         attempt=get_ingest_attempt,
     shell:
-        "stallscope ingest {params.src} --scenario {wildcards.name} {params.attempt} --out results/runs/ingested-{wildcards.name}/{wildcards.name}/{wildcards.trial} 2> {log}"
+        "stallscope ingest --scenario {wildcards.name} {params.attempt:q}"
+        " --out results/runs/ingested-{wildcards.name}/{wildcards.name}/{wildcards.trial} -- {params.src:q} 2> {log}"

@@ -1,7 +1,8 @@
 """Command line: one subcommand per stage, each calling exactly one stage entry function.
 
-Exit status: 0 once the outputs exist (whatever the verdicts), 1 for bad input (one line,
-``path:line: msg``), 2 for usage errors, 3 for a bug (with a traceback), 130 on ^C.
+Exit status: 0 once the outputs exist (whatever the verdicts), 1 for bad input or an unusable file or directory
+(one line, ``path:line: msg``), 2 for usage errors, 3 for a bug (with a traceback), 4 when the output is in use
+by another stallscope process, 130 on ^C. The README's table lists them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from stallscope import __version__
 from stallscope.errors import StallscopeError
+from stallscope.outlock import OutputBusy
 
 
 def _cmd_build(a: argparse.Namespace) -> None:
@@ -173,8 +175,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], None] = args.func
     try:
         func(args)
+    except OutputBusy as exc:
+        print(f"stallscope {args.command}: {exc}", file=sys.stderr)
+        return 4
     except StallscopeError as exc:
         print(f"stallscope {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a path the user named cannot be read or written: their environment, not a bug
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        print(f"stallscope {args.command}: {where}{exc.strerror or exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

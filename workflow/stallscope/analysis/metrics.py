@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from stallscope import schemas
-from stallscope.analysis import acks, benign, checks, clients, latency, phases, refs, stalls
+from stallscope.analysis import acks, benign, checks, clients, clock, latency, phases, refs, stalls
 from stallscope.errors import StallscopeError
 
 _LINE_KEYS = ("total", "event", "glog", "continuation", "script", "unparseable", "is_truncated")
@@ -54,7 +54,10 @@ def compute_metrics(run_dir: Path, out: Path | None = None) -> Path:
     client_log = files["client_log"]
     if client_log is None or not (run_dir / client_log).is_file():
         missing.append(client_log or "client.log")
+    clock_m = clock.check_clock(ev, lines)
     bnd = phases.boundaries(ev, lines)
+    if not clock_m["ok"]:  # differences of broken timestamps are not durations: no phases, no init wait
+        bnd = {"run_start": None, "run_end": None, "source": "none", "publish_start": None}
     ph = phases.compute_phases(bnd)
     broker_ids = sorted({int(b) for b in ev.loc[ev["role"] == "broker", "broker"].dropna()}
                         | {i for i in range(len(files["broker_logs"]))})
@@ -91,8 +94,11 @@ def compute_metrics(run_dir: Path, out: Path | None = None) -> Path:
         "is_truncated": any(v["is_truncated"] for v in lines.values()),
         "clock_aligned": manifest["clock_aligned"],
         "missing_files": missing,
-        "lines": {f: {k: v[k] for k in _LINE_KEYS} for f, v in lines.items()},
+        "lines": {f: {k: v[k] for k in _LINE_KEYS} | {"unreadable": v.get("unreadable", 0)}
+                  for f, v in lines.items()},
         "unrecognised_glog_count": sum(v["glog"] for v in lines.values()),
+        "unreadable_count": sum(v.get("unreadable", 0) for v in lines.values()),
+        "clock": clock_m,
         "phases": ph,
         "stalls": stalls.compute_stalls(st, broker_ids, ph),
         "ring_full": stalls.compute_ring_full(ev, broker_ids),

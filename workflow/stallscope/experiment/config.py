@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ PARAM_KEYS = (
     "batch_bytes",
     "trials",
 )
+INT64 = (-(2**63), 2**63 - 1)
 BUILTIN_DEFAULTS: dict[str, Any] = {
     "brokers": 4,
     "threads_per_broker": 4,
@@ -60,11 +62,21 @@ def validate_config(data: Any, path: str | Path) -> dict[str, Any]:
     errors = sorted(_Validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         raise StallscopeError(path, None, format_validation_error(path, errors[0]))
+    bad = _first_unbounded(data, "$")
+    if bad is not None:
+        raise StallscopeError(path, None, bad)
     sut = data["sut"]
     if sut["kind"] == "external":
         missing = [k for k in ("build_command", "broker_command", "client_command") if k not in sut]
         if missing:
             raise StallscopeError(path, None, f"at $.sut: an external broker needs {', '.join(missing)}")
+        from stallscope.experiment.commands import build_templates, sut_templates
+
+        try:
+            build_templates(sut)
+            sut_templates(sut)
+        except StallscopeError as exc:
+            raise StallscopeError(path, None, f"at $.{exc.msg}") from None
     for name, sc in data["scenarios"].items():
         _check_network(path, name, sc, data.get("defaults") or {})
     return data
@@ -79,6 +91,43 @@ def _check_network(path: str | Path, name: str, sc: dict[str, Any], defaults: di
     if net["slow_broker"] >= brokers:
         raise StallscopeError(path, None, f"at $.scenarios.{name}.network.slow_broker: {net['slow_broker']} is not "
                                           f"a broker of this scenario (brokers 0..{brokers - 1})")
+
+
+def _first_unbounded(value: Any, loc: str) -> str | None:
+    """The first number a run cannot use: NaN or infinite (YAML ``.nan``, ``.inf``) or an integer beyond int64.
+
+    The schema's ``minimum`` lets these through (NaN compares false, infinity is above every minimum), and
+    they would fail only when the run starts: a timeout of ``.inf`` never fires, 2^70 bytes overflow the
+    publisher's counters."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"at {loc}: must be a finite number; got {value}"
+    if isinstance(value, int) and not INT64[0] <= value <= INT64[1]:
+        return f"at {loc}: beyond a 64-bit integer; got {value}"
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for k, v in items:
+        found = _first_unbounded(v, f"{loc}[{k}]" if isinstance(k, int) else f"{loc}.{k}")
+        if found is not None:
+            return found
+    return None
+
+
+def checked_config_or_exit(config: dict[str, Any], path: str | Path) -> str:
+    """For the Snakefile: validate ``config`` in place (filling defaults) and return the SUT id; on a bad value
+    print one line (``path: at $.key: ...``) and exit 1, instead of Snakemake's multi-line schema dump."""
+    from stallscope.experiment.targets import sut_id
+
+    shown = Path(path)
+    if shown.is_absolute() and shown.is_relative_to(Path.cwd()):
+        path = shown.relative_to(Path.cwd())
+    try:
+        validate_config(config, path)
+        return sut_id(config)
+    except StallscopeError as exc:
+        raise SystemExit(str(exc)) from None
+    except ValueError as exc:
+        raise SystemExit(f"{path}: at $.sut.source: {exc}") from None
 
 
 def load_config(path: str | Path) -> dict[str, Any]:

@@ -14,6 +14,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#include <ctype.h>
 #include <string.h>
 
 #define TEXT_MAX 500
@@ -61,6 +62,7 @@ typedef struct { /* one piece of a template: a literal, or an integer capture */
     char *lit;
     Py_ssize_t len; /* literal length; -1 for a capture */
     int minus;      /* capture may start with '-' */
+    int64_t lo, hi; /* the catalogue's limits: a value outside goes to Python, which counts it unreadable */
 } Piece;
 
 typedef struct {
@@ -175,9 +177,15 @@ static int run_template(const Rec *r, const unsigned char *m, Py_ssize_t n, int6
         if (e == d) return NO_MATCH;
         if (e - d > MAX_DIGITS) return PUNT;
         int64_t v = num(m + d, (int)(e - d));
-        caps[c++] = neg ? -v : v;
+        if (neg) v = -v;
+        if (v < p->lo || v > p->hi) return PUNT;
+        caps[c++] = v;
         i = e;
     }
+    /* a number that ends the template must end there too: "bytes_read=1.5" or "=12abc" is not 1 or 12 */
+    if (r->npieces && r->pieces[r->npieces - 1].len < 0 && i < n &&
+        (isalnum(m[i]) || m[i] == '_' || (m[i] == '.' && i + 1 < n && isdig(m[i + 1]))))
+        return PUNT;
     return MATCH;
 }
 
@@ -259,12 +267,13 @@ static int line_kind(Scanner *sc, const unsigned char *s, Py_ssize_t n, const Pr
     Py_ssize_t mlen = mend - px->msg;
     int nb = sc->nby_byte[mlen > 0 ? m[0] : 0];
     const int *cands = sc->by_byte[mlen > 0 ? m[0] : 0];
-    int checked = 0;
+    int checked = 0, keyed = 0;
     int64_t caps[64];
     for (int j = 0; j < nb; j++) {
         const Rec *r = &sc->recs[cands[j]];
         if (mlen < r->keylen || memcmp(m, r->key, (size_t)r->keylen) != 0) continue;
         if (!r->compiled) return PUNT;
+        keyed = 1;
         if (!checked) {
             if (!printable(s, mend) || px->tidlen > MAX_DIGITS) return PUNT;
             checked = 1;
@@ -274,7 +283,7 @@ static int line_kind(Scanner *sc, const unsigned char *s, Py_ssize_t n, const Pr
         if (got == PUNT) return PUNT;
         return emit(sc, out, r, caps, line, s, px, mend) < 0 ? -1 : MATCH;
     }
-    return NO_MATCH;
+    return keyed ? PUNT : NO_MATCH; /* a known form that did not match: Python tells unreadable from plain */
 }
 
 static PyObject *Scanner_scan(Scanner *sc, PyObject *args) {
@@ -363,11 +372,12 @@ static void free_recs(Scanner *sc) {
 }
 
 /* rec spec: (key, None) for a recogniser Python must run, or
- * (key, kind, pieces, outputs, broker_cap, dur_cap) with pieces a sequence of bytes (literal) or bool (integer
- * capture; True when it may be negative) and outputs a sequence of (pre-rendered json name, capture index). */
+ * (key, kind, pieces, outputs, broker_cap, dur_cap, limits) with pieces a sequence of bytes (literal) or bool
+ * (integer capture; True when it may be negative), outputs a sequence of (pre-rendered json name, capture index)
+ * and limits a sequence of (min, max) per capture. */
 static int load_rec(Rec *r, PyObject *spec) {
     Py_ssize_t n = PyTuple_Check(spec) ? PyTuple_GET_SIZE(spec) : -1;
-    if (n != 2 && n != 6) { PyErr_SetString(PyExc_ValueError, "bad recogniser spec"); return -1; }
+    if (n != 2 && n != 7) { PyErr_SetString(PyExc_ValueError, "bad recogniser spec"); return -1; }
     if (!(r->key = dup_bytes(PyTuple_GET_ITEM(spec, 0), &r->keylen))) return -1;
     r->broker_cap = r->dur_cap = -1;
     if (n == 2) return 0;
@@ -392,6 +402,20 @@ static int load_rec(Rec *r, PyObject *spec) {
     Py_DECREF(pieces);
     if (!r->pieces) { PyErr_NoMemory(); return -1; }
     if (r->ncaps > 64) { PyErr_SetString(PyExc_ValueError, "too many captures"); return -1; }
+    PyObject *lims = PySequence_Fast(PyTuple_GET_ITEM(spec, 6), "limits must be a sequence");
+    if (!lims) return -1;
+    int badlim = PySequence_Fast_GET_SIZE(lims) != r->ncaps;
+    for (int k = 0, c = 0; !badlim && k < r->npieces; k++) {
+        Piece *p = &r->pieces[k];
+        if (p->len >= 0) continue;
+        PyObject *it = PySequence_Fast_GET_ITEM(lims, c++);
+        if (!PyTuple_Check(it) || PyTuple_GET_SIZE(it) != 2) { badlim = 1; break; }
+        p->lo = PyLong_AsLongLong(PyTuple_GET_ITEM(it, 0));
+        p->hi = PyLong_AsLongLong(PyTuple_GET_ITEM(it, 1));
+        badlim = PyErr_Occurred() != NULL;
+    }
+    Py_DECREF(lims);
+    if (badlim) { if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "bad capture limits"); return -1; }
     PyObject *outs = PySequence_Fast(PyTuple_GET_ITEM(spec, 3), "outputs must be a sequence");
     if (!outs) return -1;
     int nout = (int)PySequence_Fast_GET_SIZE(outs);

@@ -12,11 +12,17 @@ import yaml
 
 from stallscope import schemas
 from stallscope.errors import StallscopeError
+from stallscope.logs import values
+from stallscope.logs.values import INT64
 
 CATALOGUE_PATH = Path(__file__).with_name("catalogue.yaml")
 _KV = re.compile(r"([A-Za-z_][\w.]*)=([^\s,()\[\]]+)")
 _BROKER_COUNT = re.compile(r"\bB(\d+)=(\d+)(?:\(sent=(\d+),short=(\d+)\))?")
 _TRUE = {"yes", "true", "1", "y"}
+#: what stands in for a number in the loose form of a regex: any run of characters up to a separator
+_LOOSE_NUMBER = r"[^\s,;()\[\]=]*?"
+#: text right after a number that would make it another number (a fraction, a suffix, hex digits)
+_NUMBER_GOES_ON = re.compile(r"[A-Za-z0-9_]|\.[0-9]", re.ASCII)
 
 
 def auto_value(raw: str) -> int | float | str:
@@ -77,13 +83,18 @@ class Recogniser:
     aliases: tuple[tuple[str, str], ...]
     kv: bool
     broker_field: str | None
+    limits: tuple[tuple[str, int, int], ...] = ()
+    loose: re.Pattern[str] | None = None
+    numeric: tuple[str, ...] = ()
 
     def match(self, text: str) -> dict[str, Any] | None:
-        """Return the event fields if the message is of this form, else None."""
+        """Return the event fields if the message is of this form with every number in range, else None."""
         if not text.startswith(self.key):
             return None
         m = self.regex.match(text)
         if m is None:
+            return None
+        if self.out_of_range(m) is not None:
             return None
         out: dict[str, Any] = parse_kv(text) if self.kv else {}
         groups = m.groupdict()
@@ -108,6 +119,56 @@ class Recogniser:
                 out[dst] = out[src]
             out.pop(src, None)
         return out
+
+    def out_of_range(self, m: re.Match[str]) -> str | None:
+        """Name the first number of a match its field cannot hold (values.py): out of its limits (int64 unless
+        the catalogue says more), not finite, a number ending the match that goes on in the text
+        (``bytes_read=1.5`` is not 1), a key=value number or a ``B<i>=<n>`` count out of type."""
+        tail = _NUMBER_GOES_ON.match(m.string, m.end())
+        if tail is not None:
+            for name, end in ((n, m.end(n)) for n in self.numeric if n in m.re.groupindex):
+                if end == m.end() and m.group(name) is not None:
+                    return f"{name}={m.group(name)[:40]}{tail.group(0)}... is not a valid number"
+        bounds = {n: (lo, hi) for n, lo, hi in self.limits}
+        kinds = dict(self.fields)
+        for name in self.numeric:
+            raw = m.group(name) if name in m.re.groupindex else None
+            if raw is not None:
+                why = values.problem(name, raw, kinds[name], *bounds.get(name, INT64))
+                if why is not None:
+                    return why
+        if self.kv:
+            pairs = dict(_KV.findall(m.string))
+            for name, kind in self.fields:
+                if name not in m.re.groupindex and name in pairs:
+                    why = values.problem(name, pairs[name], kind, *bounds.get(name, INT64))
+                    if why is not None:
+                        return why
+        for name, kind in self.fields:
+            if kind == "broker_counts" and m.group(name) is not None:
+                why = values.broker_counts_problem(name, m.group(name))
+                if why is not None:
+                    return why
+        return None
+
+    def misfit(self, text: str) -> str | None:
+        """Why a message of this form cannot be read (a number out of type or range), or None when it is not
+        of this form at all (then it is an ordinary unrecognised record)."""
+        if not text.startswith(self.key):
+            return None
+        m = self.regex.match(text)
+        if m is not None:
+            return self.out_of_range(m)
+        lm = self.loose.match(text) if self.loose is not None else None
+        if lm is None:
+            return None
+        bounds = {n: (lo, hi) for n, lo, hi in self.limits}
+        for name, kind in self.fields:
+            raw = lm.groupdict().get(name)
+            why = None if raw is None else values.problem(name, raw, kind, *bounds.get(name, INT64))
+            if why is not None:
+                return why
+        return "a value out of type"
 
 
 @dataclass(frozen=True)
@@ -136,11 +197,61 @@ class Catalogue:
         return tuple(r for r in self.recognisers if r.role in (role, "any"))
 
 
-def _compile(path: Path, where: str, pattern: str) -> re.Pattern[str]:
+def _compile(path: Path, where: str, pattern: str, flags: int = 0) -> re.Pattern[str]:
     try:
-        return re.compile(pattern)
+        return re.compile(pattern, flags)
     except re.error as exc:
         raise StallscopeError(path, None, f"{where}: bad regex {pattern!r}: {exc}") from None
+
+
+def _group_end(pattern: str, start: int) -> int:
+    """Index just past the group that opens at ``pattern[start]`` (escapes and character classes skipped)."""
+    depth, i, in_class = 0, start, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            if pattern[i + 1 : i + 2] == "]":
+                i += 1
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    raise ValueError("unbalanced group")
+
+
+def loose_form(pattern: str, numeric: set[str]) -> str | None:
+    """The regex with every numeric capture widened to any token: it matches the same wording with numbers
+    out of type (``-5ms``, ``NaNms``, ``0x10ms``), which tells a malformed record of a form from another
+    message. None when the regex has no numeric capture (then nothing can be out of type)."""
+    out, i, changed = [], 0, False
+    for m in re.finditer(r"\(\?P<([A-Za-z_]\w*)>", pattern):
+        if m.start() < i or m.group(1) not in numeric or (m.start() > 0 and pattern[m.start() - 1] == "\\"):
+            continue
+        end = _group_end(pattern, m.start())
+        out.append(pattern[i : m.start()] + f"(?P<{m.group(1)}>{_LOOSE_NUMBER})")
+        i, changed = end, True
+    if not changed:
+        return None
+    return "".join(out) + pattern[i:]
+
+
+def _limits(r: dict[str, Any]) -> tuple[tuple[str, int, int], ...]:
+    given = r.get("limits", {})
+    out = []
+    for name, kind in r["fields"].items():
+        if kind == "int":
+            lo, hi = given.get(name, [None, None])
+            out.append((name, INT64[0] if lo is None else lo, INT64[1] if hi is None else hi))
+    return tuple(out)
 
 
 def build_catalogue(data: dict[str, Any], path: Path) -> Catalogue:
@@ -149,17 +260,27 @@ def build_catalogue(data: dict[str, Any], path: Path) -> Catalogue:
     recs = []
     for i, r in enumerate(data["recognisers"]):
         where = f"recognisers[{i}] ({r['kind']})"
+        # ASCII: a broker prints ASCII digits; Python's Unicode \d would read "١٢" as 12
+        regex = _compile(path, where, r["regex"], re.ASCII)
+        numeric = {n for n, k in r["fields"].items() if k in ("int", "float")}
+        try:
+            loose_src = loose_form(r["regex"], numeric)
+        except ValueError:
+            loose_src = None
         recs.append(
             Recogniser(
                 kind=r["kind"],
                 role=r["role"],
                 key=r["key"],
-                regex=_compile(path, where, r["regex"]),
+                regex=regex,
                 fields=tuple(r["fields"].items()),
                 extras=tuple(_compile(path, where, e) for e in r.get("extras", [])),
                 aliases=tuple(r.get("aliases", {}).items()),
                 kv=bool(r.get("kv", False)),
                 broker_field=r.get("broker_field"),
+                limits=tuple(lim for lim in _limits(r) if lim[0] in regex.groupindex or r.get("kv")),
+                numeric=tuple(sorted(numeric)),
+                loose=None if loose_src is None else _compile(path, where + " (loose form)", loose_src, re.ASCII),
             )
         )
     b = data["banner"]

@@ -4,8 +4,9 @@ A recogniser is *compilable* when its regex is a plain template: literal charact
 ``(?P<name>\\d+)`` or ``(?P<name>-?\\d+)``, each capture followed by a non-digit literal or by the end, and every
 field it outputs an ``int``; no extras, key=value scan or aliases. Such a regex has exactly one way to match, so a
 left-to-right walk in C gives the same fields as ``re.match``. Anything else stays with Python: the scanner hands
-those lines back as candidates. The extension is optional (built when a C compiler is there); without it the
-numpy path in scan.py runs.
+those lines back as candidates, and so it does a line whose key matched but no template did, or whose number is
+outside the catalogue's limits (Python counts those unreadable). The extension is optional (built when a C
+compiler is there); without it the numpy path in scan.py runs.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from stallscope.logs.catalogue import Recogniser
 from stallscope.logs.rows import cell, csv_head
+from stallscope.logs.values import INT64
 
 try:
     from stallscope.logs import _fastscan
@@ -72,8 +74,8 @@ def spec(rec: Recogniser, broker_column: bool) -> tuple[Any, ...]:
     ``broker_column``: the row's broker cell comes from the recogniser's ``broker_field`` (client logs); a
     broker log's rows carry the file's broker index instead."""
     key = rec.key.encode()
-    if rec.extras or rec.kv or rec.aliases or rec.regex.flags & ~re.UNICODE:
-        return (key, None)  # (flags such as IGNORECASE change what the literals match)
+    if rec.extras or rec.kv or rec.aliases or rec.regex.flags & ~(re.UNICODE | re.ASCII):
+        return (key, None)  # (flags such as IGNORECASE change what the literals match; ASCII is what C reads)
     tpl = template(rec.regex.pattern)
     if tpl is None:
         return (key, None)
@@ -92,7 +94,9 @@ def spec(rec: Recogniser, broker_column: bool) -> tuple[Any, ...]:
     out_names = [n for n, _ in rec.fields if n in names]
     broker = names.index(rec.broker_field) if broker_column and rec.broker_field in out_names else -1
     dur = names.index("duration_ms") if rec.kind.startswith("stall_") and "duration_ms" in out_names else -1
-    return (key, cell(rec.kind), pieces, outs, broker, dur)
+    bounds = dict((n, (lo, hi)) for n, lo, hi in rec.limits)
+    limits = [bounds.get(n, INT64) for n in names]
+    return (key, cell(rec.kind), pieces, outs, broker, dur, limits)
 
 
 def scanner(recs: tuple[Recogniser, ...], name: str, role: str, file_broker: int | None) -> Any:

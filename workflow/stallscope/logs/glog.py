@@ -63,6 +63,8 @@ class LineStats:
     unparseable_examples: list[dict[str, Any]] = field(default_factory=list)
     first_ts_us: int | None = None
     last_ts_us: int | None = None
+    unreadable: int = 0
+    unreadable_examples: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """Render as the per-file object of lines.json."""
@@ -163,7 +165,7 @@ class FileScanner:
         if self._banner is not None:
             yield [self._flush_banner()]
         st = self.stats
-        st.glog = st.total - st.event - st.continuation - st.script - st.unparseable
+        st.glog = st.total - st.event - st.continuation - st.script - st.unparseable - st.unreadable
 
     def _compiled_chunk(self, cs: Any, buf: bytearray, cut: int, base: int) -> Iterator[bytes | list[Event]]:
         n, blob, lines, ends, cidx, cpos = cs.scan(buf, cut, base)
@@ -273,6 +275,15 @@ class FileScanner:
                 self._event_line = line_no
                 broker = fields.get(rec.broker_field) if rec.broker_field else None
                 return self._event(line_no, hm, rec.kind, fields, broker if isinstance(broker, int) else None)
+        for rec in self.recs:  # of a known form but with a number out of type: unreadable, not a plain record
+            why = rec.misfit(msg)
+            if why is not None:
+                st = self.stats
+                st.unreadable += 1
+                if len(st.unreadable_examples) < EXAMPLES_KEPT:
+                    st.unreadable_examples.append({"line": line_no, "kind": rec.kind, "reason": why,
+                                                   "text": hm.group(0)[:EXAMPLE_MAX]})
+                break
         return None
 
     @staticmethod

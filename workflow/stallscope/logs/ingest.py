@@ -19,9 +19,11 @@ Files are copied byte for byte. The manifest says ``origin: ingested``; what the
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
 from stallscope.errors import StallscopeError
+from stallscope.logs import vetting
 from stallscope.logs.driver import read_run_contract
 from stallscope.logs.layout import (
     TIMESERIES_SUFFIX,
@@ -33,8 +35,6 @@ from stallscope.logs.layout import (
     write_run,
 )
 
-_BROKER = re.compile(r"^broker_?(\d+)\.log$")
-_CLIENT = re.compile(r"^client(?:[_.-].*)?\.log$")
 _SUT = re.compile(r"^([0-9a-f]{12}(-dirty-[0-9a-f]{8})?|unknown)$")
 
 
@@ -86,32 +86,18 @@ def run_tags(src: Path) -> list[str]:
 def ingest_dir(src: Path, out: Path, scenario: str | None = None, sut: str | None = None) -> Path:
     """Copy logs from ``src`` (a directory or one log file) into run directory ``out``; write manifest.json."""
     src, out = Path(src), Path(out)
-    if not src.exists():
-        raise StallscopeError(src, None, "no such file or directory")
     if sut is not None and not _SUT.match(sut):
         raise StallscopeError(None, None, f"--sut {sut!r}: expected 12 hex digits (optionally -dirty-<8 hex>)")
-    brokers: list[tuple[int, Path]] = []
-    clients: list[Path] = []
-    others: list[Path] = []
-    if src.is_file():
-        clients = [src]
-    else:
-        for p in sorted(src.iterdir()):
-            if not p.is_file():
-                continue
-            bm = _BROKER.match(p.name)
-            if bm:
-                brokers.append((int(bm.group(1)), p))
-            elif _CLIENT.match(p.name):
-                clients.append(p)
-            elif p.suffix == ".log":
-                others.append(p)
-        if not brokers and not clients and len(others) == 1:
-            clients = others
+    found = vetting.vet_source(src)
+    brokers, clients = found.brokers, found.clients
+    notes = list(found.notes)
+    if not brokers and not clients and src.is_dir():
+        clients, why = vetting.only_other_log(src)
+        notes += why
     if not brokers and not clients:
+        why = f" ({'; '.join(notes)})" if notes else ""
         raise StallscopeError(src, None, "no logs here (expected broker_<i>.log, client.log or client_*.log, "
-                              "or a single log of any name)")
-    brokers.sort()
+                              f"or a single log of any name){why}")
     ordered, banners = order_clients(clients)
     files = RunFiles(brokers=brokers)
     single = len(ordered) == 1
@@ -119,10 +105,9 @@ def ingest_dir(src: Path, out: Path, scenario: str | None = None, sut: str | Non
         n = "client.log" if single else client_name(p.stem)
         files.clients.append((n, p))
         ts = p.with_name(p.stem + TIMESERIES_SUFFIX)
-        if ts.is_file():
+        if src.is_dir() and vetting.vet_one(ts, src)[0] is not None:
             files.timeseries[n] = ts
-    notes = []
-    if not single:
+    if len(ordered) > 1:
         notes.append(f"{len(ordered)} client logs, all analysed: per-client figures under metrics `clients`, "
                      "the run's figures summed over them")
     contract = read_run_contract(src / "run_contract.csv") if src.is_dir() else {}
@@ -132,4 +117,5 @@ def ingest_dir(src: Path, out: Path, scenario: str | None = None, sut: str | Non
             params[key] = contract[key]
     name = scenario_name(src, scenario)
     return write_run(out, src, files, name=name, run_id=f"{name}/t1", trial=1, params=params, contract=contract,
-                     sut=sut, notes=notes, rerun=f"stallscope ingest {src} --out {out}")
+                     sut=sut, notes=notes,
+                     rerun=shlex.join(["stallscope", "ingest", "--out", str(out), "--", str(src)]))

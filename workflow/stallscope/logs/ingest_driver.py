@@ -12,6 +12,7 @@ result) and the driver's own per-client and TOTAL figures, so the stages' figure
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -139,8 +140,9 @@ def ingest_driver(path: Path, out: Path, scenario: str | None = None, sut: str |
             params = _params(base, files, contract)
             runs.append(write_run(out if only else out / tag, path, files, name=name, run_id=f"{name}/{tag}",
                                   trial=trial, params=params, contract=contract, sut=sut, notes=notes,
-                                  rerun=f"stallscope ingest {path} --out {out}" + (f" --attempt {tag}" if only else ""),
-                                  attempt=_attempt_block(a, final, result, reason)))
+                                  rerun=shlex.join(["stallscope", "ingest", "--out", str(out),
+                                                    *([f"--attempt={tag}"] if only else []), "--", str(path)]),
+                                  attempt=_attempt_block(a, final, result, reason), root=path.parent))
     return runs
 
 

@@ -9,12 +9,13 @@ log) copied for provenance but not parsed. What the logs cannot tell is null in 
 from __future__ import annotations
 
 import re
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from stallscope import __version__, schemas
+from stallscope.errors import StallscopeError
+from stallscope.logs import vetting
 from stallscope.logs.catalogue import load_catalogue
 from stallscope.logs.glog import FileScanner
 
@@ -97,19 +98,27 @@ def _sut(contract: dict[str, Any], sut: str | None, src: Path) -> dict[str, Any]
 
 def write_run(out: Path, src: Path, files: RunFiles, *, name: str, run_id: str, trial: int, params: dict[str, Any],
               contract: dict[str, Any], sut: str | None, notes: list[str], rerun: str,
-              attempt: dict[str, Any] | None = None) -> Path:
-    """Copy ``files`` into run directory ``out`` and write its manifest.json; return ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
+              attempt: dict[str, Any] | None = None, root: Path | None = None) -> Path:
+    """Copy ``files`` into run directory ``out`` and write its manifest.json; return ``out``.
+
+    Every file is copied through ``vetting.copy_regular``: a regular file, and under ``root`` (default: ``src``
+    when it is a directory) so that a link swapped in after listing cannot carry another file into the run."""
+    if root is None and src.is_dir():
+        root = src
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StallscopeError(out, None, f"cannot create the run directory: {exc.strerror}") from None
     broker_names = []
     for idx, p in files.brokers:
-        shutil.copyfile(p, out / f"broker_{idx}.log")
+        vetting.copy_regular(p, out / f"broker_{idx}.log", root)
         broker_names.append(f"broker_{idx}.log")
     for n, p in files.clients + files.extra:
-        shutil.copyfile(p, out / n)
+        vetting.copy_regular(p, out / n, root)
     series = {}
     for n, p in files.timeseries.items():
         series[n] = n[: -len(".log")] + TIMESERIES_SUFFIX
-        shutil.copyfile(p, out / series[n])
+        vetting.copy_regular(p, out / series[n], root)
     client_names = [n for n, _ in files.clients]
     manifest: dict[str, Any] = {
         "schema": "manifest/1",

@@ -9,6 +9,7 @@ from typing import Any
 
 from stallscope import schemas
 from stallscope.errors import StallscopeError
+from stallscope.logs import vetting
 from stallscope.logs.catalogue import load_catalogue
 from stallscope.logs.glog import FileScanner, LineStats
 from stallscope.logs.rows import RowFormat, broker_index, header
@@ -64,6 +65,7 @@ def parse_run(run_dir: Path, out_dir: Path | None = None) -> Path:
             for name, role in logs:
                 if "\n" in name or "\r" in name:  # rows (and the split's line shifting) keep one row per line
                     raise StallscopeError(run_dir / name, None, "a log file name with a line break: rename it")
+                vetting.check_readable(run_dir / name, run_dir)
                 try:
                     per_file[name] = _scan(run_dir / name, RowFormat(name, role), catalogue, fh, out).to_json()
                 except OSError as exc:

@@ -11,16 +11,22 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from stallscope.logs.vetting import MAX_BROKER_INDEX
+
 COLUMNS = ["file", "line", "ts_us", "severity", "tid", "src", "role", "broker", "kind", "duration_ms", "fields", "text"]
-_BROKER_NAME = re.compile(r"^broker_(\d+)\.log$")
+_BROKER_NAME = re.compile(r"broker_(\d+)\.log")
 _JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode  # json.dumps builds one per call
 _FLUSH = 1 << 20
 
 
 def broker_index(name: str) -> int | None:
-    """Broker index from a ``broker_<i>.log`` name, None for other names."""
-    m = _BROKER_NAME.match(name)
-    return int(m.group(1)) if m else None
+    """Broker index from a ``broker_<i>.log`` name, None for other names and for indices no broker can have
+    (beyond a C int: a 30-digit index would not fit the int64 columns downstream)."""
+    m = _BROKER_NAME.fullmatch(name)
+    if m is None or len(m.group(1)) > 10:
+        return None
+    idx = int(m.group(1))
+    return idx if idx <= MAX_BROKER_INDEX else None
 
 
 @dataclass(frozen=True)

@@ -133,10 +133,12 @@ def _line_blocks(fh: BinaryIO, size: int = 4 << 20) -> Iterator[bytes]:
 def merge(a: LineStats, b: dict[str, Any], off: int) -> LineStats:
     """Line stats of the whole file from its two halves (``b``'s line numbers are relative, shifted by ``off``)."""
     out = LineStats(**{k: v for k, v in a.__dict__.items()})
-    for k in ("total", "event", "glog", "continuation", "script", "unparseable"):
+    for k in ("total", "event", "glog", "continuation", "script", "unparseable", "unreadable"):
         setattr(out, k, getattr(a, k) + b[k])
     out.is_truncated = b["is_truncated"]
     shifted = [{**e, "line": e["line"] + off} for e in b["unparseable_examples"]]
     out.unparseable_examples = (a.unparseable_examples + shifted)[:EXAMPLES_KEPT]
+    shifted = [{**e, "line": e["line"] + off} for e in b["unreadable_examples"]]
+    out.unreadable_examples = (a.unreadable_examples + shifted)[:EXAMPLES_KEPT]
     out.last_ts_us = b["last_ts_us"]
     return out

@@ -28,6 +28,7 @@ from stallscope.panel.context import (
 )
 from stallscope.panel.diagnosis import diagnose
 from stallscope.panel.evaluate import evaluate_claim
+from stallscope.panel.readable import input_findings
 from stallscope.panel.verdicts import MAX_EVIDENCE_PER_CLAIM, PRIORITY, Verdict
 
 UNSETTLED = ("harness_error", "refuted", "overclaim", "inconclusive", "not_run")
@@ -78,7 +79,7 @@ def run_entry(r: Run, configured: dict[str, dict[str, Any]] | None = None) -> di
         "sut_id": r.sut_id, "stallscope_commit": dig(m, "stallscope.commit"),
         "harness_ok": r.harness_ok, "harness_errors": list(r.harness_errors),
         "publish_ok": r.get("outcome.publish_ok"), "key_figures": _key_figures(r),
-        "kind": _kind(r, configured or {}), "attempt": _attempt(r),
+        "kind": _kind(r, configured or {}), "attempt": _attempt(r), "input_findings": input_findings(r),
     } | ({"network": net} if (net := placement.summary(m)) else {})
 
 

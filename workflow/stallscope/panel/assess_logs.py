@@ -3,33 +3,85 @@
 Runs ingest → parse → metrics → assess → report without Snakemake. Writes under ``out_dir``: ``run/`` (the
 ingested run directory with events and metrics; for a multi-client driver's log ``runs/t<k>a<a>/``, one per
 attempt), ``claims.json`` and the report (``assessment.pdf``, ``assessment.html``, ``figures/``).
+
+The output appears whole or not at all: everything is written into a temporary directory beside ``out_dir`` and
+renamed into place at the end, and a lock beside it refuses a second ``assess-logs`` into the same ``-o`` while
+the first runs (two writers used to leave a ``broker_0.log`` mixed from both inputs). Run directories are named
+relative to the output, so the claims and the report stay valid after the rename.
 """
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from stallscope.analysis.metrics import compute_metrics
 from stallscope.errors import StallscopeError
 from stallscope.logs.ingest import driver_source, ingest
 from stallscope.logs.parse import parse_run
+from stallscope.outlock import output_lock
 from stallscope.panel.assess import assess_runs
 from stallscope.render.report import render_report
+
+#: files that mark a directory as an earlier assess-logs output (which a new run may replace)
+_OWN_MARKERS = ("run/manifest.json", "assessment/claims.json")
+
+
+def _check_target(out: Path) -> None:
+    """Refuse an ``-o`` that is a file, or a directory holding something other than an earlier output."""
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise StallscopeError(out, None, "exists and is not a directory: choose another -o")
+    if out.is_dir() and any(out.iterdir()) and not any((out / m).is_file() for m in _OWN_MARKERS):
+        raise StallscopeError(out, None, "not empty and not an earlier assess-logs output: choose another -o")
+
+
+def _swap_into_place(tmp: Path, out: Path) -> None:
+    """Rename the finished output into place; an earlier output is moved aside first and then removed."""
+    old = None
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        out.rename(old / out.name)
+    tmp.rename(out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def assess_logs(src: Path, out_dir: Path, scenario: str | None = None) -> Path:
     """Assess one directory (or file) of logs made elsewhere; return the PDF's path."""
-    out = Path(out_dir)
-    src = Path(src)
+    out = Path(out_dir).absolute()
+    src = Path(src).absolute()
     if not src.exists():
         raise StallscopeError(src, None, "no such file or directory")
-    target = out / ("runs" if driver_source(src) is not None else "run")
-    run_dirs = ingest(src, target, scenario=scenario)
-    for run_dir in run_dirs:
-        parse_run(run_dir)
-        compute_metrics(run_dir)
-    claims = assess_runs(run_dirs, out / "assessment" / "claims.json", extras={})
-    pdf = render_report(claims, out)
-    print(f"stallscope assess-logs: wrote {pdf}", file=sys.stderr)
-    return pdf
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StallscopeError(out.parent, None, f"cannot create: {exc.strerror}") from None
+    with output_lock(out):
+        _check_target(out)
+        try:
+            tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        except OSError as exc:
+            raise StallscopeError(out.parent, None, f"cannot write here: {exc.strerror}") from None
+        try:
+            with contextlib.chdir(tmp):
+                target = Path("runs" if driver_source(src) is not None else "run")
+                run_dirs = ingest(src, target, scenario=scenario or _default_scenario(src))
+                for run_dir in run_dirs:
+                    parse_run(run_dir)
+                    compute_metrics(run_dir)
+                claims = assess_runs(run_dirs, Path("assessment") / "claims.json", extras={})
+                pdf = render_report(claims, Path("."))
+            _swap_into_place(tmp, out)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    final = out / pdf
+    print(f"stallscope assess-logs: wrote {final}", file=sys.stderr)
+    return final
+
+
+def _default_scenario(src: Path) -> str:
+    """The scenario name the input would get when ingested where it is (its directory or file name)."""
+    return src.stem if src.is_file() else src.resolve().name

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stallscope.panel.context import Run
+from stallscope.panel.readable import has_nothing_readable, unreadable_note
 from stallscope.panel.signals import (
     FEW_STALLS_DURING_RUN,
     INIT_SHARE_DOMINANT,
@@ -185,6 +186,10 @@ def diagnose(run: Run) -> dict[str, Any]:
         return base | {"bottleneck": "none", "confidence": "low", "matches_expected": None,
                        "summary": "No diagnosis: the harness failed (" + "; ".join(run.harness_errors) + ").",
                        "evidence_for": [], "evidence_against": []}
+    if has_nothing_readable(run):
+        return base | {"bottleneck": "unknown", "confidence": "low", "matches_expected": None,
+                       "summary": f"No diagnosis: {unreadable_note(run)}.", "evidence_for": [],
+                       "evidence_against": []}
     scores = score_causes(run)
     ranked = sorted(scores.values(), key=lambda s: (-s.points, TIE_ORDER.index(s.cause)))
     best, second = ranked[0], ranked[1]

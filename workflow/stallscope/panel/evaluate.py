@@ -8,11 +8,14 @@ from stallscope.panel import kinds
 from stallscope.panel.catalogue import Claim
 from stallscope.panel.context import Context, Run
 from stallscope.panel.predicates import PREDICATES
+from stallscope.panel.readable import has_nothing_readable, unreadable_note
 from stallscope.panel.verdicts import (
     HARNESS_ERROR,
     INCONCLUSIVE,
     MAX_CITES_PER_KIND,
     NOT_RUN,
+    REFUTED,
+    SUPPORTED,
     Evidence,
     Verdict,
     check_safe,
@@ -81,6 +84,10 @@ def evaluate_claim(ctx: Context, claim: Claim) -> Verdict:
                        error=f"unknown predicate {claim.predicate!r}")
     v = check_safe(claim.id, lambda: fn(ctx, claim), claim.settle_hint)
     by_id = {r.run_id: r for r in relevant if r.harness_ok}
+    blind = [by_id[rid] for rid in v.runs if rid in by_id and has_nothing_readable(by_id[rid])]
+    if v.verdict in (SUPPORTED, REFUTED) and blind and len(blind) == len(v.runs):
+        reason = "; ".join(unreadable_note(r) for r in blind)
+        return with_settle(replace(v, verdict=INCONCLUSIVE, reason=reason), claim.settle_hint)
     cites: list[Evidence] = []
     cite_count = 0
     for rid in v.runs:

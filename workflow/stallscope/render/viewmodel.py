@@ -269,7 +269,8 @@ def build_view(claims: dict[str, Any], figures: list[FigureRef], coverage: dict[
     ``figures`` are the figures drawn (all have data), numbered in order; ``coverage`` is what
     ``report.write_figures`` says about the runs (keys ``missing``, ``usable``, ``stalls``, ``acks``, ``no_data``;
     all optional). Returns the template context: title, footer, summary, runs, experts (with claims),
-    summary_rows, diagnosis, next_steps, figures, figure_notes, missing_runs, appendix and provenance.
+    summary_rows, diagnosis, next_steps, figures, figure_notes, missing_runs, input_findings, appendix and
+    provenance.
     """
     coverage = coverage or {}
     notes = coverage_notes(claims["runs"], coverage)
@@ -299,6 +300,8 @@ def build_view(claims: dict[str, Any], figures: list[FigureRef], coverage: dict[
         "diagnosis": [_diagnosis(d) for d in claims.get("diagnosis") or []],
         "next_steps": list(claims.get("next_steps") or []),
         "figures": figures_vm, "figure_notes": list(notes.values()),
+        "input_findings": [{"run_id": r["run_id"], "findings": list(r["input_findings"])}
+                           for r in claims["runs"] if r.get("input_findings")],
         "missing_runs": [{"run_id": m["run_id"], "missing": m["missing"]} for m in coverage.get("missing") or []],
         "appendix": _appendix(claims), "provenance": _provenance(claims), "num": num,
     }
