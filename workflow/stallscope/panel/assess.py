@@ -14,6 +14,7 @@ from typing import Any
 from stallscope import schemas
 from stallscope.errors import StallscopeError
 from stallscope.experiment.provenance import stallscope_facts
+from stallscope.panel.bound import decide_bound
 from stallscope.panel.catalogue import Catalogue, load_catalogue
 from stallscope.panel.context import (
     DEFAULT_EXTRAS,
@@ -64,8 +65,8 @@ def _key_figures(r: Run) -> dict[str, Any]:
     }
 
 
-def run_entry(r: Run) -> dict[str, Any]:
-    """The runs-table row of one run."""
+def run_entry(r: Run, bound: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The runs-table row of one run: provenance, figures, its outcome, its throughput bound and its evidence."""
     m = r.manifest or {}
     return {
         "run_id": r.run_id, "scenario": r.scenario, "trial": m.get("trial"), "dir": str(r.dir),
@@ -76,6 +77,9 @@ def run_entry(r: Run) -> dict[str, Any]:
         "sut_id": r.sut_id, "stallscope_commit": dig(m, "stallscope.commit"),
         "harness_ok": r.harness_ok, "harness_errors": list(r.harness_errors),
         "publish_ok": r.get("outcome.publish_ok"), "key_figures": _key_figures(r),
+        "outcome": r.get("outcome.status") or ("harness_error" if not r.harness_ok else "unknown"),
+        "bound": bound if bound is not None else decide_bound(r),
+        "evidence": r.get("evidence"),
     }
 
 
@@ -139,7 +143,11 @@ def assess_runs(
     ctx = Context(tuple(loaded), load_config_scenarios(config_path), load_extras(extra_paths),
                   {k: str(p) for k, p in extra_paths.items()})
     verdicts = [evaluate_claim(ctx, c) for c in cat.claims]
-    diagnosis = [diagnose(r) for r in loaded]
+    bench = ctx.extra("overhead_bench")
+    bounds = [decide_bound(r, bench) for r in loaded]
+    entries = [run_entry(r, b) for r, b in zip(loaded, bounds, strict=True)]
+    diagnosis = [diagnose(r) | {"outcome": e["outcome"], "bound": e["bound"]}
+                 for r, e in zip(loaded, entries, strict=True)]
     counts = {k: 0 for k in reversed(PRIORITY)}
     for v in verdicts:
         counts[v.verdict] += 1
@@ -154,7 +162,7 @@ def assess_runs(
         "is_mixed": mixed_note is not None,
         "mixed_note": mixed_note,
         "hosts": hosts,
-        "runs": [run_entry(r) for r in loaded],
+        "runs": entries,
         "experts": [{"number": e.number, "name": e.name, "question": e.question} for e in cat.experts],
         "claims": [verdict_entry(cat, v) for v in verdicts],
         "diagnosis": diagnosis,
