@@ -14,7 +14,10 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "embarcadero"
+#: ../shared next to the checkout; a worktree one level deeper (wt/<name>/) finds the same folder further up.
+FIXTURES = next((p / "shared" / "fixtures" / "embarcadero" for p in Path(__file__).resolve().parents[1:4]
+                 if (p / "shared" / "fixtures" / "embarcadero").is_dir()),
+                Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "embarcadero")
 
 
 @pytest.fixture(scope="session")

@@ -80,7 +80,7 @@ def _cmd_index(a: argparse.Namespace) -> None:
 def _cmd_assess_logs(a: argparse.Namespace) -> None:
     from stallscope.panel.assess_logs import assess_logs
 
-    assess_logs(a.src, out_dir=a.out, scenario=a.scenario)
+    assess_logs(a.src, out_dir=a.out, scenario=a.scenario, stall_timers=a.stall_timers)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -151,6 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("src", type=Path)
     s.add_argument("-o", "--out", type=Path, required=True)
     s.add_argument("--scenario", default=None)
+    s.add_argument("--stall-timers", choices=("yes", "no"), default=None,
+                   help="whether the broker build logs [STALL] lines (default: known only from such lines)")
     s.set_defaults(func=_cmd_assess_logs)
     return p
 

@@ -65,8 +65,13 @@ def _scenario_name(src: Path, scenario: str | None) -> str:
     return clean
 
 
-def ingest_dir(src: Path, out: Path, scenario: str | None = None, sut: str | None = None) -> Path:
-    """Copy logs from ``src`` (a directory or one log file) into run directory ``out``; write manifest.json."""
+def ingest_dir(src: Path, out: Path, scenario: str | None = None, sut: str | None = None,
+               stall_timers: str | None = None) -> Path:
+    """Copy logs from ``src`` (a directory or one log file) into run directory ``out``; write manifest.json.
+
+    ``stall_timers`` (``yes``/``no``) declares whether the broker build logs ``[STALL]`` lines; without it,
+    broker logs with no such line leave that unknown.
+    """
     src, out = Path(src), Path(out)
     if not src.exists():
         raise StallscopeError(src, None, "no such file or directory")
@@ -139,5 +144,7 @@ def ingest_dir(src: Path, out: Path, scenario: str | None = None, sut: str | Non
         "clock_aligned": log_count <= 1,
         "rerun_command": f"stallscope ingest {src} --out {out}",
     }
+    if stall_timers in ("yes", "no"):
+        manifest["stall_timers"] = stall_timers
     schemas.write_json(out / "manifest.json", "manifest", manifest)
     return out

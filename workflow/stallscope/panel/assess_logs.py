@@ -17,11 +17,14 @@ from stallscope.panel.assess import assess_runs
 from stallscope.render.report import render_report
 
 
-def assess_logs(src: Path, out_dir: Path, scenario: str | None = None) -> Path:
-    """Assess one directory (or file) of logs made elsewhere; return the PDF's path."""
+def assess_logs(src: Path, out_dir: Path, scenario: str | None = None, stall_timers: str | None = None) -> Path:
+    """Assess one directory (or file) of logs made elsewhere; return the PDF's path.
+
+    ``stall_timers`` (yes/no) says whether the broker build has stall timers when its logs cannot show it.
+    """
     out = Path(out_dir)
     run_dir = out / "run"
-    ingest_dir(Path(src), run_dir, scenario=scenario)
+    ingest_dir(Path(src), run_dir, scenario=scenario, stall_timers=stall_timers)
     parse_run(run_dir)
     compute_metrics(run_dir)
     claims = assess_runs([run_dir], out / "assessment" / "claims.json", extras={})

@@ -188,7 +188,5 @@ def decide_bound(run: Run, bench: dict[str, Any] | None = None) -> dict[str, Any
             "unknown", "low", "no sender or producer evidence to name the bound", [],
             ["TCP_INFO", "the producer's Publish() bandwidth and EAGAIN count"], {})
     out["shares"] = base | ({} if life is None else {"lifecycle_share": round(life, 4)}) | out["shares"]
-    out["missing"] = missing + out["missing"]
-    if sink_missing:
-        out["summary"] += f"; 'none' cannot be decided: {sink_missing}"
+    out["missing"] = [f"'none' cannot be decided: {m}" for m in missing] + out["missing"]
     return out
