@@ -14,7 +14,7 @@ const char* const kPhaseNames[] = {"publish", "drain"};
 uint64_t diff(uint64_t later, uint64_t earlier) { return later > earlier ? later - earlier : 0; }
 
 void log_phase(const PubConn& c, const char* name, const TcpMark& a, const TcpMark& b) {
-  if (!a.s.valid || !b.s.valid || b.t_us < a.t_us) return;
+  if (!a.s.valid || !b.s.valid || b.t_us <= a.t_us) return;  // no such phase for this connection
   LOGI("[TcpPhase] phase=%s broker=%d conn=%d wall_us=%lld busy_us=%llu rwnd_limited_us=%llu "
        "sndbuf_limited_us=%llu retrans=%u bytes_acked=%llu", name, c.broker, c.k, (long long)(b.t_us - a.t_us),
        (unsigned long long)diff(b.s.busy_us, a.s.busy_us),

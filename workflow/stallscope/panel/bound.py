@@ -4,11 +4,12 @@ The failure diagnosis (``diagnosis.py``) answers "why did it fail?"; the bound a
 every run: "what held its throughput?". It is read from shares and ratios only, so a faster or slower machine
 gives the same answer:
 
+- ``init_lifecycle`` when init and the time after the last ACK take ``LIFECYCLE_SHARE`` of the wall time
+  (first: the delivered figure counts only the publish, which is then a sliver of the run).
 - ``none`` when the run delivered at least ``NONE_SHARE_OF_SINK`` of what this machine's raw loopback sink
   delivers for the same connections (the benchmark); without that measurement ``none`` cannot be decided.
 - ``broker_ring`` and ``ack_path`` from the broker's repeated ring-full events and a one-broker ACK gap: they
   also make senders wait on the receiver, so they are named before the transport shares.
-- ``init_lifecycle`` when init and the time after the last ACK take ``LIFECYCLE_SHARE`` of the wall time.
 - the senders' shares of the publish phase's wall time W (``metrics.tcp_phases``): idle (``client_producer``),
   rwnd-limited (``flow_control``), sndbuf-limited (``send_buffer``), busy with neither (``network``), the
   largest wins (the Web100 triage rule in ``../shared/reference/tcp-info.md``).
@@ -21,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from stallscope.panel.context import Run
-from stallscope.panel.signals import ack_gap_on_one_broker, num, ring_repeated
+from stallscope.panel.signals import ack_gap_on_one_broker, is_ack_short, num, ring_repeated
 from stallscope.panel.verdicts import Evidence, metric
 
 BOUNDS = ("client_producer", "flow_control", "send_buffer", "network", "broker_ring", "ack_path",
@@ -160,7 +161,17 @@ def decide_bound(run: Run, bench: dict[str, Any] | None = None) -> dict[str, Any
         return _entry("unknown", "low", f"no bound: {bad} of {total} lines unreadable, nothing to judge on", [],
                       ["readable logs"], {})
     share, sink_missing = sink_share(run, bench)
-    missing = [sink_missing] if sink_missing else []
+    if share is None and is_ack_short(run):
+        sink_missing = None  # a run whose ACKs fell short was bounded by something: "none" is out either way
+    missing = [f"'none' cannot be decided: {sink_missing}"] if sink_missing else []
+    life = lifecycle_share(run)
+    if life is not None and life >= LIFECYCLE_SHARE:
+        # Before "none": the delivered figure counts only the publish, which here is a sliver of the run.
+        conf = "high" if life >= (1 + LIFECYCLE_SHARE) / 2 else "medium"
+        return _entry("init_lifecycle", conf, f"init and the time after the last ACK took {life:.0%} of the wall "
+                      "time", [metric(run.run_id, "phases.init.duration_s", run.get("phases.init.duration_s")),
+                               metric(run.run_id, "phases.post.duration_s", run.get("phases.post.duration_s"))],
+                      [], {"lifecycle_share": round(life, 4)})
     if share is not None and share >= NONE_SHARE_OF_SINK:
         return _entry("none", "high", f"delivered {share:.0%} of the raw loopback sink for the same connections",
                       [metric(run.run_id, "throughput.delivered_mb_s", run.get("throughput.delivered_mb_s"))],
@@ -172,21 +183,14 @@ def decide_bound(run: Run, bench: dict[str, Any] | None = None) -> dict[str, Any
     if ack_gap_on_one_broker(run):
         return _entry("ack_path", "high", "one broker's ACKs lag what it was sent while the others are complete",
                       [metric(run.run_id, "acks.per_broker", str(run.get("acks.per_broker")))], missing, base)
-    life = lifecycle_share(run)
-    if life is not None and life >= LIFECYCLE_SHARE:
-        return _entry("init_lifecycle", "high" if share is not None else "medium",
-                      f"init and the time after the last ACK took {life:.0%} of the wall time",
-                      [metric(run.run_id, "phases.init.duration_s", run.get("phases.init.duration_s")),
-                       metric(run.run_id, "phases.post.duration_s", run.get("phases.post.duration_s"))],
-                      missing, base | {"lifecycle_share": round(life, 4)})
     shares, source = sender_shares(run)
     if shares:
-        out = _from_senders(run, shares, source, capped=share is None)
+        out = _from_senders(run, shares, source, capped=sink_missing is not None)
     else:
         prod = _from_producer(run)
         out = prod if prod is not None else _entry(
             "unknown", "low", "no sender or producer evidence to name the bound", [],
             ["TCP_INFO", "the producer's Publish() bandwidth and EAGAIN count"], {})
     out["shares"] = base | ({} if life is None else {"lifecycle_share": round(life, 4)}) | out["shares"]
-    out["missing"] = [f"'none' cannot be decided: {m}" for m in missing] + out["missing"]
+    out["missing"] = missing + out["missing"]
     return out
