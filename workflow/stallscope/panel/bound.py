@@ -83,7 +83,10 @@ def _wall_s(run: Run) -> float | None:
 
 
 def lifecycle_share(run: Run) -> float | None:
-    """Init plus post-ACK time over the run's wall time (None without phases)."""
+    """Init plus post-ACK time over the run's wall time (None without phases, or when the logs' clocks are not
+    known to agree: phases then span hosts whose clocks differ)."""
+    if run.get("clock_aligned") is False:
+        return None
     wall = _wall_s(run)
     if not wall or run.get("phases.publish") is None:
         return None
