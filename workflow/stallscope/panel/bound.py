@@ -9,7 +9,8 @@ gives the same answer:
 - ``none`` when the run delivered at least ``NONE_SHARE_OF_SINK`` of what this machine's raw loopback sink
   delivers for the same connections (the benchmark); without that measurement ``none`` cannot be decided.
 - ``broker_ring`` and ``ack_path`` from the broker's repeated ring-full events and a one-broker ACK gap: they
-  also make senders wait on the receiver, so they are named before the transport shares.
+  also make senders wait on the receiver, so they are named before the transport shares; ``ack_path`` also
+  when the wait for the last ACKs after everything was sent takes ``LIFECYCLE_SHARE`` of the wall time.
 - the senders' shares of the publish phase's wall time W (``metrics.tcp_phases``): idle (``client_producer``),
   rwnd-limited (``flow_control``), sndbuf-limited (``send_buffer``), busy with neither (``network``), the
   largest wins (the Web100 triage rule in ``../shared/reference/tcp-info.md``).
@@ -38,6 +39,9 @@ PRODUCER_RATIO = 0.8
 EAGAIN_PER_BATCH = 0.01
 #: The winning sender share of W: dominant at the first, clear at the second; margins over the runner-up.
 DOMINANT_SHARE, CLEAR_SHARE = 0.5, 0.3
+#: The sender shares describe the publish phase: below this share of the wall time they cannot bound the run
+#: with high confidence.
+MAJOR_SHARE = 0.5
 HIGH_MARGIN, MEDIUM_MARGIN = 0.2, 0.1
 _SENDER = {"idle_share": "client_producer", "rwnd_share": "flow_control", "sndbuf_share": "send_buffer",
            "network_share": "network"}
@@ -92,6 +96,22 @@ def lifecycle_share(run: Run) -> float | None:
         return None
     outside = sum(num(run.get(f"phases.{p}.duration_s")) or 0.0 for p in ("init", "post"))
     return min(outside / wall, 1.0)
+
+
+def _phase_share(run: Run, phase: str) -> float | None:
+    wall = _wall_s(run) if run.get("clock_aligned") is not False else None
+    d = num(run.get(f"phases.{phase}.duration_s"))
+    return None if not wall or d is None else min(d / wall, 1.0)
+
+
+def ack_wait_share(run: Run) -> float | None:
+    """The drain (last send to the last ACK or the timeout) over the run's wall time."""
+    return _phase_share(run, "drain")
+
+
+def publish_share(run: Run) -> float | None:
+    """The publish phase over the run's wall time."""
+    return _phase_share(run, "publish")
 
 
 def sender_shares(run: Run) -> tuple[dict[str, float] | None, str]:
@@ -186,9 +206,17 @@ def decide_bound(run: Run, bench: dict[str, Any] | None = None) -> dict[str, Any
     if ack_gap_on_one_broker(run):
         return _entry("ack_path", "high", "one broker's ACKs lag what it was sent while the others are complete",
                       [metric(run.run_id, "acks.per_broker", str(run.get("acks.per_broker")))], missing, base)
+    wait = ack_wait_share(run)
+    if wait is not None and wait >= LIFECYCLE_SHARE:
+        return _entry("ack_path", "high" if wait >= (1 + LIFECYCLE_SHARE) / 2 else "medium",
+                      f"waiting for the last ACKs after everything was sent took {wait:.0%} of the wall time",
+                      [metric(run.run_id, "phases.drain.duration_s", run.get("phases.drain.duration_s"))],
+                      missing, base | {"ack_wait_share": round(wait, 4)})
     shares, source = sender_shares(run)
     if shares:
-        out = _from_senders(run, shares, source, capped=sink_missing is not None)
+        publish = publish_share(run)
+        out = _from_senders(run, shares, source, capped=sink_missing is not None
+                            or (publish is not None and publish < MAJOR_SHARE))
     else:
         prod = _from_producer(run)
         out = prod if prod is not None else _entry(
