@@ -23,7 +23,14 @@ from __future__ import annotations
 from typing import Any
 
 from stallscope.panel.context import Run
-from stallscope.panel.signals import ack_gap_on_one_broker, is_ack_short, num, ring_repeated
+from stallscope.panel.signals import (
+    ack_gap_brokers,
+    ack_gap_on_one_broker,
+    in_flight_allowance,
+    is_ack_short,
+    num,
+    ring_repeated,
+)
 from stallscope.panel.verdicts import Evidence, metric
 
 BOUNDS = ("client_producer", "flow_control", "send_buffer", "network", "broker_ring", "ack_path",
@@ -37,6 +44,8 @@ LIFECYCLE_SHARE = 0.8
 PRODUCER_RATIO = 0.8
 #: EAGAIN per batch sent at most this: the senders (almost) never found a socket buffer full.
 EAGAIN_PER_BATCH = 0.01
+#: A broker's acknowledged share at most this fraction of the others' stands out as a stuck ACK path.
+ACK_LAG_RATIO = 0.8
 #: The winning sender share of W: dominant at the first, clear at the second; margins over the runner-up.
 DOMINANT_SHARE, CLEAR_SHARE = 0.5, 0.3
 #: The sender shares describe the publish phase: below this share of the wall time they cannot bound the run
@@ -72,6 +81,34 @@ def sink_share(run: Run, bench: dict[str, Any] | None) -> tuple[float | None, st
     if delivered is None:
         return None, "no delivered bandwidth in the client log"
     return delivered / sink, None
+
+
+def _lag_stands_out(run: Run) -> bool:
+    """The lagging broker acknowledged at most ``ACK_LAG_RATIO`` of the share of its messages the others did.
+
+    A run cut off by its deadline owes every broker its last few batches; one broker owing a batch more than
+    the allowance is that cut, not a stuck ACK path (seen under heavy flow control: 0.90 against 0.93-0.97).
+    """
+    gaps = ack_gap_brokers(run) or []
+    acked, sent = run.get("acks.per_broker") or {}, run.get("acks.sent_per_broker") or {}
+    shares = {b: num(acked.get(b)) / num(s) for b, s in sent.items()  # type: ignore[operator]
+              if num(s) and num(acked.get(b)) is not None}
+    if len(gaps) != 1 or gaps[0] not in shares or len(shares) < 2:
+        return False
+    others = [v for b, v in shares.items() if b != gaps[0]]
+    return shares[gaps[0]] <= ACK_LAG_RATIO * min(others)
+
+
+def _gap_broker_received_all(run: Run) -> bool | None:
+    """Whether the broker whose ACKs lag received (nearly) all it was sent: within one batch per connection."""
+    gaps = ack_gap_brokers(run) or []
+    if len(gaps) != 1:
+        return None
+    b = gaps[0]
+    got, sent = num(run.get(f"received.per_broker.{b}.messages")), num(run.get(f"acks.sent_per_broker.{b}"))
+    if got is None or sent is None:
+        return None
+    return sent - got <= in_flight_allowance(run)
 
 
 def _conns(brokers: Any, threads: Any) -> int | None:
@@ -203,8 +240,13 @@ def decide_bound(run: Run, bench: dict[str, Any] | None = None) -> dict[str, Any
     if ring_repeated(run):
         return _entry("broker_ring", "high", f"the broker's ring was full {run.get('ring_full.events')} times",
                       [metric(run.run_id, "ring_full.events", run.get("ring_full.events"))], missing, base)
-    if ack_gap_on_one_broker(run):
-        return _entry("ack_path", "high", "one broker's ACKs lag what it was sent while the others are complete",
+    received = _gap_broker_received_all(run) if ack_gap_on_one_broker(run) and _lag_stands_out(run) else False
+    if received is not False:
+        # Data still in flight to the lagging broker is flow control, not the ACK path: only a broker that
+        # received what it was sent and still did not acknowledge it names the ACK path with confidence.
+        return _entry("ack_path", "high" if received else "medium",
+                      "one broker's ACKs lag what it was sent while the others are complete"
+                      + ("" if received else " (what it received is unknown)"),
                       [metric(run.run_id, "acks.per_broker", str(run.get("acks.per_broker")))], missing, base)
     wait = ack_wait_share(run)
     if wait is not None and wait >= LIFECYCLE_SHARE:
