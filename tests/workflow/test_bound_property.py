@@ -109,7 +109,11 @@ def test_random_faults_name_their_cause(request: pytest.FixtureRequest, tmp_path
     judged = [r for r in results if not r["unbounded"]]
     hits = sum(r["hit"] for r in judged)
     rate = hits / len(judged) if judged else 1.0
-    summary = (f"seed {seed}: {hits}/{len(judged)} named the injected cause ({rate:.1%}); "
+    by_bound = sum(r["bound"][0] == r["cause"] for r in judged)
+    failed = [r for r in judged if r["outcome"] != "completed"]
+    by_diag = sum(r["diag"][0] == r["cause"] for r in failed)
+    summary = (f"seed {seed}: {hits}/{len(judged)} named the injected cause ({rate:.1%}; the bound alone "
+               f"{by_bound}/{len(judged)}, the diagnosis of the {len(failed)} failed runs {by_diag}); "
                f"{len(results) - len(judged)} unbounded by their fault; "
                f"completed {sum(r['outcome'] == 'completed' for r in results)}/{len(results)}")
     print(summary)
