@@ -62,6 +62,6 @@ def runs_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not (shutil.which("cmake") and shutil.which("c++")):
         pytest.skip("cmake and a C++ compiler are needed")
     wd = make_workdir(tmp_path_factory.mktemp("dag"))
-    res = snakemake(wd, "--cores", "4", "--set-threads", "run_scenario=2", "report")
+    res = snakemake(wd, "--cores", "4", "report", "--set-threads", "run_scenario=2")
     assert res.returncode == 0, res.stderr[-3000:]
     return wd
