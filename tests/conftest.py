@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-# STALLSCOPE_FIXTURES points elsewhere (a git worktree is not next to ../shared).
-FIXTURES = Path(os.environ.get("STALLSCOPE_FIXTURES")
-                or Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "embarcadero")
+# STALLSCOPE_FIXTURES points elsewhere; else ../shared next to the checkout, or further up for a worktree.
+FIXTURES = Path(os.environ.get("STALLSCOPE_FIXTURES") or next(
+    (p / "shared" / "fixtures" / "embarcadero" for p in Path(__file__).resolve().parents[1:4]
+     if (p / "shared" / "fixtures" / "embarcadero").is_dir()),
+    Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "embarcadero"))
 
 
 @pytest.fixture(scope="session")

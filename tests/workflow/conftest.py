@@ -54,10 +54,14 @@ def make_workdir(root: Path, mutate=None) -> Path:
 
 @pytest.fixture(scope="session")
 def runs_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A working directory where `snakemake --cores 4 report` has completed on the small config."""
+    """A working directory where `snakemake --cores 4 report` has completed on the small config.
+
+    Runs take every core by default (their goodput is compared with the raw sink's); here two threads each let two
+    runs overlap, so the tests see that concurrent runs share no port or file (as on a cluster's several nodes).
+    """
     if not (shutil.which("cmake") and shutil.which("c++")):
         pytest.skip("cmake and a C++ compiler are needed")
     wd = make_workdir(tmp_path_factory.mktemp("dag"))
-    res = snakemake(wd, "--cores", "4", "report")
+    res = snakemake(wd, "--cores", "4", "report", "--set-threads", "run_scenario=2")
     assert res.returncode == 0, res.stderr[-3000:]
     return wd

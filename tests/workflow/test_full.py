@@ -46,6 +46,15 @@ def test_full_every_scenario_diagnosis_names_its_injected_cause(full_workdir: Pa
     assert all(b == e for b, e in got.values()), got
 
 
+def test_full_every_scenario_bound_names_what_limited_it(full_workdir: Path) -> None:
+    """Each scenario's throughput bound is the one it declares (stress_10gb: none, against the benchmark's sink)."""
+    cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    want = {n: s.get("expected_bound") for n, s in cfg["scenarios"].items()}
+    got = {r["scenario"]: r["bound"]["cause"] for r in _claims(full_workdir)["runs"]}
+    assert want["stress_10gb"] == "none" and want["flow_control_mild"] == "flow_control"
+    assert {n: got.get(n) for n, b in want.items() if b} == {n: b for n, b in want.items() if b}, got
+
+
 def test_full_panel_verdicts_follow_the_data(full_workdir: Path) -> None:
     claims = {c["id"]: c for c in _claims(full_workdir)["claims"]}
     v = {k: c["verdict"] for k, c in claims.items()}

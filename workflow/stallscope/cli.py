@@ -47,7 +47,7 @@ def _cmd_bench(a: argparse.Namespace) -> None:
 def _cmd_ingest(a: argparse.Namespace) -> None:
     from stallscope.logs.ingest import ingest
 
-    runs = ingest(a.src, a.out, scenario=a.scenario, sut=a.sut, attempt=a.attempt)
+    runs = ingest(a.src, a.out, scenario=a.scenario, sut=a.sut, attempt=a.attempt, stall_timers=a.stall_timers)
     if len(runs) > 1:
         print(f"stallscope ingest: {len(runs)} runs (one per attempt): {', '.join(str(r) for r in runs)}",
               file=sys.stderr)
@@ -91,7 +91,7 @@ def _cmd_index(a: argparse.Namespace) -> None:
 def _cmd_assess_logs(a: argparse.Namespace) -> None:
     from stallscope.panel.assess_logs import assess_logs
 
-    assess_logs(a.src, out_dir=a.out, scenario=a.scenario)
+    assess_logs(a.src, out_dir=a.out, scenario=a.scenario, stall_timers=a.stall_timers)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -130,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--scenario", default=None, help="scenario name (default: the directory name)")
     s.add_argument("--sut", default=None, help="commit of the system that wrote the logs, if known")
     s.add_argument("--attempt", default=None, help="driver logs only: write attempt t<k>a<a> alone, into --out")
+    s.add_argument("--stall-timers", choices=("yes", "no"), default=None,
+                   help="whether the broker build logs [STALL] lines (default: known only from such lines)")
     s.set_defaults(func=_cmd_ingest)
 
     s = sub.add_parser("parse", help="turn a run's logs into events.csv and lines.json")
@@ -165,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("src", type=Path, help="a directory of logs or one log of any name (as for ingest)")
     s.add_argument("-o", "--out", type=Path, required=True)
     s.add_argument("--scenario", default=None)
+    s.add_argument("--stall-timers", choices=("yes", "no"), default=None,
+                   help="whether the broker build logs [STALL] lines (default: known only from such lines)")
     s.set_defaults(func=_cmd_assess_logs)
     return p
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "latency.h"
+#include "pub_tcpphase.h"
 #include "tcpinfo.h"
 
 namespace sl {
@@ -88,6 +89,7 @@ struct PubConn {
   uint64_t batches = 0, bytes = 0, messages = 0, eagain = 0, failed = 0;
   int64_t send_blocked_us = 0;  // wall time inside send() calls
   TcpSample tcp;                // sampled just before close
+  TcpMarks marks;               // phase-boundary snapshots (pub_tcpphase.cc)
 };
 
 // Everything the producer and senders share.

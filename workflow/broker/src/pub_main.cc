@@ -189,12 +189,14 @@ int run_main(int argc, char** argv) {
   // Like Embarcadero's test, the ACK timeout bounds the whole publish: a producer too slow to hand over every
   // message in time stops at the deadline, and the run ends in the timeout block with the shortfall.
   if (run.s.ack_level >= 1) run.deadline_us = t_start + run.s.ack_timeout_sec * 1000000;
+  mark_tcp_phase(run);
   std::vector<std::thread> senders;
   for (auto& c : run.conns) senders.emplace_back([&run, &c] { run_sender(run, *c); });
   std::thread producer([&run] { run_producer(run); });
   producer.join();
   for (std::thread& t : senders) t.join();
   LOGI("[Phase] send_done");
+  mark_tcp_phase(run);
   return finish_run(run, acks, brokers.size(), t_start);
 }
 

@@ -80,6 +80,7 @@ void log_connection_lines(const PubRun& run) {
          c.broker, c.k, (unsigned long long)c.batches, (unsigned long long)c.bytes, (unsigned long long)c.messages,
          (long long)c.send_blocked_us, (unsigned long long)c.eagain);
   }
+  log_tcp_phases(run);
   const double secs = run.producer_busy_us > 0 ? run.producer_busy_us / 1e6 : 1e-6;
   LOGI("[PublisherPipelineProfile] Publish() bandwidth: %.2f MB/s", run.produced_bytes / kMiB / secs);
   uint64_t eagain = 0, batches = 0;

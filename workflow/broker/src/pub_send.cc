@@ -134,6 +134,7 @@ void run_producer(PubRun& run) {
 void close_data_socket(PubConn& c) {
   if (c.fd < 0) return;
   c.tcp = sample_tcp_info(c.fd);
+  c.marks.closed_us = now_us();
   ::close(c.fd);
   c.fd = -1;
 }

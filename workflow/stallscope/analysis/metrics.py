@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from stallscope import schemas
-from stallscope.analysis import acks, benign, checks, clients, clock, latency, phases, refs, stalls
+from stallscope.analysis import acks, benign, checks, clients, clock, evidence, latency, phases, refs, stalls
 from stallscope.errors import StallscopeError
 
 _LINE_KEYS = ("total", "event", "glog", "continuation", "script", "unparseable", "is_truncated")
@@ -115,6 +115,11 @@ def compute_metrics(run_dir: Path, out: Path | None = None) -> Path:
     }
     if multi:
         data["outcome"] = clients.summed_outcome(per_client, data["outcome"])
+    data["outcome"]["status"] = evidence.outcome_status(data["outcome"], acks_m)
+    present = {n: (run_dir / n).is_file() for n in [*files["broker_logs"], *client_names, client_log] if n}
+    data["evidence"] = evidence.inventory(ev, lines, manifest, present)
+    data["tcp_phases"] = evidence.tcp_phases(ev)
+    data["producer"] = evidence.producer(ev)
     counts = {"benign_matches": matches["benign"], "real_matches": matches["real"]}
     data["refs"] = refs.collect_refs(ev, st, client_log, firsts, counts, run_dir)
     target = Path(out) if out is not None else run_dir / "metrics.json"

@@ -160,6 +160,7 @@ def resolve_scenario(cfg: dict[str, Any], name: str) -> dict[str, Any]:
         "name": name,
         "description": sc.get("description", ""),
         "expected_cause": sc["expected_cause"],
+        "expected_bound": sc.get("expected_bound"),
         "params": params,
         "faults": dict(sc.get("faults") or {}),
         "network": dict(sc["network"]) if sc.get("network") else None,

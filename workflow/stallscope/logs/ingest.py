@@ -52,7 +52,7 @@ def driver_source(src: Path) -> Path | None:
 
 
 def ingest(src: Path, out: Path, scenario: str | None = None, sut: str | None = None,
-           attempt: str | None = None) -> list[Path]:
+           attempt: str | None = None, stall_timers: str | None = None) -> list[Path]:
     """Ingest ``src`` (a directory or one log of any name); return the run directories written.
 
     One run lands in ``out`` itself; a driver log with trials and attempts lands as ``out/t<k>a<a>/``, one run
@@ -67,10 +67,10 @@ def ingest(src: Path, out: Path, scenario: str | None = None, sut: str | None = 
     if driver is not None:
         from stallscope.logs.ingest_driver import ingest_driver
 
-        return ingest_driver(driver, out, scenario=scenario, sut=sut, only=attempt)
+        return ingest_driver(driver, out, scenario=scenario, sut=sut, only=attempt, stall_timers=stall_timers)
     if attempt is not None:
         raise StallscopeError(src, None, f"--attempt {attempt}: not a multi-client driver's log")
-    return [ingest_dir(src, out, scenario=scenario, sut=sut)]
+    return [ingest_dir(src, out, scenario=scenario, sut=sut, stall_timers=stall_timers)]
 
 
 def run_tags(src: Path) -> list[str]:
@@ -83,8 +83,13 @@ def run_tags(src: Path) -> list[str]:
     return attempt_tags(driver)
 
 
-def ingest_dir(src: Path, out: Path, scenario: str | None = None, sut: str | None = None) -> Path:
-    """Copy logs from ``src`` (a directory or one log file) into run directory ``out``; write manifest.json."""
+def ingest_dir(src: Path, out: Path, scenario: str | None = None, sut: str | None = None,
+               stall_timers: str | None = None) -> Path:
+    """Copy logs from ``src`` (a directory or one log file) into run directory ``out``; write manifest.json.
+
+    ``stall_timers`` (``yes``/``no``) declares whether the broker build logs ``[STALL]`` lines; without it,
+    broker logs with no such line leave that unknown.
+    """
     src, out = Path(src), Path(out)
     if sut is not None and not _SUT.match(sut):
         raise StallscopeError(None, None, f"--sut {sut!r}: expected 12 hex digits (optionally -dirty-<8 hex>)")
@@ -117,5 +122,5 @@ def ingest_dir(src: Path, out: Path, scenario: str | None = None, sut: str | Non
             params[key] = contract[key]
     name = scenario_name(src, scenario)
     return write_run(out, src, files, name=name, run_id=f"{name}/t1", trial=1, params=params, contract=contract,
-                     sut=sut, notes=notes,
+                     sut=sut, notes=notes, stall_timers=stall_timers,
                      rerun=shlex.join(["stallscope", "ingest", "--out", str(out), "--", str(src)]))

@@ -109,7 +109,7 @@ def attempt_tags(path: Path) -> list[str]:
 
 
 def ingest_driver(path: Path, out: Path, scenario: str | None = None, sut: str | None = None,
-                  only: str | None = None) -> list[Path]:
+                  only: str | None = None, stall_timers: str | None = None) -> list[Path]:
     """Write one run directory per attempt under ``out``; return them in trial and attempt order.
 
     With ``only`` (a ``t<k>a<a>`` tag) just that attempt is written, into ``out`` itself: one workflow job per run.
@@ -142,7 +142,8 @@ def ingest_driver(path: Path, out: Path, scenario: str | None = None, sut: str |
                                   trial=trial, params=params, contract=contract, sut=sut, notes=notes,
                                   rerun=shlex.join(["stallscope", "ingest", "--out", str(out),
                                                     *([f"--attempt={tag}"] if only else []), "--", str(path)]),
-                                  attempt=_attempt_block(a, final, result, reason), root=path.parent))
+                                  attempt=_attempt_block(a, final, result, reason), root=path.parent,
+                                  stall_timers=stall_timers))
     return runs
 
 

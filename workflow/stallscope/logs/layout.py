@@ -98,7 +98,8 @@ def _sut(contract: dict[str, Any], sut: str | None, src: Path) -> dict[str, Any]
 
 def write_run(out: Path, src: Path, files: RunFiles, *, name: str, run_id: str, trial: int, params: dict[str, Any],
               contract: dict[str, Any], sut: str | None, notes: list[str], rerun: str,
-              attempt: dict[str, Any] | None = None, root: Path | None = None) -> Path:
+              attempt: dict[str, Any] | None = None, root: Path | None = None,
+              stall_timers: str | None = None) -> Path:
     """Copy ``files`` into run directory ``out`` and write its manifest.json; return ``out``.
 
     Every file is copied through ``vetting.copy_regular``: a regular file, and under ``root`` (default: ``src``
@@ -146,6 +147,8 @@ def write_run(out: Path, src: Path, files: RunFiles, *, name: str, run_id: str, 
         "clock_aligned": len(broker_names) + len(client_names) <= 1,
         "rerun_command": rerun,
     }
+    if stall_timers in ("yes", "no"):
+        manifest["stall_timers"] = stall_timers
     if attempt is not None:
         manifest["attempt"] = attempt
     schemas.write_json(out / "manifest.json", "manifest", manifest)

@@ -16,6 +16,7 @@ from stallscope.errors import StallscopeError
 from stallscope.experiment import placement
 from stallscope.experiment.provenance import stallscope_facts
 from stallscope.panel import kinds
+from stallscope.panel.bound import decide_bound
 from stallscope.panel.catalogue import Catalogue, load_catalogue
 from stallscope.panel.context import (
     DEFAULT_EXTRAS,
@@ -67,8 +68,9 @@ def _key_figures(r: Run) -> dict[str, Any]:
     }
 
 
-def run_entry(r: Run, configured: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The runs-table row of one run."""
+def run_entry(r: Run, configured: dict[str, dict[str, Any]] | None = None,
+              bound: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The runs-table row of one run: provenance, figures, its outcome, its throughput bound and its evidence."""
     m = r.manifest or {}
     return {
         "run_id": r.run_id, "scenario": r.scenario, "trial": m.get("trial"), "dir": str(r.dir),
@@ -80,6 +82,9 @@ def run_entry(r: Run, configured: dict[str, dict[str, Any]] | None = None) -> di
         "harness_ok": r.harness_ok, "harness_errors": list(r.harness_errors),
         "publish_ok": r.get("outcome.publish_ok"), "key_figures": _key_figures(r),
         "kind": _kind(r, configured or {}), "attempt": _attempt(r), "input_findings": input_findings(r),
+        "outcome": r.get("outcome.status") or ("harness_error" if not r.harness_ok else "unknown"),
+        "bound": bound if bound is not None else decide_bound(r),
+        "evidence": r.get("evidence"),
     } | ({"network": net} if (net := placement.summary(m)) else {})
 
 
@@ -161,7 +166,11 @@ def assess_runs(
     ctx = Context(tuple(loaded), load_config_scenarios(config_path), load_extras(extra_paths),
                   {k: str(p) for k, p in extra_paths.items()})
     verdicts = [evaluate_claim(ctx, c) for c in cat.claims]
-    diagnosis = [diagnose(r) for r in loaded]
+    bench = ctx.extra("overhead_bench")
+    bounds = [decide_bound(r, bench) for r in loaded]
+    entries = [run_entry(r, ctx.configured, b) for r, b in zip(loaded, bounds, strict=True)]
+    diagnosis = [diagnose(r) | {"outcome": e["outcome"], "bound": e["bound"]}
+                 for r, e in zip(loaded, entries, strict=True)]
     counts = {k: 0 for k in reversed(PRIORITY)}
     for v in verdicts:
         counts[v.verdict] += 1
@@ -176,7 +185,7 @@ def assess_runs(
         "is_mixed": mixed_note is not None,
         "mixed_note": mixed_note,
         "hosts": hosts,
-        "runs": [run_entry(r, ctx.configured) for r in loaded],
+        "runs": entries,
         "experts": [{"number": e.number, "name": e.name, "question": e.question} for e in cat.experts],
         "claims": [verdict_entry(cat, v) for v in verdicts],
         "diagnosis": diagnosis,

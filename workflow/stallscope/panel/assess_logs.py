@@ -49,8 +49,11 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def assess_logs(src: Path, out_dir: Path, scenario: str | None = None) -> Path:
-    """Assess one directory (or file) of logs made elsewhere; return the PDF's path."""
+def assess_logs(src: Path, out_dir: Path, scenario: str | None = None, stall_timers: str | None = None) -> Path:
+    """Assess one directory (or file) of logs made elsewhere; return the PDF's path.
+
+    ``stall_timers`` (yes/no) says whether the broker build has stall timers when its logs cannot show it.
+    """
     out = Path(out_dir).absolute()
     src = Path(src).absolute()
     if not src.exists():
@@ -68,7 +71,8 @@ def assess_logs(src: Path, out_dir: Path, scenario: str | None = None) -> Path:
         try:
             with contextlib.chdir(tmp):
                 target = Path("runs" if driver_source(src) is not None else "run")
-                run_dirs = ingest(src, target, scenario=scenario or _default_scenario(src))
+                run_dirs = ingest(src, target, scenario=scenario or _default_scenario(src),
+                                  stall_timers=stall_timers)
                 for run_dir in run_dirs:
                     parse_run(run_dir)
                     compute_metrics(run_dir)

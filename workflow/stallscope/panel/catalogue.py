@@ -38,11 +38,13 @@ class Claim:
     cites: tuple[str, ...]
     settle_hint: str
     inputs: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], source: Path) -> Claim:
         """Build from a catalogue entry; unknown keys are rejected (the schema already checked them)."""
-        known = {"id", "expert", "title", "statement", "scenarios", "predicate", "cites", "settle_hint", "inputs"}
+        known = {"id", "expert", "title", "statement", "scenarios", "predicate", "cites", "settle_hint", "inputs",
+                 "needs"}
         stray = sorted(set(d) - known)
         if stray:
             raise StallscopeError(source, None, f"claim {d.get('id')!r}: unknown keys {', '.join(stray)}")
@@ -56,6 +58,7 @@ class Claim:
             cites=tuple(d.get("cites") or ()),
             settle_hint=" ".join(str(d["settle_hint"]).split()),
             inputs=tuple(d.get("inputs") or ()),
+            needs=tuple(d.get("needs") or ()),
         )
 
 

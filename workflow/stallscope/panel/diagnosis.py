@@ -186,6 +186,11 @@ def diagnose(run: Run) -> dict[str, Any]:
         return base | {"bottleneck": "none", "confidence": "low", "matches_expected": None,
                        "summary": "No diagnosis: the harness failed (" + "; ".join(run.harness_errors) + ").",
                        "evidence_for": [], "evidence_against": []}
+    if run.get("evidence.judged_on_nothing"):
+        bad, total = run.get("evidence.lines_unreadable"), run.get("evidence.lines_total")
+        return base | {"bottleneck": "unknown", "confidence": "low", "matches_expected": None,
+                       "summary": f"Judged on nothing: {bad} of {total} lines unreadable and no cause can be read.",
+                       "evidence_for": [], "evidence_against": []}
     if has_nothing_readable(run):
         return base | {"bottleneck": "unknown", "confidence": "low", "matches_expected": None,
                        "summary": f"No diagnosis: {unreadable_note(run)}.", "evidence_for": [],
@@ -198,7 +203,7 @@ def diagnose(run: Run) -> dict[str, Any]:
         during = num(run.get("stalls.total.during_run"))
         healthy = short is False
         conf = "high" if healthy else ("low" if short else "medium")
-        summary = (f"No bottleneck: {int(during or 0)} stalls during the run, ACKs "
+        summary = (f"No failure to diagnose: {int(during or 0)} stalls during the run, ACKs "
                    f"{'short' if short else 'complete' if short is False else 'unknown'}"
                    f"{', no timeout' if run.get('acks.is_timeout') is False else ''}.")
         bottleneck = "none"

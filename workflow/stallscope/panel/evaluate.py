@@ -7,6 +7,7 @@ from dataclasses import replace
 from stallscope.panel import kinds
 from stallscope.panel.catalogue import Claim
 from stallscope.panel.context import Context, Run
+from stallscope.panel.needs import gate
 from stallscope.panel.predicates import PREDICATES
 from stallscope.panel.readable import has_nothing_readable, unreadable_note
 from stallscope.panel.verdicts import (
@@ -78,6 +79,10 @@ def evaluate_claim(ctx: Context, claim: Claim) -> Verdict:
     failed = _failed_scenarios(claim, relevant)
     if failed:
         return _harness_error(claim, failed)
+    ctx, lacking = gate(ctx, claim, relevant)
+    if lacking is not None:
+        return with_settle(lacking, claim.settle_hint)
+    relevant = ctx.for_scenarios(claim.scenarios) if claim.scenarios else []
     fn = PREDICATES.get(claim.predicate)
     if fn is None:
         return Verdict(claim.id, INCONCLUSIVE, "the predicate is not registered", settle=claim.settle_hint,

@@ -35,7 +35,9 @@ def _root_cause_finding(run: Run) -> Finding:
                        run.run_id, ev)
     if app:
         hs = header_stalls_during_run(run)
-        return Finding(REFUTED, f"senders app-limited (rwnd-limited {rf}, sndbuf-limited {sf}) with {fmt(hs)} "
+        idle = run.get("tcp_phases.publish.idle_share")
+        how = f"idle {fmt(idle)} of the publish, " if idle is not None else ""
+        return Finding(REFUTED, f"senders app-limited ({how}rwnd-limited {rf}, sndbuf-limited {sf}) with {fmt(hs)} "
                        "header stalls during the run: a slow producer; blocking recv is the symptom", run.run_id, ev)
     if rwnd:
         if ring is None or ack_one is None:

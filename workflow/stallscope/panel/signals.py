@@ -22,6 +22,8 @@ BURSTY_MIN_STALLS = 10
 #: Sender limited by rwnd/sndbuf for less than this share of its busy time: the kernel always had room, so the
 #: application was not writing (app-limited).
 APP_LIMITED_FRACTION = 0.05
+#: Senders idle (nothing queued) for at least this share of the publish phase's wall time: app-limited.
+IDLE_DOMINANT = 0.5
 #: Sender rwnd-limited for at least this share of its busy time: the receiver was not draining (flow control).
 RWND_LIMITED_FRACTION = 0.30
 #: Time blocked in send() as a share of the publish time: above the first the sender felt backpressure,
@@ -122,8 +124,21 @@ def send_blocked_share(run: Run) -> float | None:
     return blocked / dur
 
 
+def idle_share(run: Run) -> float | None:
+    """Share of the publish phase's wall time the senders had nothing to send (``[TcpPhase]`` lines), or None."""
+    return num(run.get("tcp_phases.publish.idle_share"))
+
+
 def is_app_limited(run: Run) -> bool | None:
-    """The senders were app-limited: neither rwnd nor sndbuf limited them (a slow producer)."""
+    """The senders were app-limited (a slow producer): idle most of the publish, when per-phase TCP_INFO says so;
+    else neither rwnd nor sndbuf limited them for more than a sliver of their busy time.
+
+    The idle share is read first: a sender busy for 1 % of the publish has a busy time so short that its
+    rwnd/busy ratio is noise (seen: 0.01 to 0.08 across runs of one slow producer, all idle 99 %).
+    """
+    idle = idle_share(run)
+    if idle is not None:
+        return idle >= IDLE_DOMINANT
     rwnd, snd = num(run.get("tcp.rwnd_fraction")), num(run.get("tcp.sndbuf_fraction"))
     if rwnd is None or snd is None:
         return None

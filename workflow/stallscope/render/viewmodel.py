@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stallscope.excerpt import cap_excerpt
+from stallscope.render.runfacts import run_facts, unreadable_notes
 
 TITLE = "Recv Stall Diagnostics: Expert Panel Assessment"
 VERDICTS = ("supported", "refuted", "inconclusive", "overclaim", "not_run", "harness_error")
@@ -167,6 +168,7 @@ def _run(r: dict[str, Any]) -> dict[str, str]:
         "host": text(r.get("host")), "slurm": slurm or "—",
         "started": text(r.get("started_utc")).replace("T", " "),
         "harness": harness, "harness_css": "ok" if r["harness_ok"] else "bad", "origin": text(r.get("origin")),
+        **run_facts(r),
     }
 
 
@@ -181,6 +183,9 @@ def _diagnosis(d: dict[str, Any]) -> dict[str, Any]:
         "confidence": d["confidence"], "expected": text(expected), "match": match, "summary": d["summary"],
         "evidence_for": _evidence(d.get("evidence_for") or []),
         "evidence_against": [{"cause": a["cause"], "reason": a["reason"]} for a in d.get("evidence_against") or []],
+        "outcome": text(d.get("outcome")).replace("_", " "),
+        "bound": text((d.get("bound") or {}).get("cause")).replace("_", " "),
+        "bound_evidence": _evidence((d.get("bound") or {}).get("evidence") or []),
     }
 
 
@@ -294,6 +299,7 @@ def build_view(claims: dict[str, Any], figures: list[FigureRef], coverage: dict[
         "mixed_note": (claims.get("mixed_note") or "runs of several SUT ids or hosts were combined")
         if claims.get("is_mixed") else "",
         "runs": [_run(r) for r in claims["runs"]],
+        "unreadable_notes": unreadable_notes(claims["runs"]),
         "experts": experts,
         "summary_rows": [{"title": c["title"], "verdict": c["verdict"], "css": f"verdict-{c['verdict']}",
                           "note": c["reason"]} for c in claims["claims"]],

@@ -1,0 +1,127 @@
+"""The throughput bound from shares and ratios: each class from hand-built metrics, and invariance to machine speed."""
+
+from __future__ import annotations
+
+import copy
+import random
+from typing import Any
+
+import pytest
+
+from stallscope.panel.bound import LIFECYCLE_SHARE, NONE_SHARE_OF_SINK, decide_bound
+from tests.helpers import panel_manifest, panel_metrics, panel_phases, panel_run, panel_set
+
+SINK_MB_S = 4000.0
+
+
+def _bench(conns: tuple[int, int] = (4, 1), sink: float = SINK_MB_S) -> dict[str, Any]:
+    return {"scenario": {"brokers": conns[0], "threads_per_broker": conns[1]}, "median_mb_s": {"raw_sink": sink}}
+
+
+def _phase(wall: int, busy: int, rwnd: int = 0, snd: int = 0, retrans: int = 0) -> dict[str, Any]:
+    other = max(busy - rwnd - snd, 0)
+    return {"connections": 4, "wall_us": wall, "busy_us": busy, "rwnd_limited_us": rwnd, "sndbuf_limited_us": snd,
+            "retrans": retrans, "idle_share": 1 - busy / wall, "rwnd_share": rwnd / wall, "sndbuf_share": snd / wall,
+            "network_share": other / wall, "rwnd_of_busy": rwnd / busy if busy else None,
+            "sndbuf_of_busy": snd / busy if busy else None}
+
+
+def _run(delivered: float = 500.0, publish: dict[str, Any] | None = None, **paths: Any) -> Any:
+    m = panel_metrics("unit")
+    m["throughput"]["delivered_mb_s"] = delivered
+    m["tcp_phases"] = None if publish is None else {"publish": publish}
+    for path, value in paths.items():
+        panel_set(m, path.replace("__", "."), value)
+    return panel_run(m, panel_manifest("unit"))
+
+
+@pytest.mark.parametrize(("phase", "cause"), [
+    (_phase(4_000_000, 200_000), "client_producer"),
+    (_phase(4_000_000, 3_900_000, rwnd=3_500_000), "flow_control"),
+    (_phase(4_000_000, 3_900_000, snd=3_000_000), "send_buffer"),
+    (_phase(4_000_000, 3_900_000, retrans=40), "network"),
+])
+def test_sender_shares_name_the_bound(phase: dict[str, Any], cause: str) -> None:
+    b = decide_bound(_run(publish=phase), _bench())
+    assert b["cause"] == cause, b
+    assert b["missing"] == []
+
+
+def test_network_without_retransmits_is_never_confident() -> None:
+    b = decide_bound(_run(publish=_phase(4_000_000, 3_900_000)), _bench())
+    assert (b["cause"], b["confidence"]) == ("network", "low")
+
+
+def test_none_needs_the_sink_for_the_same_connections() -> None:
+    run = _run(delivered=NONE_SHARE_OF_SINK * SINK_MB_S * 1.01, publish=_phase(4_000_000, 3_000_000))
+    assert decide_bound(run, _bench())["cause"] == "none"
+    other = decide_bound(run, _bench(conns=(4, 4)))
+    assert other["cause"] != "none" and other["confidence"] != "high"
+    assert any("none' cannot be decided" in m and "16 connections" in m for m in other["missing"])
+    nobench = decide_bound(run, None)
+    assert any("no benchmark" in m for m in nobench["missing"]) and nobench["confidence"] != "high"
+
+
+def test_below_the_sink_share_is_not_none() -> None:
+    run = _run(delivered=NONE_SHARE_OF_SINK * SINK_MB_S * 0.95, publish=_phase(4_000_000, 3_900_000, rwnd=3_000_000))
+    assert decide_bound(run, _bench())["cause"] == "flow_control"
+
+
+def test_lifecycle_dominant_wall_time_wins_even_at_full_speed() -> None:
+    m_phases = panel_phases(init_s=9.0, publish_s=0.5, drain_s=0.1, post_s=0.4)
+    run = _run(delivered=SINK_MB_S, publish=_phase(500_000, 400_000), phases=m_phases)
+    b = decide_bound(run, _bench())
+    assert b["cause"] == "init_lifecycle" and b["shares"]["lifecycle_share"] >= LIFECYCLE_SHARE
+
+
+def test_ring_and_ack_path_come_before_the_transport_shares() -> None:
+    ring = _run(publish=_phase(4_000_000, 3_900_000, rwnd=3_500_000), ring_full__events=40,
+                ring_full__per_broker={"0": {"events": 40, "max_total_ring_full": 40}})
+    assert decide_bound(ring, _bench())["cause"] == "broker_ring"
+    ack = _run(publish=_phase(4_000_000, 200_000), acks__per_broker={"0": 2500, "1": 2500, "2": 10, "3": 2500},
+               acks__sent_per_broker={"0": 2500, "1": 2500, "2": 2500, "3": 2500}, acks__is_timeout=True)
+    assert decide_bound(ack, _bench())["cause"] == "ack_path"
+
+
+def test_producer_rule_without_tcp_cites_its_lines() -> None:
+    cites = {k: {"file": "client.log", "line": n, "text": t} for k, n, t in
+             (("publish_bw", 57, "Publish() bandwidth: 1000.00 MB/s"), ("eagain", 59, "EAGAIN/ENOBUFS count: 0"),
+              ("delivered", 50, "Bandwidth: 900.00 MB/s"))}
+    prod = {"publish_bw_mb_s": 1000.0, "eagain_count": 0, "send_batches": 5000, "delivered_mb_s": 900.0,
+            "cites": cites}
+    run = _run(delivered=900.0, tcp=None, producer=prod)
+    b = decide_bound(run, None)
+    assert b["cause"] == "client_producer"
+    assert {(e["file"], e["line"]) for e in b["evidence"]} == {("client.log", 57), ("client.log", 59),
+                                                               ("client.log", 50)}
+    headroom = _run(delivered=300.0, tcp=None, producer=dict(prod, delivered_mb_s=300.0))
+    assert decide_bound(headroom, None)["cause"] == "unknown"
+
+
+def test_unreadable_run_has_no_bound() -> None:
+    run = _run(evidence={"judged_on_nothing": True, "lines_unreadable": 99, "lines_total": 100})
+    b = decide_bound(run, _bench())
+    assert (b["cause"], b["confidence"]) == ("unknown", "low") and "99 of 100" in b["summary"]
+
+
+def test_bound_is_the_same_on_a_machine_k_times_faster() -> None:
+    """Every time and bandwidth scaled by 1/k (k drawn at random): shares and ratios, hence the bound, stay."""
+    rng = random.Random(1234)
+    for _ in range(200):
+        wall = rng.randint(1_000_000, 50_000_000)
+        busy = rng.randint(0, wall)
+        rwnd = rng.randint(0, busy)
+        snd = rng.randint(0, busy - rwnd)
+        delivered = rng.uniform(10, 2 * SINK_MB_S)
+        init, pub, post = rng.uniform(0.1, 20), rng.uniform(0.1, 20), rng.uniform(0.0, 5)
+        base = _run(delivered=delivered, publish=_phase(wall, busy, rwnd, snd, rng.choice([0, 5])),
+                    phases=panel_phases(init_s=init, publish_s=pub, drain_s=0.1, post_s=post))
+        k = rng.choice([0.25, 0.5, 2.0, 4.0])
+        m = copy.deepcopy(base.metrics)
+        m["throughput"]["delivered_mb_s"] = delivered * k
+        m["tcp_phases"] = {"publish": _phase(int(wall / k), int(busy / k), int(rwnd / k), int(snd / k),
+                                             m["tcp_phases"]["publish"]["retrans"])}
+        m["phases"] = panel_phases(init_s=init / k, publish_s=pub / k, drain_s=0.1 / k, post_s=post / k)
+        fast = panel_run(m, base.manifest)
+        a, b = decide_bound(base, _bench()), decide_bound(fast, _bench(sink=SINK_MB_S * k))
+        assert (a["cause"], a["confidence"]) == (b["cause"], b["confidence"]), (a, b)

@@ -1,0 +1,269 @@
+"""The throughput bound of a run: what limited how fast it delivered, whether it completed or not.
+
+The failure diagnosis (``diagnosis.py``) answers "why did it fail?"; the bound answers the question asked of
+every run: "what held its throughput?". It is read from shares and ratios only, so a faster or slower machine
+gives the same answer:
+
+- ``init_lifecycle`` when init and the time after the last ACK take ``LIFECYCLE_SHARE`` of the wall time
+  (first: the delivered figure counts only the publish, which is then a sliver of the run).
+- ``none`` when the run delivered at least ``NONE_SHARE_OF_SINK`` of what this machine's raw loopback sink
+  delivers for the same connections (the benchmark); without that measurement ``none`` cannot be decided.
+- ``broker_ring`` and ``ack_path`` from the broker's repeated ring-full events and a one-broker ACK gap: they
+  also make senders wait on the receiver, so they are named before the transport shares; ``ack_path`` also
+  when the wait for the last ACKs after everything was sent takes ``LIFECYCLE_SHARE`` of the wall time.
+- the senders' shares of the publish phase's wall time W (``metrics.tcp_phases``): idle (``client_producer``),
+  rwnd-limited (``flow_control``), sndbuf-limited (``send_buffer``), busy with neither (``network``), the
+  largest wins (the Web100 triage rule in ``../shared/reference/tcp-info.md``).
+- without TCP_INFO: the producer's own ``Publish()`` bandwidth against what was delivered, with the EAGAIN
+  count per batch (a producer that barely outruns delivery and never found a socket full bound the run).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stallscope.panel.context import Run
+from stallscope.panel.signals import (
+    ack_gap_brokers,
+    ack_gap_on_one_broker,
+    in_flight_allowance,
+    is_ack_short,
+    num,
+    ring_repeated,
+)
+from stallscope.panel.verdicts import Evidence, metric
+
+BOUNDS = ("client_producer", "flow_control", "send_buffer", "network", "broker_ring", "ack_path",
+          "init_lifecycle", "none", "unknown")
+#: Delivered at least this share of the raw sink's goodput: nothing but the machine bounded the run.
+NONE_SHARE_OF_SINK = 0.8
+#: Init plus the time after the last ACK take at least this share of the wall time: a perfect publish would
+#: still leave the run at under a fifth of its wall time spent publishing.
+LIFECYCLE_SHARE = 0.8
+#: Delivered over the producer's own Publish() bandwidth at least this: the producer barely outran delivery.
+PRODUCER_RATIO = 0.8
+#: EAGAIN per batch sent at most this: the senders (almost) never found a socket buffer full.
+EAGAIN_PER_BATCH = 0.01
+#: A broker's acknowledged share at most this fraction of the others' stands out as a stuck ACK path.
+ACK_LAG_RATIO = 0.8
+#: The winning sender share of W: dominant at the first, clear at the second; margins over the runner-up.
+DOMINANT_SHARE, CLEAR_SHARE = 0.5, 0.3
+#: The sender shares describe the publish phase: below this share of the wall time they cannot bound the run
+#: with high confidence.
+MAJOR_SHARE = 0.5
+HIGH_MARGIN, MEDIUM_MARGIN = 0.2, 0.1
+_SENDER = {"idle_share": "client_producer", "rwnd_share": "flow_control", "sndbuf_share": "send_buffer",
+           "network_share": "network"}
+_WORDS = {"idle_share": "idle (nothing to send)", "rwnd_share": "receive-window limited",
+          "sndbuf_share": "send-buffer limited", "network_share": "busy, limited by neither window nor buffer"}
+
+
+def _entry(cause: str, confidence: str, summary: str, evidence: list[Evidence], missing: list[str],
+           shares: dict[str, Any]) -> dict[str, Any]:
+    return {"cause": cause, "confidence": confidence, "summary": summary,
+            "evidence": [e.to_dict() for e in evidence], "missing": missing, "shares": shares}
+
+
+def sink_share(run: Run, bench: dict[str, Any] | None) -> tuple[float | None, str | None]:
+    """Delivered / raw-sink goodput for the same connections, or None and what is missing."""
+    delivered = num(run.get("throughput.delivered_mb_s"))
+    if not isinstance(bench, dict):
+        return None, "no benchmark of this machine's raw loopback sink (bench.json)"
+    sink = num((bench.get("median_mb_s") or {}).get("raw_sink"))
+    scn = bench.get("scenario") or {}
+    conns_bench = _conns(scn.get("brokers"), scn.get("threads_per_broker"))
+    conns_run = _conns(run.param("brokers"), run.param("threads_per_broker"))
+    if sink is None or sink <= 0:
+        return None, "the benchmark has no raw-sink goodput"
+    if conns_bench is None or conns_run is None or conns_bench != conns_run:
+        return None, (f"the raw sink was measured over {conns_bench} connections, this run used "
+                      f"{conns_run if conns_run is not None else 'an unknown number of'}")
+    if delivered is None:
+        return None, "no delivered bandwidth in the client log"
+    return delivered / sink, None
+
+
+def _lag_stands_out(run: Run) -> bool:
+    """The lagging broker acknowledged at most ``ACK_LAG_RATIO`` of the share of its messages the others did.
+
+    A run cut off by its deadline owes every broker its last few batches; one broker owing a batch more than
+    the allowance is that cut, not a stuck ACK path (seen under heavy flow control: 0.90 against 0.93-0.97).
+    """
+    gaps = ack_gap_brokers(run) or []
+    acked, sent = run.get("acks.per_broker") or {}, run.get("acks.sent_per_broker") or {}
+    shares = {b: num(acked.get(b)) / num(s) for b, s in sent.items()  # type: ignore[operator]
+              if num(s) and num(acked.get(b)) is not None}
+    if len(gaps) != 1 or gaps[0] not in shares or len(shares) < 2:
+        return False
+    others = [v for b, v in shares.items() if b != gaps[0]]
+    return shares[gaps[0]] <= ACK_LAG_RATIO * min(others)
+
+
+def _gap_broker_received_all(run: Run) -> bool | None:
+    """Whether the broker whose ACKs lag received (nearly) all it was sent: within one batch per connection."""
+    gaps = ack_gap_brokers(run) or []
+    if len(gaps) != 1:
+        return None
+    b = gaps[0]
+    got, sent = num(run.get(f"received.per_broker.{b}.messages")), num(run.get(f"acks.sent_per_broker.{b}"))
+    if got is None or sent is None:
+        return None
+    return sent - got <= in_flight_allowance(run)
+
+
+def _conns(brokers: Any, threads: Any) -> int | None:
+    b, t = num(brokers), num(threads)
+    return None if b is None or t is None else int(b * t)
+
+
+def _wall_s(run: Run) -> float | None:
+    starts = [num(run.get(f"phases.{p}.start_us")) for p in ("init", "publish", "drain", "post")]
+    ends = [num(run.get(f"phases.{p}.end_us")) for p in ("init", "publish", "drain", "post")]
+    s, e = [v for v in starts if v is not None], [v for v in ends if v is not None]
+    return (max(e) - min(s)) / 1e6 if s and e and max(e) > min(s) else None
+
+
+def lifecycle_share(run: Run) -> float | None:
+    """Init plus post-ACK time over the run's wall time (None without phases, or when the logs' clocks are not
+    known to agree: phases then span hosts whose clocks differ)."""
+    if run.get("clock_aligned") is False:
+        return None
+    wall = _wall_s(run)
+    if not wall or run.get("phases.publish") is None:
+        return None
+    outside = sum(num(run.get(f"phases.{p}.duration_s")) or 0.0 for p in ("init", "post"))
+    return min(outside / wall, 1.0)
+
+
+def _phase_share(run: Run, phase: str) -> float | None:
+    wall = _wall_s(run) if run.get("clock_aligned") is not False else None
+    d = num(run.get(f"phases.{phase}.duration_s"))
+    return None if not wall or d is None else min(d / wall, 1.0)
+
+
+def ack_wait_share(run: Run) -> float | None:
+    """The drain (last send to the last ACK or the timeout) over the run's wall time."""
+    return _phase_share(run, "drain")
+
+
+def publish_share(run: Run) -> float | None:
+    """The publish phase over the run's wall time."""
+    return _phase_share(run, "publish")
+
+
+def sender_shares(run: Run) -> tuple[dict[str, float] | None, str]:
+    """The senders' shares of W over the publish phase, else over the whole connection lifetime."""
+    ph = run.get("tcp_phases.publish")
+    if isinstance(ph, dict) and ph.get("idle_share") is not None:
+        return {k: float(ph[k]) for k in _SENDER if ph.get(k) is not None}, "tcp_phases.publish"
+    busy, rwnd, snd = (num(run.get(f"tcp.{k}")) for k in ("busy_us", "rwnd_limited_us", "sndbuf_limited_us"))
+    conns = run.get("tcp.connections") or []
+    span = sum(num(run.get(f"phases.{p}.duration_s")) or 0.0 for p in ("publish", "drain"))
+    if busy is None or rwnd is None or snd is None or not conns or span <= 0:
+        return None, ""
+    wall = span * 1e6 * len(conns)
+    busy = min(busy, wall)
+    return {"idle_share": 1 - busy / wall, "rwnd_share": rwnd / wall, "sndbuf_share": snd / wall,
+            "network_share": max(busy - rwnd - snd, 0.0) / wall}, "tcp (whole connection, publish + drain)"
+
+
+def _from_senders(run: Run, shares: dict[str, float], source: str, capped: bool) -> dict[str, Any]:
+    ranked = sorted(shares.items(), key=lambda kv: -kv[1])
+    (best, top), second = ranked[0], (ranked[1][1] if len(ranked) > 1 else 0.0)
+    margin = top - second
+    conf = ("high" if top >= DOMINANT_SHARE and margin >= HIGH_MARGIN
+            else "medium" if top >= CLEAR_SHARE and margin >= MEDIUM_MARGIN else "low")
+    cause = _SENDER[best]
+    note = ""
+    if cause == "network":
+        retrans = num(run.get("tcp_phases.publish.retrans"))
+        if not retrans:
+            conf, note = "low", " (no retransmits: on loopback that is the CPU moving data, not a path)"
+        elif conf == "high":
+            conf = "medium"
+    if capped and conf == "high":
+        conf = "medium"
+    parts = ", ".join(f"{_WORDS[k]} {v:.0%}" for k, v in ranked)
+    prefix = "tcp_phases.publish" if source.startswith("tcp_phases") else "tcp"
+    ev = [metric(run.run_id, f"{prefix}.{k}", round(v, 4)) for k, v in ranked]
+    return _entry(cause, conf, f"senders over W: {parts}{note}", ev, [], dict(shares))
+
+
+def _from_producer(run: Run) -> dict[str, Any] | None:
+    pb, dl = num(run.get("producer.publish_bw_mb_s")), num(run.get("producer.delivered_mb_s"))
+    dl = dl if dl is not None else num(run.get("throughput.delivered_mb_s"))
+    ea, batches = num(run.get("producer.eagain_count")), num(run.get("producer.send_batches"))
+    if pb is None or dl is None or ea is None or pb <= 0:
+        return None
+    ratio = dl / pb
+    per_batch = ea / batches if batches else (0.0 if ea == 0 else None)
+    cites = run.get("producer.cites") or {}
+    ev = [Evidence(run.run_id, c.get("file"), c.get("line"), c.get("text"), f"producer.{k}", v)
+          for k, v in (("publish_bw", pb), ("eagain", int(ea)), ("delivered", dl))
+          for c in [cites.get(k) or {}]]
+    shares = {"delivered_over_publish_bw": round(ratio, 4), "eagain_per_batch": per_batch}
+    if ratio >= PRODUCER_RATIO and per_batch is not None and per_batch <= EAGAIN_PER_BATCH:
+        return _entry("client_producer", "medium",
+                      f"Publish() {pb:.2f} MB/s vs delivered {dl:.2f} MB/s ({ratio:.0%}), {int(ea)} EAGAIN: the "
+                      "producer barely outran delivery and no socket buffer was ever full", ev,
+                      ["TCP_INFO (sender idle share)"], shares)
+    return _entry("unknown", "low", f"Publish() {pb:.2f} MB/s vs delivered {dl:.2f} MB/s ({ratio:.0%}), "
+                  f"{int(ea)} EAGAIN: the producer had headroom, the limit was downstream", ev,
+                  ["TCP_INFO (rwnd/sndbuf shares) to name the downstream limit"], shares)
+
+
+def decide_bound(run: Run, bench: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The run's throughput bound (the claims.json ``bound`` entry)."""
+    if not run.harness_ok:
+        return _entry("unknown", "low", "no bound: the harness failed", [], ["a working run"], {})
+    if run.get("evidence.judged_on_nothing"):
+        bad, total = run.get("evidence.lines_unreadable"), run.get("evidence.lines_total")
+        return _entry("unknown", "low", f"no bound: {bad} of {total} lines unreadable, nothing to judge on", [],
+                      ["readable logs"], {})
+    share, sink_missing = sink_share(run, bench)
+    if share is None and is_ack_short(run):
+        sink_missing = None  # a run whose ACKs fell short was bounded by something: "none" is out either way
+    missing = [f"'none' cannot be decided: {sink_missing}"] if sink_missing else []
+    life = lifecycle_share(run)
+    if life is not None and life >= LIFECYCLE_SHARE:
+        # Before "none": the delivered figure counts only the publish, which here is a sliver of the run.
+        conf = "high" if life >= (1 + LIFECYCLE_SHARE) / 2 else "medium"
+        return _entry("init_lifecycle", conf, f"init and the time after the last ACK took {life:.0%} of the wall "
+                      "time", [metric(run.run_id, "phases.init.duration_s", run.get("phases.init.duration_s")),
+                               metric(run.run_id, "phases.post.duration_s", run.get("phases.post.duration_s"))],
+                      [], {"lifecycle_share": round(life, 4)})
+    if share is not None and share >= NONE_SHARE_OF_SINK:
+        return _entry("none", "high", f"delivered {share:.0%} of the raw loopback sink for the same connections",
+                      [metric(run.run_id, "throughput.delivered_mb_s", run.get("throughput.delivered_mb_s"))],
+                      [], {"share_of_sink": round(share, 4)})
+    base: dict[str, Any] = {} if share is None else {"share_of_sink": round(share, 4)}
+    if ring_repeated(run):
+        return _entry("broker_ring", "high", f"the broker's ring was full {run.get('ring_full.events')} times",
+                      [metric(run.run_id, "ring_full.events", run.get("ring_full.events"))], missing, base)
+    received = _gap_broker_received_all(run) if ack_gap_on_one_broker(run) and _lag_stands_out(run) else False
+    if received is not False:
+        # Data still in flight to the lagging broker is flow control, not the ACK path: only a broker that
+        # received what it was sent and still did not acknowledge it names the ACK path with confidence.
+        return _entry("ack_path", "high" if received else "medium",
+                      "one broker's ACKs lag what it was sent while the others are complete"
+                      + ("" if received else " (what it received is unknown)"),
+                      [metric(run.run_id, "acks.per_broker", str(run.get("acks.per_broker")))], missing, base)
+    wait = ack_wait_share(run)
+    if wait is not None and wait >= LIFECYCLE_SHARE:
+        return _entry("ack_path", "high" if wait >= (1 + LIFECYCLE_SHARE) / 2 else "medium",
+                      f"waiting for the last ACKs after everything was sent took {wait:.0%} of the wall time",
+                      [metric(run.run_id, "phases.drain.duration_s", run.get("phases.drain.duration_s"))],
+                      missing, base | {"ack_wait_share": round(wait, 4)})
+    shares, source = sender_shares(run)
+    if shares:
+        publish = publish_share(run)
+        out = _from_senders(run, shares, source, capped=sink_missing is not None
+                            or (publish is not None and publish < MAJOR_SHARE))
+    else:
+        prod = _from_producer(run)
+        out = prod if prod is not None else _entry(
+            "unknown", "low", "no sender or producer evidence to name the bound", [],
+            ["TCP_INFO", "the producer's Publish() bandwidth and EAGAIN count"], {})
+    out["shares"] = base | ({} if life is None else {"lifecycle_share": round(life, 4)}) | out["shares"]
+    out["missing"] = missing + out["missing"]
+    return out
