@@ -70,7 +70,8 @@ def test_the_dry_run_stops_with_one_line(tmp_path: Path, key: str, value: Any, m
     res = snakemake(wd, "-n", "report", timeout=300)
     assert res.returncode == 1, res.stderr[-2000:]
     # Snakemake's own note on the workflow profile it picked up is not part of our message.
-    lines = [ln for ln in res.stderr.splitlines() if ln.strip() and not ln.startswith("Using workflow specific profile")]
+    lines = [ln for ln in res.stderr.splitlines()
+             if ln.strip() and not ln.startswith("Using workflow specific profile")]
     assert lines == [lines[0]] and message in lines[0], lines
     assert "config.yaml: " in lines[0] and "Traceback" not in res.stderr and "Failed validating" not in res.stderr
 

@@ -34,6 +34,8 @@ SHIPPED: dict[str, dict[str, int]] = {
     "network_limited": {"total_bytes": 157_286_400, **_DEFAULT_LEVELS},
     "slow_link": {"total_bytes": 209_715_200, **_DEFAULT_LEVELS},
     "network_control": {"total_bytes": 419_430_400, **_DEFAULT_LEVELS},
+    "flow_control_mild": {"total_bytes": 314_572_800, **_DEFAULT_LEVELS},
+    "slow_producer_mild": {"total_bytes": 536_870_912, **_DEFAULT_LEVELS},
 }
 
 
