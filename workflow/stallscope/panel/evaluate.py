@@ -75,6 +75,11 @@ def evaluate_claim(ctx: Context, claim: Claim) -> Verdict:
     """Return the claim's verdict, with log citations from its runs' refs and the settle hint when unsettled."""
     relevant = ctx.for_scenarios(claim.scenarios) if claim.scenarios else []
     if claim.scenarios and not relevant:
+        # Logs that lack a source the claim needs say so first: that holds whatever kind of run they are.
+        ingested = [r for r in ctx.runs if r.origin == "ingested" and not r.is_superseded]
+        _, lacking = gate(ctx, claim, ingested)
+        if lacking is not None and lacking.verdict == NOT_RUN:
+            return with_settle(lacking, claim.settle_hint)
         return _not_run(ctx, claim)
     failed = _failed_scenarios(claim, relevant)
     if failed:
