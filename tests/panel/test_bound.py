@@ -125,3 +125,69 @@ def test_bound_is_the_same_on_a_machine_k_times_faster() -> None:
         fast = panel_run(m, base.manifest)
         a, b = decide_bound(base, _bench()), decide_bound(fast, _bench(sink=SINK_MB_S * k))
         assert (a["cause"], a["confidence"]) == (b["cause"], b["confidence"]), (a, b)
+
+
+def _per_broker(limits: dict[int, dict[str, int]], wall: int) -> dict[str, Any]:
+    """A publish phase with one connection per broker, each with its own busy/rwnd/sndbuf/retrans."""
+    per = {str(b): _phase(wall, **kw) for b, kw in limits.items()}
+    total = {k: sum(v[k] for v in per.values()) for k in ("busy_us", "rwnd_limited_us", "sndbuf_limited_us",
+                                                          "retrans")}
+    out = _phase(wall * len(per), total["busy_us"], total["rwnd_limited_us"], total["sndbuf_limited_us"],
+                 total["retrans"])
+    return out | {"per_broker": per}
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_one_slow_path_among_idle_ones_names_its_limit_and_broker(seed: int) -> None:
+    """A slow link (or a slow reader) on one broker idles the senders to the others: averaged over every
+    connection that reads as an idle producer; per broker it is that broker's path, whatever the time scale."""
+    rng = random.Random(seed)
+    n = rng.randint(2, 6)
+    slow = rng.randrange(n)
+    wall = rng.randint(200_000, 60_000_000)
+    kind = rng.choice(["network", "flow_control", "send_buffer"])
+    busy = int(wall * rng.uniform(0.6, 0.99))
+    lim = int(busy * rng.uniform(0.7, 0.95))
+    slow_kw = {"busy": busy, "retrans": rng.randint(1, 500)} | (
+        {"rwnd": lim} if kind == "flow_control" else {"snd": lim} if kind == "send_buffer" else {})
+    limits = {b: (slow_kw if b == slow else {"busy": int(wall * rng.uniform(0.0, 0.25))}) for b in range(n)}
+    b = decide_bound(_run(publish=_per_broker(limits, wall)), _bench())
+    assert (b["cause"], b.get("brokers")) == (kind, [slow]), b
+    assert f"broker {slow}" in b["summary"]
+
+
+def test_every_path_idle_is_still_the_producer() -> None:
+    limits = {b: {"busy": 100_000 + 10_000 * b} for b in range(4)}
+    b = decide_bound(_run(publish=_per_broker(limits, 4_000_000)), _bench())
+    assert b["cause"] == "client_producer" and "brokers" not in b
+
+
+def test_half_the_brokers_slow_is_not_one_slow_path() -> None:
+    limits = {0: {"busy": 3_900_000, "retrans": 9}, 1: {"busy": 3_900_000, "retrans": 9},
+              2: {"busy": 3_000_000, "rwnd": 2_800_000}, 3: {"busy": 200_000}}
+    b = decide_bound(_run(publish=_per_broker(limits, 4_000_000)), _bench())
+    assert "brokers" not in b
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_one_path_busy_far_longer_than_the_others_names_its_broker(seed: int) -> None:
+    """Each connection busy all its W, but one broker's sends take several times longer (its link is slower):
+    the aggregate reads 'network everywhere'; per broker it is that broker's path."""
+    rng = random.Random(1000 + seed)
+    n, slow = rng.randint(3, 6), None
+    slow = rng.randrange(n)
+    fast = rng.randint(100_000, 5_000_000)
+    per = {}
+    for b in range(n):
+        wall = int(fast * (rng.uniform(2.5, 20) if b == slow else rng.uniform(0.8, 1.0)))
+        per[str(b)] = _phase(wall, int(wall * 0.99), retrans=rng.randint(1, 300) if b == slow else 0)
+    total = _phase(sum(v["wall_us"] for v in per.values()), sum(v["busy_us"] for v in per.values()), retrans=1)
+    b = decide_bound(_run(publish=total | {"per_broker": per}), _bench())
+    assert (b["cause"], b.get("brokers")) == ("network", [slow]), b
+
+
+def test_paths_within_twice_each_other_name_no_broker() -> None:
+    per = {str(b): _phase(1_000_000 + 300_000 * b, 990_000 + 300_000 * b, retrans=5) for b in range(4)}
+    total = _phase(sum(v["wall_us"] for v in per.values()), sum(v["busy_us"] for v in per.values()), retrans=20)
+    b = decide_bound(_run(publish=total | {"per_broker": per}), _bench())
+    assert b["cause"] == "network" and "brokers" not in b

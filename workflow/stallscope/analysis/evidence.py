@@ -117,29 +117,40 @@ def _share(num: float, den: float) -> float | None:
     return round(num / den, 6) if den > 0 else None
 
 
+def _phase_shares(sel: list[dict[str, Any]]) -> dict[str, Any]:
+    """The chronographs of ``sel`` (one phase's connection rows) summed, with their shares of wall and busy time."""
+
+    def total(key: str) -> int:
+        return sum(int(f.get(key) or 0) for f in sel if isinstance(f.get(key), (int, float)))
+
+    wall, busy = total("wall_us"), total("busy_us")
+    rwnd, snd = total("rwnd_limited_us"), total("sndbuf_limited_us")
+    busy = min(busy, wall) if wall else busy
+    other = max(busy - rwnd - snd, 0)
+    return {
+        "connections": len(sel), "wall_us": wall, "busy_us": busy, "rwnd_limited_us": rwnd,
+        "sndbuf_limited_us": snd, "retrans": total("retrans"),
+        "idle_share": None if not wall else round(1 - busy / wall, 6),
+        "rwnd_share": _share(rwnd, wall), "sndbuf_share": _share(snd, wall), "network_share": _share(other, wall),
+        "rwnd_of_busy": _share(rwnd, busy), "sndbuf_of_busy": _share(snd, busy),
+    }
+
+
 def tcp_phases(ev: pd.DataFrame) -> dict[str, Any] | None:
-    """Per phase, the senders' chronographs summed over connections and their shares of wall and busy time."""
+    """Per phase, the senders' chronographs summed over connections and their shares of wall and busy time; with
+    ``per_broker`` the same per broker, so one slow path among fast ones is seen, not averaged away."""
     rows = [f for f in _client(ev, "tcp_phase")["fields"] if isinstance(f, dict)]
     if not rows:
         return None
     out: dict[str, Any] = {}
     for phase in sorted({str(f.get("phase")) for f in rows}):
         sel = [f for f in rows if str(f.get("phase")) == phase]
-
-        def total(key: str, sel: list[dict[str, Any]] = sel) -> int:
-            return sum(int(f.get(key) or 0) for f in sel if isinstance(f.get(key), (int, float)))
-
-        wall, busy = total("wall_us"), total("busy_us")
-        rwnd, snd = total("rwnd_limited_us"), total("sndbuf_limited_us")
-        busy = min(busy, wall) if wall else busy
-        other = max(busy - rwnd - snd, 0)
-        out[phase] = {
-            "connections": len(sel), "wall_us": wall, "busy_us": busy, "rwnd_limited_us": rwnd,
-            "sndbuf_limited_us": snd, "retrans": total("retrans"),
-            "idle_share": None if not wall else round(1 - busy / wall, 6),
-            "rwnd_share": _share(rwnd, wall), "sndbuf_share": _share(snd, wall), "network_share": _share(other, wall),
-            "rwnd_of_busy": _share(rwnd, busy), "sndbuf_of_busy": _share(snd, busy),
-        }
+        out[phase] = _phase_shares(sel)
+        brokers = sorted({f["broker"] for f in sel if isinstance(f.get("broker"), int)
+                          and not isinstance(f.get("broker"), bool)})
+        if len(brokers) > 1:
+            out[phase]["per_broker"] = {str(b): _phase_shares([f for f in sel if f.get("broker") == b])
+                                        for b in brokers}
     return out
 
 

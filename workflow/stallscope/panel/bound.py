@@ -11,6 +11,10 @@ gives the same answer:
 - ``broker_ring`` and ``ack_path`` from the broker's repeated ring-full events and a one-broker ACK gap: they
   also make senders wait on the receiver, so they are named before the transport shares; ``ack_path`` also
   when the wait for the last ACKs after everything was sent takes ``LIFECYCLE_SHARE`` of the wall time.
+- a minority of brokers whose connections are busy for most of their W while the others' idle, or busy
+  ``SLOW_PATH_RATIO`` times longer than any other's: the run waits on those brokers' paths, so their own largest
+  limited share names the bound and the brokers (averaged over every connection a slow link to one broker reads
+  as an idle producer or a uniformly busy network).
 - the senders' shares of the publish phase's wall time W (``metrics.tcp_phases``): idle (``client_producer``),
   rwnd-limited (``flow_control``), sndbuf-limited (``send_buffer``), busy with neither (``network``), the
   largest wins (the Web100 triage rule in ``../shared/reference/tcp-info.md``).
@@ -52,6 +56,8 @@ DOMINANT_SHARE, CLEAR_SHARE = 0.5, 0.3
 #: with high confidence.
 MAJOR_SHARE = 0.5
 HIGH_MARGIN, MEDIUM_MARGIN = 0.2, 0.1
+#: A broker whose senders stay busy this many times longer than any other's holds the run on its own path.
+SLOW_PATH_RATIO = 2.0
 _SENDER = {"idle_share": "client_producer", "rwnd_share": "flow_control", "sndbuf_share": "send_buffer",
            "network_share": "network"}
 _WORDS = {"idle_share": "idle (nothing to send)", "rwnd_share": "receive-window limited",
@@ -59,9 +65,10 @@ _WORDS = {"idle_share": "idle (nothing to send)", "rwnd_share": "receive-window 
 
 
 def _entry(cause: str, confidence: str, summary: str, evidence: list[Evidence], missing: list[str],
-           shares: dict[str, Any]) -> dict[str, Any]:
-    return {"cause": cause, "confidence": confidence, "summary": summary,
-            "evidence": [e.to_dict() for e in evidence], "missing": missing, "shares": shares}
+           shares: dict[str, Any], brokers: list[int] | None = None) -> dict[str, Any]:
+    out = {"cause": cause, "confidence": confidence, "summary": summary,
+           "evidence": [e.to_dict() for e in evidence], "missing": missing, "shares": shares}
+    return out | ({"brokers": brokers} if brokers else {})
 
 
 def sink_share(run: Run, bench: dict[str, Any] | None) -> tuple[float | None, str | None]:
@@ -189,6 +196,63 @@ def _from_senders(run: Run, shares: dict[str, float], source: str, capped: bool)
     return _entry(cause, conf, f"senders over W: {parts}{note}", ev, [], dict(shares))
 
 
+def _pick_slow(per: dict[str, Any]) -> tuple[list[int], str] | None:
+    """The fewest brokers (at most half) whose senders were busy for most of their W while the rest either idled
+    (``CLEAR_SHARE``) or finished their sends in under 1/``SLOW_PATH_RATIO`` of the time, and which criterion."""
+    figs = {int(b): (1 - float(v["idle_share"]), int(v.get("busy_us") or 0)) for b, v in per.items()
+            if isinstance(v, dict) and v.get("idle_share") is not None}
+    order = sorted(figs, key=lambda b: -figs[b][1])
+    for k in range(1, len(order) // 2 + 1):
+        slow, rest = order[:k], order[k:]
+        if not rest or min(figs[b][0] for b in slow) < DOMINANT_SHARE:
+            return None
+        if max(figs[b][0] for b in rest) < CLEAR_SHARE:
+            return sorted(slow), "idle"
+        if min(figs[b][1] for b in slow) >= SLOW_PATH_RATIO * max(figs[b][1] for b in rest):
+            return sorted(slow), "late"
+    return None
+
+
+def _slow_brokers(run: Run) -> dict[str, Any] | None:
+    """The bound when a minority of brokers hold the run: their senders busy for most of their W while the
+    others' idle, or still busy long after the others finished sending (a slow link or reader on one broker).
+
+    Those brokers' paths hold the run; their largest limited share (rwnd, sndbuf or neither) says how. Needs
+    ``tcp_phases.publish.per_broker``.
+    """
+    per = run.get("tcp_phases.publish.per_broker")
+    if not isinstance(per, dict) or len(per) < 2:
+        return None
+    picked = _pick_slow(per)
+    if picked is None:
+        return None
+    slow, how = picked
+    rest = [b for b in per if int(b) not in slow]
+    limited = {k: sum(float(per[str(b)].get(k) or 0.0) for b in slow) / len(slow)
+               for k in ("rwnd_share", "sndbuf_share", "network_share")}
+    ranked = sorted(limited.items(), key=lambda kv: -kv[1])
+    (best, top), second = ranked[0], ranked[1][1]
+    cause = _SENDER[best]
+    conf = "high" if top - second >= HIGH_MARGIN else "medium" if top - second >= MEDIUM_MARGIN else "low"
+    note = ""
+    if cause == "network" and not sum(int(per[str(b)].get("retrans") or 0) for b in slow):
+        conf, note = "low", " (no retransmits)"
+    names = ", ".join(str(b) for b in slow)
+    busy_slow = max(int(per[str(b)].get("busy_us") or 0) for b in slow)
+    busy_rest = max(int(per[b].get("busy_us") or 0) for b in rest)
+    idle_rest = min(float(per[b]["idle_share"]) for b in rest)
+    why = (f"the other brokers' senders idle {idle_rest:.0%} or more" if how == "idle" else
+           f"busy {busy_slow / 1e6:.3g} s against at most {busy_rest / 1e6:.3g} s for any other broker")
+    ev = [metric(run.run_id, f"tcp_phases.publish.per_broker.{b}.{k}", per[str(b)].get(k))
+          for b in slow for k in ("busy_us", best)]
+    ev += [metric(run.run_id, f"tcp_phases.publish.per_broker.{b}.busy_us", per[b].get("busy_us")) for b in rest]
+    summary = (f"broker {names}: {_WORDS[best]} {top:.0%} of its senders' W{note}, {why}: the path to broker "
+               f"{names} bounds the run")
+    shares = {k: round(v, 4) for k, v in limited.items()} | {"slow_over_rest_busy": round(busy_slow / busy_rest, 4)
+                                                             if busy_rest else None}
+    return _entry(cause, conf, summary, ev, [], shares, brokers=slow)
+
+
 def _from_producer(run: Run) -> dict[str, Any] | None:
     pb, dl = num(run.get("producer.publish_bw_mb_s")), num(run.get("producer.delivered_mb_s"))
     dl = dl if dl is not None else num(run.get("throughput.delivered_mb_s"))
@@ -254,6 +318,11 @@ def decide_bound(run: Run, bench: dict[str, Any] | None = None) -> dict[str, Any
                       f"waiting for the last ACKs after everything was sent took {wait:.0%} of the wall time",
                       [metric(run.run_id, "phases.drain.duration_s", run.get("phases.drain.duration_s"))],
                       missing, base | {"ack_wait_share": round(wait, 4)})
+    slow = _slow_brokers(run)
+    if slow is not None:
+        slow["shares"] = base | slow["shares"]
+        slow["missing"] = missing
+        return slow
     shares, source = sender_shares(run)
     if shares:
         publish = publish_share(run)
