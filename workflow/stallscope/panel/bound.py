@@ -26,6 +26,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from stallscope.panel.bound_parts import (
+    CLEAR_SHARE,
+    DOMINANT_SHARE,
+    HIGH_MARGIN,
+    MAJOR_SHARE,
+    MEDIUM_MARGIN,
+    SENDER,
+    WORDS,
+    entry,
+)
+from stallscope.panel.bound_paths import slow_brokers
 from stallscope.panel.context import Run
 from stallscope.panel.signals import (
     ack_gap_brokers,
@@ -50,27 +61,6 @@ PRODUCER_RATIO = 0.8
 EAGAIN_PER_BATCH = 0.01
 #: A broker's acknowledged share at most this fraction of the others' stands out as a stuck ACK path.
 ACK_LAG_RATIO = 0.8
-#: The winning sender share of W: dominant at the first, clear at the second; margins over the runner-up.
-DOMINANT_SHARE, CLEAR_SHARE = 0.5, 0.3
-#: The sender shares describe the publish phase: below this share of the wall time they cannot bound the run
-#: with high confidence.
-MAJOR_SHARE = 0.5
-HIGH_MARGIN, MEDIUM_MARGIN = 0.2, 0.1
-#: A broker whose senders stay busy this many times longer than any other's holds the run on its own path.
-SLOW_PATH_RATIO = 2.0
-_SENDER = {"idle_share": "client_producer", "rwnd_share": "flow_control", "sndbuf_share": "send_buffer",
-           "network_share": "network"}
-_WORDS = {"idle_share": "idle (nothing to send)", "rwnd_share": "receive-window limited",
-          "sndbuf_share": "send-buffer limited", "network_share": "busy, limited by neither window nor buffer"}
-
-
-def _entry(cause: str, confidence: str, summary: str, evidence: list[Evidence], missing: list[str],
-           shares: dict[str, Any], brokers: list[int] | None = None) -> dict[str, Any]:
-    out = {"cause": cause, "confidence": confidence, "summary": summary,
-           "evidence": [e.to_dict() for e in evidence], "missing": missing, "shares": shares}
-    return out | ({"brokers": brokers} if brokers else {})
-
-
 def sink_share(run: Run, bench: dict[str, Any] | None) -> tuple[float | None, str | None]:
     """Delivered / raw-sink goodput for the same connections, or None and what is missing."""
     delivered = num(run.get("throughput.delivered_mb_s"))
@@ -162,7 +152,7 @@ def sender_shares(run: Run) -> tuple[dict[str, float] | None, str]:
     """The senders' shares of W over the publish phase, else over the whole connection lifetime."""
     ph = run.get("tcp_phases.publish")
     if isinstance(ph, dict) and ph.get("idle_share") is not None:
-        return {k: float(ph[k]) for k in _SENDER if ph.get(k) is not None}, "tcp_phases.publish"
+        return {k: float(ph[k]) for k in SENDER if ph.get(k) is not None}, "tcp_phases.publish"
     busy, rwnd, snd = (num(run.get(f"tcp.{k}")) for k in ("busy_us", "rwnd_limited_us", "sndbuf_limited_us"))
     conns = run.get("tcp.connections") or []
     span = sum(num(run.get(f"phases.{p}.duration_s")) or 0.0 for p in ("publish", "drain"))
@@ -180,7 +170,7 @@ def _from_senders(run: Run, shares: dict[str, float], source: str, capped: bool)
     margin = top - second
     conf = ("high" if top >= DOMINANT_SHARE and margin >= HIGH_MARGIN
             else "medium" if top >= CLEAR_SHARE and margin >= MEDIUM_MARGIN else "low")
-    cause = _SENDER[best]
+    cause = SENDER[best]
     note = ""
     if cause == "network":
         retrans = num(run.get("tcp_phases.publish.retrans"))
@@ -190,67 +180,10 @@ def _from_senders(run: Run, shares: dict[str, float], source: str, capped: bool)
             conf = "medium"
     if capped and conf == "high":
         conf = "medium"
-    parts = ", ".join(f"{_WORDS[k]} {v:.0%}" for k, v in ranked)
+    parts = ", ".join(f"{WORDS[k]} {v:.0%}" for k, v in ranked)
     prefix = "tcp_phases.publish" if source.startswith("tcp_phases") else "tcp"
     ev = [metric(run.run_id, f"{prefix}.{k}", round(v, 4)) for k, v in ranked]
-    return _entry(cause, conf, f"senders over W: {parts}{note}", ev, [], dict(shares))
-
-
-def _pick_slow(per: dict[str, Any]) -> tuple[list[int], str] | None:
-    """The fewest brokers (at most half) whose senders were busy for most of their W while the rest either idled
-    (``CLEAR_SHARE``) or finished their sends in under 1/``SLOW_PATH_RATIO`` of the time, and which criterion."""
-    figs = {int(b): (1 - float(v["idle_share"]), int(v.get("busy_us") or 0)) for b, v in per.items()
-            if isinstance(v, dict) and v.get("idle_share") is not None}
-    order = sorted(figs, key=lambda b: -figs[b][1])
-    for k in range(1, len(order) // 2 + 1):
-        slow, rest = order[:k], order[k:]
-        if not rest or min(figs[b][0] for b in slow) < DOMINANT_SHARE:
-            return None
-        if max(figs[b][0] for b in rest) < CLEAR_SHARE:
-            return sorted(slow), "idle"
-        if min(figs[b][1] for b in slow) >= SLOW_PATH_RATIO * max(figs[b][1] for b in rest):
-            return sorted(slow), "late"
-    return None
-
-
-def _slow_brokers(run: Run) -> dict[str, Any] | None:
-    """The bound when a minority of brokers hold the run: their senders busy for most of their W while the
-    others' idle, or still busy long after the others finished sending (a slow link or reader on one broker).
-
-    Those brokers' paths hold the run; their largest limited share (rwnd, sndbuf or neither) says how. Needs
-    ``tcp_phases.publish.per_broker``.
-    """
-    per = run.get("tcp_phases.publish.per_broker")
-    if not isinstance(per, dict) or len(per) < 2:
-        return None
-    picked = _pick_slow(per)
-    if picked is None:
-        return None
-    slow, how = picked
-    rest = [b for b in per if int(b) not in slow]
-    limited = {k: sum(float(per[str(b)].get(k) or 0.0) for b in slow) / len(slow)
-               for k in ("rwnd_share", "sndbuf_share", "network_share")}
-    ranked = sorted(limited.items(), key=lambda kv: -kv[1])
-    (best, top), second = ranked[0], ranked[1][1]
-    cause = _SENDER[best]
-    conf = "high" if top - second >= HIGH_MARGIN else "medium" if top - second >= MEDIUM_MARGIN else "low"
-    note = ""
-    if cause == "network" and not sum(int(per[str(b)].get("retrans") or 0) for b in slow):
-        conf, note = "low", " (no retransmits)"
-    names = ", ".join(str(b) for b in slow)
-    busy_slow = max(int(per[str(b)].get("busy_us") or 0) for b in slow)
-    busy_rest = max(int(per[b].get("busy_us") or 0) for b in rest)
-    idle_rest = min(float(per[b]["idle_share"]) for b in rest)
-    why = (f"the other brokers' senders idle {idle_rest:.0%} or more" if how == "idle" else
-           f"busy {busy_slow / 1e6:.3g} s against at most {busy_rest / 1e6:.3g} s for any other broker")
-    ev = [metric(run.run_id, f"tcp_phases.publish.per_broker.{b}.{k}", per[str(b)].get(k))
-          for b in slow for k in ("busy_us", best)]
-    ev += [metric(run.run_id, f"tcp_phases.publish.per_broker.{b}.busy_us", per[b].get("busy_us")) for b in rest]
-    summary = (f"broker {names}: {_WORDS[best]} {top:.0%} of its senders' W{note}, {why}: the path to broker "
-               f"{names} bounds the run")
-    shares = {k: round(v, 4) for k, v in limited.items()} | {"slow_over_rest_busy": round(busy_slow / busy_rest, 4)
-                                                             if busy_rest else None}
-    return _entry(cause, conf, summary, ev, [], shares, brokers=slow)
+    return entry(cause, conf, f"senders over W: {parts}{note}", ev, [], dict(shares))
 
 
 def _from_producer(run: Run) -> dict[str, Any] | None:
@@ -267,11 +200,11 @@ def _from_producer(run: Run) -> dict[str, Any] | None:
           for c in [cites.get(k) or {}]]
     shares = {"delivered_over_publish_bw": round(ratio, 4), "eagain_per_batch": per_batch}
     if ratio >= PRODUCER_RATIO and per_batch is not None and per_batch <= EAGAIN_PER_BATCH:
-        return _entry("client_producer", "medium",
+        return entry("client_producer", "medium",
                       f"Publish() {pb:.2f} MB/s vs delivered {dl:.2f} MB/s ({ratio:.0%}), {int(ea)} EAGAIN: the "
                       "producer barely outran delivery and no socket buffer was ever full", ev,
                       ["TCP_INFO (sender idle share)"], shares)
-    return _entry("unknown", "low", f"Publish() {pb:.2f} MB/s vs delivered {dl:.2f} MB/s ({ratio:.0%}), "
+    return entry("unknown", "low", f"Publish() {pb:.2f} MB/s vs delivered {dl:.2f} MB/s ({ratio:.0%}), "
                   f"{int(ea)} EAGAIN: the producer had headroom, the limit was downstream", ev,
                   ["TCP_INFO (rwnd/sndbuf shares) to name the downstream limit"], shares)
 
@@ -279,10 +212,10 @@ def _from_producer(run: Run) -> dict[str, Any] | None:
 def decide_bound(run: Run, bench: dict[str, Any] | None = None) -> dict[str, Any]:
     """The run's throughput bound (the claims.json ``bound`` entry)."""
     if not run.harness_ok:
-        return _entry("unknown", "low", "no bound: the harness failed", [], ["a working run"], {})
+        return entry("unknown", "low", "no bound: the harness failed", [], ["a working run"], {})
     if run.get("evidence.judged_on_nothing"):
         bad, total = run.get("evidence.lines_unreadable"), run.get("evidence.lines_total")
-        return _entry("unknown", "low", f"no bound: {bad} of {total} lines unreadable, nothing to judge on", [],
+        return entry("unknown", "low", f"no bound: {bad} of {total} lines unreadable, nothing to judge on", [],
                       ["readable logs"], {})
     share, sink_missing = sink_share(run, bench)
     if share is None and is_ack_short(run):
@@ -292,33 +225,33 @@ def decide_bound(run: Run, bench: dict[str, Any] | None = None) -> dict[str, Any
     if life is not None and life >= LIFECYCLE_SHARE:
         # Before "none": the delivered figure counts only the publish, which here is a sliver of the run.
         conf = "high" if life >= (1 + LIFECYCLE_SHARE) / 2 else "medium"
-        return _entry("init_lifecycle", conf, f"init and the time after the last ACK took {life:.0%} of the wall "
+        return entry("init_lifecycle", conf, f"init and the time after the last ACK took {life:.0%} of the wall "
                       "time", [metric(run.run_id, "phases.init.duration_s", run.get("phases.init.duration_s")),
                                metric(run.run_id, "phases.post.duration_s", run.get("phases.post.duration_s"))],
                       [], {"lifecycle_share": round(life, 4)})
     if share is not None and share >= NONE_SHARE_OF_SINK:
-        return _entry("none", "high", f"delivered {share:.0%} of the raw loopback sink for the same connections",
+        return entry("none", "high", f"delivered {share:.0%} of the raw loopback sink for the same connections",
                       [metric(run.run_id, "throughput.delivered_mb_s", run.get("throughput.delivered_mb_s"))],
                       [], {"share_of_sink": round(share, 4)})
     base: dict[str, Any] = {} if share is None else {"share_of_sink": round(share, 4)}
     if ring_repeated(run):
-        return _entry("broker_ring", "high", f"the broker's ring was full {run.get('ring_full.events')} times",
+        return entry("broker_ring", "high", f"the broker's ring was full {run.get('ring_full.events')} times",
                       [metric(run.run_id, "ring_full.events", run.get("ring_full.events"))], missing, base)
     received = _gap_broker_received_all(run) if ack_gap_on_one_broker(run) and _lag_stands_out(run) else False
     if received is not False:
         # Data still in flight to the lagging broker is flow control, not the ACK path: only a broker that
         # received what it was sent and still did not acknowledge it names the ACK path with confidence.
-        return _entry("ack_path", "high" if received else "medium",
+        return entry("ack_path", "high" if received else "medium",
                       "one broker's ACKs lag what it was sent while the others are complete"
                       + ("" if received else " (what it received is unknown)"),
                       [metric(run.run_id, "acks.per_broker", str(run.get("acks.per_broker")))], missing, base)
     wait = ack_wait_share(run)
     if wait is not None and wait >= LIFECYCLE_SHARE:
-        return _entry("ack_path", "high" if wait >= (1 + LIFECYCLE_SHARE) / 2 else "medium",
+        return entry("ack_path", "high" if wait >= (1 + LIFECYCLE_SHARE) / 2 else "medium",
                       f"waiting for the last ACKs after everything was sent took {wait:.0%} of the wall time",
                       [metric(run.run_id, "phases.drain.duration_s", run.get("phases.drain.duration_s"))],
                       missing, base | {"ack_wait_share": round(wait, 4)})
-    slow = _slow_brokers(run)
+    slow = slow_brokers(run)
     if slow is not None:
         slow["shares"] = base | slow["shares"]
         slow["missing"] = missing
@@ -330,7 +263,7 @@ def decide_bound(run: Run, bench: dict[str, Any] | None = None) -> dict[str, Any
                             or (publish is not None and publish < MAJOR_SHARE))
     else:
         prod = _from_producer(run)
-        out = prod if prod is not None else _entry(
+        out = prod if prod is not None else entry(
             "unknown", "low", "no sender or producer evidence to name the bound", [],
             ["TCP_INFO", "the producer's Publish() bandwidth and EAGAIN count"], {})
     out["shares"] = base | ({} if life is None else {"lifecycle_share": round(life, 4)}) | out["shares"]
