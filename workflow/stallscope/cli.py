@@ -24,6 +24,12 @@ def _cmd_build(a: argparse.Namespace) -> None:
     build_broker(config_path=a.config, out_dir=a.out, source=a.source, werror=a.werror)
 
 
+def _cmd_compare(a: argparse.Namespace) -> None:
+    from stallscope.analysis.compare_io import compare_paths
+
+    compare_paths(a.baseline, a.candidate, a.out, a.alpha)
+
+
 def _cmd_run(a: argparse.Namespace) -> None:
     from stallscope.experiment import interrupts
 
@@ -151,6 +157,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--allow-mixed", action="store_true", help="allow runs of different SUT commits or hosts")
     s.add_argument("--bench", type=Path, default=None, help="bench.json of `stallscope bench` (timers' overhead)")
     s.set_defaults(func=_cmd_assess)
+
+    s = sub.add_parser("compare", help="baseline vs candidate: per scenario and key figure, intervals and a rank test")
+    s.add_argument("baseline", type=Path, help="claims.json of the baseline SUT, or a directory of its runs")
+    s.add_argument("candidate", type=Path, help="claims.json of the candidate SUT, or a directory of its runs")
+    s.add_argument("--out", type=Path, default=None, help="comparison.json to write (default: print it)")
+    s.add_argument("--alpha", type=float, default=0.05, help="two-sided significance level (default 0.05)")
+    s.set_defaults(func=_cmd_compare)
 
     s = sub.add_parser("report", help="render the assessment (HTML, PDF, figures) from claims.json")
     s.add_argument("claims", type=Path)
