@@ -102,6 +102,24 @@ def median_ci(values: Iterable[float | None], level: float = LEVEL, n_boot: int 
     return {"n": len(xs), "median": med, "lo": float(lo), "hi": float(hi), "values": xs}
 
 
+def ratio_ci(num: Sequence[float], den: Sequence[float], level: float = LEVEL,
+             n_boot: int = N_BOOT) -> dict[str, float | None]:
+    """Ratio of medians num/den with a percentile-bootstrap interval (both sides resampled independently)."""
+    a, b = [float(x) for x in num], [float(x) for x in den]
+    if not a or not b or np.median(b) == 0:
+        return {"ratio": None, "lo": None, "hi": None}
+    ratio = float(np.median(a) / np.median(b))
+    if len(a) < 2 or len(b) < 2:
+        return {"ratio": ratio, "lo": None, "hi": None}
+    rng = _rng(a + b)
+    ma = np.median(rng.choice(np.asarray(a), size=(n_boot, len(a))), axis=1)
+    mb = np.median(rng.choice(np.asarray(b), size=(n_boot, len(b))), axis=1)
+    ok = mb != 0
+    tail = (1 - level) / 2 * 100
+    lo, hi = np.percentile(ma[ok] / mb[ok], [tail, 100 - tail])
+    return {"ratio": ratio, "lo": float(lo), "hi": float(hi)}
+
+
 def summarise(scenario: str, sut: str, runs: Sequence[tuple[str, Mapping[str, Any]]]) -> dict[str, Any]:
     """The scenario-summary document (``scenario_summary.schema.json``) over ``runs`` = (run_id, metrics)."""
     per_trial = []
