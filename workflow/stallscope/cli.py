@@ -21,7 +21,14 @@ from stallscope.outlock import OutputBusy
 def _cmd_build(a: argparse.Namespace) -> None:
     from stallscope.experiment.build import build_broker
 
-    build_broker(config_path=a.config, out_dir=a.out, source=a.source, werror=a.werror)
+    source = a.source
+    if a.rev is not None:
+        from stallscope.experiment.baseline import baseline_source
+        from stallscope.experiment.config import load_config
+
+        given = source or Path(load_config(a.config)["sut"]["source"])
+        source = baseline_source(given, a.rev, a.worktrees)
+    build_broker(config_path=a.config, out_dir=a.out, source=source, werror=a.werror)
 
 
 def _cmd_compare(a: argparse.Namespace) -> None:
@@ -111,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--source", type=Path, default=None, help="broker source (default: from config)")
     s.add_argument("--out", type=Path, required=True, help="build directory, e.g. results/build/<sut>")
     s.add_argument("--werror", action="store_true", help="treat compiler warnings as errors")
+    s.add_argument("--rev", default=None, help="build the source as of this git revision (the baseline), in a "
+                   "git worktree under --worktrees, never a checkout of your tree")
+    s.add_argument("--worktrees", type=Path, default=Path("results/baseline-src"),
+                   help="folder for baseline worktrees, one per commit, reused (default: results/baseline-src)")
     s.set_defaults(func=_cmd_build)
 
     s = sub.add_parser("run", help="run one scenario trial on loopback, collect logs and a manifest")
