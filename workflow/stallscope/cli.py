@@ -22,12 +22,15 @@ def _cmd_build(a: argparse.Namespace) -> None:
     from stallscope.experiment.build import build_broker
 
     source = a.source
-    if a.rev is not None:
+    if a.rev is not None or a.baseline:
         from stallscope.experiment.baseline import baseline_source
         from stallscope.experiment.config import load_config
 
-        given = source or Path(load_config(a.config)["sut"]["source"])
-        source = baseline_source(given, a.rev, a.worktrees)
+        sut = load_config(a.config)["sut"]
+        rev = a.rev or sut.get("baseline")
+        if not rev:
+            raise StallscopeError(a.config, None, "--baseline needs sut.baseline (a git revision) in the config")
+        source = baseline_source(source or Path(sut["source"]), rev, a.worktrees)
     build_broker(config_path=a.config, out_dir=a.out, source=source, werror=a.werror)
 
 
@@ -120,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--werror", action="store_true", help="treat compiler warnings as errors")
     s.add_argument("--rev", default=None, help="build the source as of this git revision (the baseline), in a "
                    "git worktree under --worktrees, never a checkout of your tree")
+    s.add_argument("--baseline", action="store_true", help="build the config's sut.baseline revision (as --rev)")
     s.add_argument("--worktrees", type=Path, default=Path("results/baseline-src"),
                    help="folder for baseline worktrees, one per commit, reused (default: results/baseline-src)")
     s.set_defaults(func=_cmd_build)
