@@ -54,7 +54,7 @@ def archives(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
            "run": {"ready_timeout_s": 20, "client_grace_s": 10, "stop_grace_s": 3, "progress_interval_s": 1},
            "defaults": {"brokers": 2, "threads_per_broker": 1, "message_size": 1024, "ack_timeout_s": 2},
            "scenarios": {"e2e_10mb": {"description": "8 MiB, no fault injected: only the build's default differs.",
-                                      "total_bytes": 8 * 1024**2}}}
+                                      "expected_cause": "none", "total_bytes": 8 * 1024**2}}}
     config = tmp / "config.yaml"
     config.write_text(yaml.safe_dump(cfg))
     out: dict[str, Path] = {}
