@@ -49,3 +49,13 @@ def test_disagreeing_trials_are_flaky_with_each_listed() -> None:
     assert v.verdict == "inconclusive" and v.flaky
     assert list(v.trials) == [(1, "supported"), (2, "refuted"), (3, "supported")]
     assert "t2 refuted" in v.reason and set(v.runs) == {"stress_10gb/t1", "stress_10gb/t2", "stress_10gb/t3"}
+
+
+def test_a_claim_over_scenarios_with_different_trial_counts_is_judged_on_the_common_trials() -> None:
+    ctx = _ctx([1.0, 1.0, 1.0])
+    m = copy.deepcopy(panel_metrics("e2e_10mb"))
+    runs = ctx.runs + (panel_run(m, panel_manifest("e2e_10mb", trial=1)),
+                       panel_run(copy.deepcopy(m), panel_manifest("e2e_10mb", trial=2)))
+    v = evaluate_over_trials(Context(runs, {}, {}), CLAIMS["acks_complete"])
+    assert [k for k, _ in v.trials] == [1, 2] and "trials 3 not judged" in v.reason
+    assert v.verdict != "not_run"

@@ -52,11 +52,21 @@ def combine(per_trial: list[tuple[int, Verdict]]) -> tuple[str, bool]:
     return INCONCLUSIVE, SUPPORTED in got and REFUTED in got
 
 
+def _common_trials(ctx: Context, claim: Claim) -> list[int]:
+    """Trial numbers every scenario of the claim that was run has: a claim over two scenarios with 5 and 3 trials
+    is judged on trials 1-3, never on a trial where one of its scenarios is simply absent."""
+    relevant = ctx.runs if "*" in claim.scenarios else ctx.for_scenarios(claim.scenarios)
+    per_scen: dict[str, set[int]] = {}
+    for r in relevant:
+        per_scen.setdefault(r.scenario, set()).add(trial_of(r))
+    return sorted(set.intersection(*per_scen.values())) if per_scen else []
+
+
 def evaluate_over_trials(ctx: Context, claim: Claim) -> Verdict:
     """The claim's verdict over its trials: one trial (or no scenario) → the plain verdict, else ``combine``."""
     if not claim.scenarios or claim.predicate in ACROSS_TRIALS:
         return evaluate_claim(ctx, claim)
-    numbers = sorted({trial_of(r) for r in ctx.runs})
+    numbers = _common_trials(ctx, claim)
     if len(numbers) < 2:
         return evaluate_claim(ctx, claim)
     per_trial = [(k, evaluate_claim(replace(ctx, runs=tuple(r for r in ctx.runs if trial_of(r) == k)), claim))
@@ -70,6 +80,10 @@ def evaluate_over_trials(ctx: Context, claim: Claim) -> Verdict:
     else:
         reason = f"{'flaky: ' if flaky else ''}trials disagree ({listed}); " + "; ".join(
             f"t{k}: {v.reason}" for k, v in per_trial if v.verdict != verdict)
+    relevant = ctx.runs if "*" in claim.scenarios else ctx.for_scenarios(claim.scenarios)
+    unjudged = sorted({trial_of(r) for r in relevant} - set(numbers))
+    if unjudged:
+        reason += f" (trials {', '.join(map(str, unjudged))} not judged: not every scenario of the claim has them)"
     runs = tuple(dict.fromkeys(rid for _, v in per_trial for rid in v.runs))
     evidence = tuple(e for _, v in per_trial for e in v.evidence)
     count = sum(max(v.evidence_count, len(v.evidence)) for _, v in per_trial)
