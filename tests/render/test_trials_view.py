@@ -30,3 +30,27 @@ def test_trials_table_intervals_and_agreement(tmp_path: Path) -> None:
     assert median == "12.0" and 10.0 <= lo <= 12.0 <= hi <= 14.0
     assert row["outcome"] == "completed in 3 of 3"
     assert row["bound"] == "client producer 2, flow control 1 of 3 (disagree)"
+
+
+def test_report_shows_the_comparison(tmp_path: Path) -> None:
+    from stallscope import schemas
+    from stallscope.analysis import compare, trialstats
+    from stallscope.render.report import render_report
+    from tests.helpers import panel_metrics
+
+    def side(sut: str, stall: bool) -> dict:
+        runs = []
+        for k in range(1, 6):
+            m = panel_metrics("ack_path")
+            m["acks"]["is_timeout"] = stall
+            m["throughput"]["delivered_mb_s"] = (100.0 if stall else 900.0) + k
+            runs.append((f"ack_path/t{k}", m))
+        return {"ack_path": trialstats.summarise("ack_path", sut, runs)}
+
+    comp = compare.compare_summaries(side("aaaaaaaaaaaa", True), side("bbbbbbbbbbbb", False))
+    comp["problem_fixed"] = dict(zip(("verdict", "reason"), compare.problem_fixed_overall(comp), strict=True))
+    path = schemas.write_json(tmp_path / "comparison.json", "comparison", comp)
+    out = render_report(make_claims(tmp_path / "c"), tmp_path / "report", formats="html", comparison=path)
+    html = out.read_text()
+    assert "Before/after" in html and "The problem is fixed: supported" in html
+    assert "improved" in html and "[" in html.split("Before/after", 1)[1]

@@ -95,7 +95,7 @@ def _cmd_assess(a: argparse.Namespace) -> None:
 def _cmd_report(a: argparse.Namespace) -> None:
     from stallscope.render.report import render_report
 
-    render_report(a.claims, out_dir=a.out, formats=a.formats)
+    render_report(a.claims, out_dir=a.out, formats=a.formats, comparison=a.comparison)
 
 
 def _cmd_index(a: argparse.Namespace) -> None:
@@ -184,6 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("claims", type=Path)
     s.add_argument("--out", type=Path, required=True, help="report directory, e.g. reports/<sut>")
     s.add_argument("--formats", default="html,pdf", help="comma-separated: html, pdf")
+    s.add_argument("--comparison", type=Path, default=None,
+                   help="comparison.json of `stallscope compare`: adds the before/after section")
     s.set_defaults(func=_cmd_report)
 
     s = sub.add_parser("index", help="rebuild reports/index.html over every archived commit")

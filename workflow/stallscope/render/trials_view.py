@@ -65,3 +65,29 @@ def trial_rows(claims: dict[str, Any]) -> list[dict[str, str]]:
 
 
 HEADERS: tuple[str, ...] = tuple(label for _, label, _ in SHOWN)
+
+
+def _ci_text(ci: dict[str, Any]) -> str:
+    if ci["median"] is None:
+        return "—"
+    if ci["lo"] is None:
+        return f"{ci['median']:.4g} (n={ci['n']})"
+    return f"{ci['median']:.4g} [{ci['lo']:.4g}, {ci['hi']:.4g}] (n={ci['n']})"
+
+
+def comparison_view(comp: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The before/after section from a ``comparison/1`` document (``stallscope compare``); None without one."""
+    if not comp:
+        return None
+    scenarios = []
+    for s in comp["scenarios"]:
+        rows = [{"figure": r["figure"], "baseline": _ci_text(r["baseline"]), "candidate": _ci_text(r["candidate"]),
+                 "change": "—" if r["relative_change"] is None else f"{r['relative_change']:+.1%}",
+                 "p": "—" if r["p_value"] is None else f"{r['p_value']:.3g}", "status": r["status"],
+                 "note": r["note"]} for r in s["figures"]]
+        scenarios.append({"scenario": s["scenario"], "verdict": s["problem_fixed"]["verdict"],
+                          "reason": s["problem_fixed"]["reason"], "rows": rows})
+    overall = comp.get("problem_fixed") or {}
+    return {"baseline": comp.get("baseline") or "—", "candidate": comp.get("candidate") or "—",
+            "alpha": str(comp["alpha"]), "verdict": overall.get("verdict", "—"), "reason": overall.get("reason", ""),
+            "scenarios": scenarios, "only": comp["only_baseline"] + comp["only_candidate"]}

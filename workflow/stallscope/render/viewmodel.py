@@ -313,5 +313,5 @@ def build_view(claims: dict[str, Any], figures: list[FigureRef], coverage: dict[
                            for r in claims["runs"] if r.get("input_findings")],
         "missing_runs": [{"run_id": m["run_id"], "missing": m["missing"]} for m in coverage.get("missing") or []],
         "appendix": _appendix(claims), "provenance": _provenance(claims), "num": num,
-        "trial_rows": trial_rows(claims),
+        "trial_rows": trial_rows(claims), "comparison": None,
     }
