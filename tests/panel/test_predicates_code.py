@@ -121,3 +121,25 @@ def test_overhead_difference_inside_spread_inconclusive() -> None:
 def test_overhead_no_bench_inconclusive_with_settle() -> None:
     v = judge("overhead_negligible")
     assert v.verdict == "inconclusive" and "bench.json" in v.settle
+
+
+def test_overhead_reports_ratio_interval_and_smallest_detectable_difference() -> None:
+    """Random samples: the reason and the evidence carry the ratio's interval (around the ratio) and the smallest
+    difference the samples could have shown, which shrinks as the spread does."""
+    import random
+
+    from tests.panel.conftest import judge
+
+    rng = random.Random(11)
+    found = []
+    for spread in (40.0, 5.0):
+        on = [rng.gauss(960, spread) for _ in range(5)]
+        off = [rng.gauss(1000, spread) for _ in range(5)]
+        ratio = sorted(on)[2] / sorted(off)[2]
+        v = judge("overhead_negligible", extras={"overhead_bench": {
+            "ratio_timers_on_vs_off": ratio, "samples_mb_s": {"broker": on, "broker_notimers": off}}})
+        ev = {e.metric: e.value for e in v.evidence}
+        lo, hi = (float(x) for x in ev["bench.ratio_interval_95"].split(".."))
+        assert lo <= ratio <= hi and "95 % interval" in v.reason and "smallest difference" in v.reason
+        found.append(ev["bench.smallest_detectable_relative"])
+    assert found[1] < found[0]

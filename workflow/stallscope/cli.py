@@ -21,7 +21,23 @@ from stallscope.outlock import OutputBusy
 def _cmd_build(a: argparse.Namespace) -> None:
     from stallscope.experiment.build import build_broker
 
-    build_broker(config_path=a.config, out_dir=a.out, source=a.source, werror=a.werror)
+    source = a.source
+    if a.rev is not None or a.baseline:
+        from stallscope.experiment.baseline import baseline_source
+        from stallscope.experiment.config import load_config
+
+        sut = load_config(a.config)["sut"]
+        rev = a.rev or sut.get("baseline")
+        if not rev:
+            raise StallscopeError(a.config, None, "--baseline needs sut.baseline (a git revision) in the config")
+        source = baseline_source(source or Path(sut["source"]), rev, a.worktrees)
+    build_broker(config_path=a.config, out_dir=a.out, source=source, werror=a.werror)
+
+
+def _cmd_compare(a: argparse.Namespace) -> None:
+    from stallscope.analysis.compare_io import compare_paths
+
+    compare_paths(a.baseline, a.candidate, a.out, a.alpha)
 
 
 def _cmd_run(a: argparse.Namespace) -> None:
@@ -79,7 +95,7 @@ def _cmd_assess(a: argparse.Namespace) -> None:
 def _cmd_report(a: argparse.Namespace) -> None:
     from stallscope.render.report import render_report
 
-    render_report(a.claims, out_dir=a.out, formats=a.formats)
+    render_report(a.claims, out_dir=a.out, formats=a.formats, comparison=a.comparison)
 
 
 def _cmd_index(a: argparse.Namespace) -> None:
@@ -105,6 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--source", type=Path, default=None, help="broker source (default: from config)")
     s.add_argument("--out", type=Path, required=True, help="build directory, e.g. results/build/<sut>")
     s.add_argument("--werror", action="store_true", help="treat compiler warnings as errors")
+    s.add_argument("--rev", default=None, help="build the source as of this git revision (the baseline), in a "
+                   "git worktree under --worktrees, never a checkout of your tree")
+    s.add_argument("--baseline", action="store_true", help="build the config's sut.baseline revision (as --rev)")
+    s.add_argument("--worktrees", type=Path, default=Path("results/baseline-src"),
+                   help="folder for baseline worktrees, one per commit, reused (default: results/baseline-src)")
     s.set_defaults(func=_cmd_build)
 
     s = sub.add_parser("run", help="run one scenario trial on loopback, collect logs and a manifest")
@@ -152,10 +173,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--bench", type=Path, default=None, help="bench.json of `stallscope bench` (timers' overhead)")
     s.set_defaults(func=_cmd_assess)
 
+    s = sub.add_parser("compare", help="baseline vs candidate: per scenario and key figure, intervals and a rank test")
+    s.add_argument("baseline", type=Path, help="claims.json of the baseline SUT, or a directory of its runs")
+    s.add_argument("candidate", type=Path, help="claims.json of the candidate SUT, or a directory of its runs")
+    s.add_argument("--out", type=Path, default=None, help="comparison.json to write (default: print it)")
+    s.add_argument("--alpha", type=float, default=0.05, help="two-sided significance level (default 0.05)")
+    s.set_defaults(func=_cmd_compare)
+
     s = sub.add_parser("report", help="render the assessment (HTML, PDF, figures) from claims.json")
     s.add_argument("claims", type=Path)
     s.add_argument("--out", type=Path, required=True, help="report directory, e.g. reports/<sut>")
     s.add_argument("--formats", default="html,pdf", help="comma-separated: html, pdf")
+    s.add_argument("--comparison", type=Path, default=None,
+                   help="comparison.json of `stallscope compare`: adds the before/after section")
     s.set_defaults(func=_cmd_report)
 
     s = sub.add_parser("index", help="rebuild reports/index.html over every archived commit")

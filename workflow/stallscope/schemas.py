@@ -27,6 +27,8 @@ KINDS: dict[str, tuple[str, int, str]] = {
     "lines": ("lines.schema.json", 1, "stallscope parse"),
     "metrics": ("metrics.schema.json", 1, "stallscope metrics"),
     "claims": ("claims.schema.json", 1, "stallscope assess"),
+    "scenario_summary": ("scenario_summary.schema.json", 1, "stallscope compare"),
+    "comparison": ("comparison.schema.json", 1, "stallscope compare"),
 }
 
 

@@ -28,7 +28,7 @@ from stallscope.panel.context import (
     load_run,
 )
 from stallscope.panel.diagnosis import diagnose
-from stallscope.panel.evaluate import evaluate_claim
+from stallscope.panel.overtrials import evaluate_over_trials
 from stallscope.panel.readable import input_findings
 from stallscope.panel.verdicts import MAX_EVIDENCE_PER_CLAIM, PRIORITY, Verdict
 
@@ -121,7 +121,8 @@ def verdict_entry(cat: Catalogue, v: Verdict) -> dict[str, Any]:
     kept = v.evidence[:MAX_EVIDENCE_PER_CLAIM]
     return {"id": c.id, "expert": c.expert, "title": c.title, "statement": c.statement, "verdict": v.verdict,
             "reason": v.reason, "runs": list(v.runs), "evidence": [e.to_dict() for e in kept],
-            "evidence_count": max(v.evidence_count, len(v.evidence)), "settle": v.settle, "error": v.error}
+            "evidence_count": max(v.evidence_count, len(v.evidence)), "settle": v.settle, "error": v.error,
+            **({"trials": [{"trial": k, "verdict": t} for k, t in v.trials], "flaky": v.flaky} if v.trials else {})}
 
 
 def _summary(counts: dict[str, int], runs: list[Run], diagnosis: list[dict[str, Any]], sut_id: str) -> str:
@@ -165,7 +166,7 @@ def assess_runs(
     extra_paths = dict(DEFAULT_EXTRAS if extras is None else extras)
     ctx = Context(tuple(loaded), load_config_scenarios(config_path), load_extras(extra_paths),
                   {k: str(p) for k, p in extra_paths.items()})
-    verdicts = [evaluate_claim(ctx, c) for c in cat.claims]
+    verdicts = [evaluate_over_trials(ctx, c) for c in cat.claims]
     bench = ctx.extra("overhead_bench")
     bounds = [decide_bound(r, bench) for r in loaded]
     entries = [run_entry(r, ctx.configured, b) for r, b in zip(loaded, bounds, strict=True)]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import replace
 
+from stallscope.analysis.compare import ALPHA, rank_test, smallest_detectable, smallest_p
+from stallscope.analysis.trialstats import ratio_ci
 from stallscope.panel.catalogue import Claim
 from stallscope.panel.context import Context, Run
 from stallscope.panel.predicates_base import Finding, figures, finish, fmt, ok_runs
@@ -187,11 +190,34 @@ def overhead_negligible(ctx: Context, claim: Claim) -> Verdict:
         ev += [Evidence(run_id=None, file=src, metric="bench.samples_mb_s.broker", value=f"{min(on)}..{max(on)}"),
                Evidence(run_id=None, file=src, metric="bench.samples_mb_s.broker_notimers",
                         value=f"{min(off)}..{max(off)}")]
+    spread = _interval_note(on, off, src, ev)
     if ratio >= 1 - NEGLIGIBLE_OVERHEAD:
-        return make(claim.id, SUPPORTED, f"throughput with timers on is {ratio:.3f}× that with them off", [], ev)
+        return make(claim.id, SUPPORTED, f"throughput with timers on is {ratio:.3f}× that with them off{spread}",
+                    [], ev)
     if on and off and max(on) >= min(off):
         return make(claim.id, INCONCLUSIVE, f"median throughput with timers on is {ratio:.3f}× that with them off, "
                     f"but the samples overlap ({min(on):.0f}-{max(on):.0f} vs {min(off):.0f}-{max(off):.0f} MB/s): "
-                    "the difference is inside the run-to-run spread", [], ev)
+                    f"the difference is inside the run-to-run spread{spread}", [], ev)
     return make(claim.id, REFUTED, f"throughput with timers on is {ratio:.3f}× that with them off "
-                f"(more than {NEGLIGIBLE_OVERHEAD:.0%} slower, every sample below)", [], ev)
+                f"(more than {NEGLIGIBLE_OVERHEAD:.0%} slower, every sample below){spread}", [], ev)
+
+
+def _interval_note(on: list[float], off: list[float], src: str, ev: list[Evidence]) -> str:
+    """The ratio's 95 % bootstrap interval and the smallest difference the samples could detect, as text
+    (appended to ``ev`` as evidence): a verdict over 5 overlapping samples must say how much it could have seen."""
+    if len(on) < 2 or len(off) < 2:
+        return ""
+    ci = ratio_ci(on, off)
+    mde = smallest_detectable(on, off)
+    ev.append(Evidence(run_id=None, file=src, metric="bench.ratio_interval_95",
+                       value=f"{ci['lo']:.4f}..{ci['hi']:.4f}"))
+    med_off = statistics.median(off)
+    if mde is None:
+        smallest = (f"{len(on)} vs {len(off)} samples cannot reach p ≤ {ALPHA} with a rank test "
+                    f"(smallest possible p = {smallest_p(len(on), len(off)):.3g})")
+    else:
+        ev.append(Evidence(run_id=None, file=src, metric="bench.smallest_detectable_relative",
+                           value=round(mde / med_off, 4)))
+        smallest = f"the smallest difference these samples could detect is {mde / med_off:.1%} of timers-off"
+    p = rank_test(on, off)
+    return f"; ratio 95 % interval {ci['lo']:.3f}-{ci['hi']:.3f}, rank-test p = {p:.3g}, {smallest}"

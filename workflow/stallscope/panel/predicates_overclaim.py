@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from stallscope.analysis.compare import problem_fixed, problem_fixed_overall
+from stallscope.analysis.trialstats import failed
 from stallscope.panel.catalogue import Claim
 from stallscope.panel.context import Context, Run, dig
 from stallscope.panel.predicates_base import Finding, figures, finish, fmt, ok_runs
@@ -87,33 +89,41 @@ def _commit_order(runs: list[Run]) -> tuple[list[str], bool]:
 
 
 def fixed_across_commits(ctx: Context, claim: Claim) -> Verdict:
-    """"The problem is fixed": the failing scenario timed out before the change and completes after it.
+    """"The problem is fixed", settled over trials by ``analysis.compare.problem_fixed`` per scenario.
 
-    Reads the SUT id and commit date of each run and ``acks.is_timeout``. Evidence: the timeout flag per run.
-    An ACK timeout on the latest commit → refuted; runs of one commit only → overclaim (nothing to compare);
-    the earlier commit did not fail, or timeouts unknown → inconclusive; before timed out, after did not →
-    supported.
+    Reads the SUT id and commit date of each run and whether it failed (ACK timeout or failed publish). Per
+    scenario run on both the earlier commits (baseline) and the latest (candidate): supported when the baseline
+    fails in most trials and the candidate completes in all; refuted when the candidate fails in most trials;
+    inconclusive otherwise. The latest commit failing in most trials of any scenario → refuted, even without a
+    baseline of that scenario; runs of one commit only → overclaim (nothing to compare). Across scenarios: any
+    refuted → refuted; a flaky or unknown one → inconclusive; then supported if one scenario is.
     """
     runs = ok_runs(ctx, claim)
     order, dated = _commit_order(runs)
     latest = order[-1]
     ev = [metric(r.run_id, "acks.is_timeout", r.get("acks.is_timeout")) for r in runs]
     ids = [r.run_id for r in runs]
-    after = [r for r in runs if r.sut_id == latest]
-    still = [r.run_id for r in after if r.get("acks.is_timeout") is True]
+    still, flaky = [], []
+    for scen in sorted({r.scenario for r in runs}):
+        after = [r for r in runs if r.scenario == scen and r.sut_id == latest]
+        bad = [r.run_id for r in after if failed(r.m) is True]
+        (still if len(bad) * 2 > len(after) else flaky).extend(bad)
     if still:
-        return make(claim.id, REFUTED, f"{', '.join(still)} on {latest} still ended in an ACK timeout", ids, ev)
+        return make(claim.id, REFUTED, f"{', '.join(still)} on {latest} still ended in an ACK timeout or a failed "
+                    "publish", ids, ev)
+    if flaky:
+        return make(claim.id, INCONCLUSIVE, f"flaky: {', '.join(flaky)} on {latest} failed, the other trials of "
+                    "the same scenario completed", ids, ev)
     if len(order) < 2:
         return make(claim.id, OVERCLAIM, f"runs of one commit only ({latest}): nothing to compare, the diagnostics "
                     "only observe", ids, ev)
-    before = [r for r in runs if r.sut_id != latest]
-    failed = [r for r in before if r.get("acks.is_timeout") is True]
-    unknown = [r for r in before + after if r.get("acks.is_timeout") is None]
+    rows = []
+    for scen in sorted({r.scenario for r in runs}):
+        base = [failed(r.m) for r in runs if r.scenario == scen and r.sut_id != latest]
+        cand = [failed(r.m) for r in runs if r.scenario == scen and r.sut_id == latest]
+        if base and cand:
+            verdict, reason = problem_fixed(base, cand)
+            rows.append({"scenario": scen, "problem_fixed": {"verdict": verdict, "reason": reason}})
     note = "" if dated else " (commit order from the run order: a commit date is missing)"
-    if unknown:
-        return make(claim.id, INCONCLUSIVE, f"ACK timeout unknown in {len(unknown)} runs{note}", ids, ev)
-    if not failed:
-        return make(claim.id, INCONCLUSIVE, f"the earlier commits ({', '.join(order[:-1])}) did not time out "
-                    f"either{note}", ids, ev)
-    return make(claim.id, SUPPORTED, f"{len(failed)} runs timed out before ({', '.join(order[:-1])}); none on "
-                f"{latest}{note}", ids, ev)
+    verdict, detail = problem_fixed_overall({"scenarios": rows})
+    return make(claim.id, verdict, f"{', '.join(order[:-1])} → {latest}: {detail}{note}", ids, ev)

@@ -67,6 +67,9 @@ class Verdict:
     evidence_count: int = 0
     settle: str | None = None
     error: str | None = None
+    #: Per-trial verdicts, (trial, verdict), when the claim was judged trial by trial (``panel.overtrials``).
+    trials: tuple[tuple[int, str], ...] = ()
+    flaky: bool = False
 
     def __post_init__(self) -> None:
         check_verdict(self.verdict)

@@ -13,6 +13,7 @@ from typing import Any
 from stallscope import schemas
 from stallscope.errors import StallscopeError
 from stallscope.render.inputs import read_claims
+from stallscope.render.steps import detect_steps
 from stallscope.render.templating import render
 from stallscope.render.viewmodel import VERDICTS, text
 from stallscope.schemas import write_text_atomic
@@ -110,6 +111,8 @@ def build_index(reports: Path, out: Path | None = None) -> Path:
             "was": old["sut"]["id"], "now": new["sut"]["id"],
             "verdicts": verdict_changes(old, new), "figures": figure_changes(old, new),
         })
+    steps, step_notes = detect_steps(loaded)
     context = {"rows": [_row(c, folder) for c, folder in loaded], "changes": changes, "warnings": warnings,
+               "steps": steps, "step_notes": step_notes,
                "title": "stallscope: archived assessments"}
     return write_text_atomic(out, render("index.html.j2", context))

@@ -14,11 +14,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from stallscope import schemas
 from stallscope.errors import StallscopeError
 from stallscope.render import plots, plots_time
 from stallscope.render import series as series_mod
 from stallscope.render.inputs import RunData, load_run, read_claims
 from stallscope.render.templating import render
+from stallscope.render.trials_view import comparison_view
 from stallscope.render.viewmodel import FigureRef, build_view
 from stallscope.schemas import write_text_atomic
 
@@ -112,12 +114,13 @@ def write_pdf(html: str, out_dir: Path, attachments: list[tuple[Path, str]]) -> 
     return write_text_atomic(out_dir / "assessment.pdf", pdf)
 
 
-def render_report(claims: Path, out_dir: Path, formats: str = "html,pdf") -> Path:
+def render_report(claims: Path, out_dir: Path, formats: str = "html,pdf", comparison: Path | None = None) -> Path:
     """Render the assessment from ``claims`` into ``out_dir``; return the PDF path (the HTML path if no PDF).
 
     Reads claims.json (validated; a bad file is a StallscopeError naming it) and, for each run in claims.runs,
     ``<dir>/metrics.json``, ``events.csv`` and ``manifest.json`` (missing or invalid: "evidence missing").
     Writes assessment.html, assessment.pdf, figures/*.svg, claims.json, metrics/*.json and manifests/*.json.
+    ``comparison`` (``stallscope compare``'s JSON) adds the before/after section.
     """
     chosen = _parse_formats(formats)
     claims, out_dir = Path(claims), Path(out_dir)
@@ -137,7 +140,9 @@ def render_report(claims: Path, out_dir: Path, formats: str = "html,pdf") -> Pat
             dst = _copy(run.manifest_path, out_dir / "manifests" / f"{run.slug}.json")
             attachments.append((dst, f"manifest_{run.slug}.json"))
 
-    html = render("assessment.html.j2", build_view(data, figures, coverage))
+    view = build_view(data, figures, coverage)
+    view["comparison"] = comparison_view(schemas.read_json(comparison, "comparison") if comparison else None)
+    html = render("assessment.html.j2", view)
     html_path = write_text_atomic(out_dir / "assessment.html", html)
     if "pdf" not in chosen:
         return html_path

@@ -7,6 +7,7 @@ from typing import Any
 
 from stallscope.excerpt import cap_excerpt
 from stallscope.render.runfacts import run_facts, unreadable_notes
+from stallscope.render.trials_view import trial_rows
 
 TITLE = "Recv Stall Diagnostics: Expert Panel Assessment"
 VERDICTS = ("supported", "refuted", "inconclusive", "overclaim", "not_run", "harness_error")
@@ -111,6 +112,8 @@ def _claim(c: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": c["id"], "title": c["title"], "statement": c["statement"], "verdict": c["verdict"],
         "css": f"verdict-{c['verdict']}", "reason": c["reason"], "evidence": _evidence(shown),
+        "trials": ", ".join(f"t{t['trial']} {t['verdict']}" for t in c.get("trials") or []),
+        "flaky": bool(c.get("flaky")),
         "evidence_more": f"{more:,} further item{'s' if more != 1 else ''} in claims.json" if more > 0 else "",
         "settle": c.get("settle") or "", "error": c.get("error") or "",
     }
@@ -310,4 +313,5 @@ def build_view(claims: dict[str, Any], figures: list[FigureRef], coverage: dict[
                            for r in claims["runs"] if r.get("input_findings")],
         "missing_runs": [{"run_id": m["run_id"], "missing": m["missing"]} for m in coverage.get("missing") or []],
         "appendix": _appendix(claims), "provenance": _provenance(claims), "num": num,
+        "trial_rows": trial_rows(claims), "comparison": None,
     }

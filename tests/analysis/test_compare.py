@@ -1,0 +1,105 @@
+"""Before/after over trials: the rank test, the smallest detectable change, problem_fixed and `stallscope compare`."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stallscope.analysis import compare
+from stallscope.cli import main
+from tests.helpers import panel_manifest, panel_metrics, panel_write_run
+
+
+def test_rank_test_exact_values() -> None:
+    assert compare.rank_test([1, 2, 3], [4, 5, 6]) == pytest.approx(0.1)
+    assert compare.rank_test([1, 2, 3, 4, 5], [6, 7, 8, 9, 10]) == pytest.approx(2 / 252)
+    assert compare.rank_test([1, 2, 3], [1, 2, 3]) == 1.0
+    assert compare.smallest_p(3, 3) == pytest.approx(0.1)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10**6), n=st.integers(5, 9), shift=st.floats(0.3, 0.9))
+def test_clear_shift_is_a_change_in_its_direction(seed: int, n: int, shift: float) -> None:
+    """Random trials with a shift far beyond their spread: always changed, the direction right."""
+    rng = random.Random(seed)
+    base = [rng.gauss(1000, 10) for _ in range(n)]
+    cand = [rng.gauss(1000 * (1 - shift), 10) for _ in range(n)]
+    row = compare.compare_figure("delivered_mb_s", base, cand)
+    assert row["status"] == "regressed" and row["p_value"] <= compare.ALPHA
+    assert row["relative_change"] == pytest.approx(-shift, abs=0.1)
+    assert compare.compare_figure("ack_latency_p99_us", base, cand)["status"] == "improved"
+
+
+def test_same_distribution_is_no_detectable_change_with_its_smallest_change() -> None:
+    rng = random.Random(3)
+    false_changes = 0
+    for _ in range(100):
+        a = [rng.gauss(500, 20) for _ in range(6)]
+        b = [rng.gauss(500, 20) for _ in range(6)]
+        row = compare.compare_figure("delivered_mb_s", a, b)
+        if row["status"] != "no detectable change":
+            false_changes += 1
+            continue
+        assert row["smallest_detectable"] > 0 and "smallest change" in row["note"]
+    assert false_changes <= 12  # 5 % expected; the bound leaves room for chance, not for a broken test
+
+
+def test_three_trials_cannot_reach_the_level_and_say_so() -> None:
+    row = compare.compare_figure("delivered_mb_s", [1.0, 2.0, 3.0], [10.0, 11.0, 12.0])
+    assert row["status"] == "no detectable change" and row["smallest_detectable"] is None
+    assert "smallest possible p = 0.1" in row["note"]
+    assert compare.compare_figure("delivered_mb_s", [1.0, 2.0, 3.0], [10.0, 11.0, 12.0], alpha=0.1)["status"] \
+        == "improved"
+
+
+@pytest.mark.parametrize(("base", "cand", "want"), [
+    ([True, True, True], [False, False, False], "supported"),
+    ([True, True, False], [False, False, False], "supported"),
+    ([False, False, False], [True, True, True], "refuted"),
+    ([True, True, True], [True, True, False], "refuted"),
+    ([True, True, True], [True, False, False], "inconclusive"),
+    ([False, False, False], [False, False, False], "inconclusive"),
+    ([True, False, False], [False, False, False], "inconclusive"),
+    ([True, True, True], [False, None, False], "inconclusive"),
+])
+def test_problem_fixed_rule(base: list, cand: list, want: str) -> None:
+    assert compare.problem_fixed(base, cand)[0] == want
+
+
+def _archive(root: Path, sut: str, stall: bool, n: int = 3) -> Path:
+    for k in range(1, n + 1):
+        m = panel_metrics("ack_path")
+        m["acks"]["is_timeout"] = stall
+        m["acks"]["completeness"] = 0.7 if stall else 1.0
+        m["throughput"]["delivered_mb_s"] = (300.0 if stall else 900.0) + k
+        panel_write_run(root, m, panel_manifest("ack_path", trial=k, sut_id=sut))
+    return root / sut
+
+
+@pytest.mark.parametrize(("first", "second", "want"), [
+    (True, False, "supported"), (False, True, "refuted"), (False, False, "inconclusive")])
+def test_compare_cli_on_two_archives(tmp_path: Path, first: bool, second: bool, want: str) -> None:
+    a = _archive(tmp_path / "a", "aaaaaaaaaaaa", first)
+    b = _archive(tmp_path / "b", "bbbbbbbbbbbb", second)
+    out = tmp_path / "cmp.json"
+    assert main(["compare", str(a), str(b), "--out", str(out)]) == 0
+    got = json.loads(out.read_text())
+    assert got["problem_fixed"]["verdict"] == want
+    assert (got["baseline"], got["candidate"]) == ("aaaaaaaaaaaa", "bbbbbbbbbbbb")
+    rows = {r["figure"]: r for r in got["scenarios"][0]["figures"]}
+    assert rows["delivered_mb_s"]["baseline"]["n"] == 3
+    if first == second:
+        assert rows["delivered_mb_s"]["status"] == "no detectable change"
+
+
+def test_compare_bad_input_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "claims.json"
+    bad.write_text("{not json")
+    assert main(["compare", str(bad), str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "claims.json" in err

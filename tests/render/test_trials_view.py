@@ -1,0 +1,56 @@
+"""The report's trials table: intervals over trials and the agreement of per-trial diagnosis and bound."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+from stallscope.render.trials_view import trial_rows
+
+from .conftest import make_claims
+
+
+def test_trials_table_intervals_and_agreement(tmp_path: Path) -> None:
+    data = json.loads(make_claims(tmp_path).read_text())
+    first = next(r for r in data["runs"] if r["scenario"] == "slow_producer")
+    diag = data["diagnosis"][0]
+    data["runs"], data["diagnosis"] = [], []
+    for k, (mb, bound) in enumerate([(10.0, "client_producer"), (12.0, "client_producer"), (14.0, "flow_control")],
+                                    start=1):
+        run = copy.deepcopy(first)
+        run.update({"run_id": f"slow_producer/t{k}", "trial": k, "publish_ok": k != 3})
+        run["key_figures"]["delivered_mb_s"] = mb
+        data["runs"].append(run)
+        data["diagnosis"].append(dict(diag, run_id=run["run_id"], outcome="completed", bound={"cause": bound}))
+    (row,) = trial_rows(data)
+    assert (row["trials"], row["failed"]) == ("3", "1")
+    median, interval = row["delivered_mb_s"].split(" ", 1)
+    lo, hi = (float(x) for x in interval.strip("[]").split(", "))
+    assert median == "12.0" and 10.0 <= lo <= 12.0 <= hi <= 14.0
+    assert row["outcome"] == "completed in 3 of 3"
+    assert row["bound"] == "client producer 2, flow control 1 of 3 (disagree)"
+
+
+def test_report_shows_the_comparison(tmp_path: Path) -> None:
+    from stallscope import schemas
+    from stallscope.analysis import compare, trialstats
+    from stallscope.render.report import render_report
+    from tests.helpers import panel_metrics
+
+    def side(sut: str, stall: bool) -> dict:
+        runs = []
+        for k in range(1, 6):
+            m = panel_metrics("ack_path")
+            m["acks"]["is_timeout"] = stall
+            m["throughput"]["delivered_mb_s"] = (100.0 if stall else 900.0) + k
+            runs.append((f"ack_path/t{k}", m))
+        return {"ack_path": trialstats.summarise("ack_path", sut, runs)}
+
+    comp = compare.compare_summaries(side("aaaaaaaaaaaa", True), side("bbbbbbbbbbbb", False))
+    comp["problem_fixed"] = dict(zip(("verdict", "reason"), compare.problem_fixed_overall(comp), strict=True))
+    path = schemas.write_json(tmp_path / "comparison.json", "comparison", comp)
+    out = render_report(make_claims(tmp_path / "c"), tmp_path / "report", formats="html", comparison=path)
+    html = out.read_text()
+    assert "Before/after" in html and "The problem is fixed: supported" in html
+    assert "improved" in html and "[" in html.split("Before/after", 1)[1]

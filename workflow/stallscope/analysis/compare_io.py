@@ -1,0 +1,88 @@
+"""Read the trials of one archived SUT (a claims.json or a directory of runs) and run ``stallscope compare``.
+
+Kept apart from ``compare`` so the statistics there stay free of files: this module only finds the runs,
+groups them by scenario and writes the validated comparison.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from stallscope import schemas
+from stallscope.analysis import compare, trialstats
+from stallscope.errors import StallscopeError
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise StallscopeError(path, None, f"not readable JSON ({exc.__class__.__name__})") from None
+
+
+def _from_claims(path: Path, claims: dict[str, Any]) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    """Runs of a claims.json: their metrics.json where the run directory is still there, else the key figures."""
+    runs = claims.get("runs")
+    if not isinstance(runs, list):
+        raise StallscopeError(path, None, "no 'runs' list: not a claims.json")
+    out: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for r in runs:
+        if not isinstance(r, dict) or not isinstance(r.get("scenario"), str):
+            continue
+        metrics_path = Path(str(r.get("dir") or "")) / "metrics.json"
+        if r.get("dir") and metrics_path.is_file():
+            m = _load_json(metrics_path)
+        else:
+            kf = r.get("key_figures") or {}
+            m = {"throughput": {"delivered_mb_s": kf.get("delivered_mb_s")},
+                 "acks": {"completeness": kf.get("ack_completeness")},
+                 "outcome": {"publish_ok": r.get("publish_ok")}}
+        out.setdefault(r["scenario"], []).append((str(r.get("run_id")), m))
+    return out
+
+
+def _from_dir(path: Path) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    out: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for mp in sorted(path.rglob("metrics.json")):
+        m = _load_json(mp)
+        if isinstance(m, dict) and isinstance(m.get("scenario"), str):
+            out.setdefault(m["scenario"], []).append((str(m.get("run_id") or mp.parent), m))
+    if not out:
+        raise StallscopeError(path, None, "no metrics.json of any run under this directory")
+    return out
+
+
+def load_summaries(path: Path, sut: str | None = None) -> dict[str, dict[str, Any]]:
+    """Scenario summaries of one archived SUT: ``path`` is a claims.json or a directory holding run directories."""
+    if path.is_dir():
+        grouped = _from_dir(path)
+        label = sut or path.name
+    elif path.is_file():
+        claims = _load_json(path)
+        if not isinstance(claims, dict):
+            raise StallscopeError(path, None, "not a claims.json")
+        grouped = _from_claims(path, claims)
+        label = sut or str((claims.get("sut") or {}).get("id") or path.parent.name)
+    else:
+        raise StallscopeError(path, None, "no such file or directory")
+    summaries = {name: trialstats.summarise(name, label, runs) for name, runs in grouped.items()}
+    for s in summaries.values():
+        schemas.validate(s, schemas.load_schema("scenario_summary.schema.json"), path)
+    return summaries
+
+
+def compare_paths(baseline: Path, candidate: Path, out: Path | None, alpha: float = compare.ALPHA) -> dict[str, Any]:
+    """``stallscope compare``: compare two archived SUTs and write (or print) the comparison JSON."""
+    base = load_summaries(baseline)
+    cand = load_summaries(candidate)
+    result = compare.compare_summaries(base, cand, alpha)
+    verdict, reason = compare.problem_fixed_overall(result)
+    result["problem_fixed"] = {"verdict": verdict, "reason": reason}
+    if out is None:
+        schemas.validate(result, schemas.load_schema("comparison.schema.json"), "comparison")
+        print(json.dumps(result, indent=1, ensure_ascii=False))
+    else:
+        schemas.write_json(out, "comparison", result)
+    return result

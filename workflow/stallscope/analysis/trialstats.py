@@ -1,0 +1,140 @@
+"""Per-scenario statistics over repeated trials: key figures, medians and bootstrap intervals.
+
+One run is one sample. A verdict or a before/after statement needs to know how much a figure moves from trial to
+trial, so every key figure of a scenario is reported as the median of its trials with a 95 % percentile-bootstrap
+interval. The bootstrap's random generator is seeded from the values themselves, so the same trials always give
+the same interval (reports are reproducible) while different data still get independent resamples.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+SCHEMA = "scenario_summary/1"
+LEVEL = 0.95
+N_BOOT = 2000
+
+#: Key figures and whether higher is better (True), worse (False) or neither (None).
+DIRECTION: dict[str, bool | None] = {
+    "delivered_mb_s": True,
+    "ack_completeness": True,
+    "stalls_during_run.header": False,
+    "stalls_during_run.partial": False,
+    "stalls_during_run.payload": False,
+    "ack_latency_p50_us": False,
+    "ack_latency_p99_us": False,
+}
+FIGURES: tuple[str, ...] = tuple(DIRECTION)
+
+
+def _num(v: Any) -> float | None:
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+        return None
+    return float(v)
+
+
+def _get(d: Any, *path: str) -> Any:
+    for p in path:
+        if not isinstance(d, Mapping):
+            return None
+        d = d.get(p)
+    return d
+
+
+def _latency(metrics: Mapping[str, Any], key: str) -> float | None:
+    """The worst broker's ACK latency percentile: a run is as late as its slowest acknowledging broker."""
+    per = _get(metrics, "acks", "latency", "per_broker")
+    if not isinstance(per, Mapping):
+        return None
+    vals = [_num(_get(b, key)) for b in per.values() if (_num(_get(b, "acked")) or 0) > 0]
+    vals = [v for v in vals if v is not None]
+    return max(vals) if vals else None
+
+
+def key_figures(metrics: Mapping[str, Any]) -> dict[str, float | None]:
+    """The key figures of one run's metrics.json (None where the run holds no evidence for one)."""
+    out: dict[str, float | None] = {
+        "delivered_mb_s": _num(_get(metrics, "throughput", "delivered_mb_s")),
+        "ack_completeness": _num(_get(metrics, "acks", "completeness")),
+    }
+    for kind in ("header", "partial", "payload"):
+        out[f"stalls_during_run.{kind}"] = _num(_get(metrics, "stalls", "total", "during_run_by_kind", kind))
+    out["ack_latency_p50_us"] = _latency(metrics, "p50_us")
+    out["ack_latency_p99_us"] = _latency(metrics, "p99_us")
+    return out
+
+
+def failed(metrics: Mapping[str, Any]) -> bool | None:
+    """Whether the run failed to complete: its ACK timeout when the logs show one either way (the failure the panel
+    asks about), else a failed publish; None when neither is known."""
+    timeout = _get(metrics, "acks", "is_timeout")
+    if isinstance(timeout, bool):
+        return timeout
+    ok = _get(metrics, "outcome", "publish_ok")
+    return (not ok) if isinstance(ok, bool) else None
+
+
+def _rng(values: Sequence[float]) -> np.random.Generator:
+    digest = hashlib.sha256(repr([round(v, 12) for v in values]).encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
+
+
+def median_ci(values: Iterable[float | None], level: float = LEVEL, n_boot: int = N_BOOT) -> dict[str, Any]:
+    """Median and percentile-bootstrap interval of the non-missing ``values``.
+
+    One sample gives its value and no interval (``lo``/``hi`` None): a single run says nothing about spread.
+    """
+    xs = [float(v) for v in values if v is not None]
+    if not xs:
+        return {"n": 0, "median": None, "lo": None, "hi": None, "values": []}
+    med = float(np.median(xs))
+    if len(xs) < 2:
+        return {"n": 1, "median": med, "lo": None, "hi": None, "values": xs}
+    arr = np.asarray(xs)
+    boots = np.median(_rng(xs).choice(arr, size=(n_boot, arr.size), replace=True), axis=1)
+    tail = (1 - level) / 2 * 100
+    lo, hi = np.percentile(boots, [tail, 100 - tail])
+    return {"n": len(xs), "median": med, "lo": float(lo), "hi": float(hi), "values": xs}
+
+
+def ratio_ci(num: Sequence[float], den: Sequence[float], level: float = LEVEL,
+             n_boot: int = N_BOOT) -> dict[str, float | None]:
+    """Ratio of medians num/den with a percentile-bootstrap interval (both sides resampled independently)."""
+    a, b = [float(x) for x in num], [float(x) for x in den]
+    if not a or not b or np.median(b) == 0:
+        return {"ratio": None, "lo": None, "hi": None}
+    ratio = float(np.median(a) / np.median(b))
+    if len(a) < 2 or len(b) < 2:
+        return {"ratio": ratio, "lo": None, "hi": None}
+    rng = _rng(a + b)
+    ma = np.median(rng.choice(np.asarray(a), size=(n_boot, len(a))), axis=1)
+    mb = np.median(rng.choice(np.asarray(b), size=(n_boot, len(b))), axis=1)
+    ok = mb != 0
+    tail = (1 - level) / 2 * 100
+    lo, hi = np.percentile(ma[ok] / mb[ok], [tail, 100 - tail])
+    return {"ratio": ratio, "lo": float(lo), "hi": float(hi)}
+
+
+def summarise(scenario: str, sut: str, runs: Sequence[tuple[str, Mapping[str, Any]]]) -> dict[str, Any]:
+    """The scenario-summary document (``scenario_summary.schema.json``) over ``runs`` = (run_id, metrics)."""
+    per_trial = []
+    for run_id, m in runs:
+        per_trial.append({"run_id": run_id, "failed": failed(m), "figures": key_figures(m)})
+    figures = {f: median_ci(t["figures"][f] for t in per_trial) for f in FIGURES}
+    fails = [t["failed"] for t in per_trial]
+    return {
+        "schema": SCHEMA,
+        "scenario": scenario,
+        "sut": sut,
+        "level": LEVEL,
+        "trials": len(per_trial),
+        "failed_trials": sum(1 for f in fails if f is True),
+        "unknown_trials": sum(1 for f in fails if f is None),
+        "per_trial": per_trial,
+        "figures": figures,
+    }

@@ -1,0 +1,71 @@
+"""The baseline SUT: the broker source at another git revision, in a worktree of its own.
+
+``sut.baseline: <rev>`` (or ``stallscope build --rev``) builds the broker as it was at ``rev`` so the same
+scenarios and trials can run against both. The source is checked out with ``git worktree add --detach``
+through GitPython into a cache folder named by the commit, never by a checkout in the user's tree (their branch,
+index and uncommitted edits stay untouched). A worktree already there for the same commit is reused, so a rerun
+does not check out again; ``remove_worktree`` takes it away when the caller is done with it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import git
+
+from stallscope.errors import StallscopeError
+
+#: Where baseline worktrees live unless the caller names a folder (inside results/, which is not tracked).
+DEFAULT_CACHE = Path("results/baseline-src")
+
+
+def _repo(source: Path) -> git.Repo:
+    try:
+        return git.Repo(source, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise StallscopeError(source, None, "a baseline revision needs the source in a git repository") from None
+
+
+def resolve(source: Path, rev: str) -> str:
+    """The full commit hash ``rev`` names in the repository holding ``source``; one clear error otherwise."""
+    repo = _repo(source)
+    try:
+        return repo.commit(rev).hexsha
+    except (git.BadName, ValueError, git.GitCommandError):
+        raise StallscopeError(source, None, f"baseline revision {rev!r} is not a commit of this repository") from None
+
+
+def baseline_source(source: Path, rev: str, cache: Path = DEFAULT_CACHE) -> Path:
+    """The broker source directory as of ``rev``: ``<cache>/<commit[:12]>/<source relative to the repo root>``.
+
+    Made by ``git worktree add --detach`` (reused when it is already there at that commit).
+    """
+    src = Path(source).resolve()
+    repo = _repo(src)
+    commit = resolve(src, rev)
+    root = Path(repo.working_tree_dir or src)
+    rel = os.path.relpath(src, root)
+    tree = (Path(cache) / commit[:12]).resolve()
+    if tree.is_dir():
+        try:
+            if git.Repo(tree).head.commit.hexsha == commit:
+                return tree / rel
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError):
+            pass
+        raise StallscopeError(tree, None, "exists but is not a worktree at the baseline commit; remove it")
+    tree.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        repo.git.worktree("add", "--detach", str(tree), commit)
+    except git.GitCommandError as exc:
+        first = (exc.stderr or str(exc)).strip().splitlines()[-1:] or ["git worktree add failed"]
+        raise StallscopeError(tree, None, f"git worktree add failed: {first[0]}") from None
+    if not (tree / rel).is_dir():
+        raise StallscopeError(tree / rel, None, f"the broker source did not exist at {commit[:12]}")
+    return tree / rel
+
+
+def remove_worktree(source: Path, tree: Path) -> None:
+    """Remove a baseline worktree made by ``baseline_source`` (and git's record of it)."""
+    repo = _repo(Path(source).resolve())
+    repo.git.worktree("remove", "--force", str(Path(tree).resolve()))
