@@ -34,6 +34,8 @@ SMALL_SEND_BLOCKED_SHARE = 0.05
 #: the broker logs only the first 10 events, so a total above 10 is heavy pressure.
 RING_REPEATED_PER_BROKER = 1
 RING_TOTAL_HEAVY = 10
+#: Ring-full waits on at least this share of a broker's batches make the ring a limit (ring_pressure: ~0.7).
+RING_FULL_SHARE = 0.05
 #: Client init wait as a share of the whole run: above the first it dominates (the seed: ~49 s of ~60 s).
 INIT_SHARE_DOMINANT = 0.5
 INIT_SHARE_LARGE = 0.25
@@ -151,17 +153,27 @@ def is_rwnd_limited(run: Run) -> bool | None:
     return None if rwnd is None else rwnd >= RWND_LIMITED_FRACTION
 
 
+def _ring_full_share(run: Run, broker: str, events: float) -> float | None:
+    """Ring-full events over the batches the broker received (None when its batch count is unknown)."""
+    batches = num(run.get(f"received.per_broker.{broker}.batches"))
+    return None if not batches else events / batches
+
+
 def ring_repeated(run: Run) -> bool | None:
-    """Ring full more than once on some broker, or heavily in total."""
+    """Ring full more than once on some broker, or heavily in total, and (where the broker's batch count is
+    known) for at least ``RING_FULL_SHARE`` of its batches: a few waits over thousands of batches in a fast run
+    are the consumer catching up, not a ring that holds the broker back."""
     per = run.get("ring_full.per_broker")
-    heavy = num(run.get("ring_full.max_total_ring_full"))
     if isinstance(per, dict) and per:
-        counts = [num((v or {}).get("events")) for v in per.values()]
-        if any(c is not None and c > RING_REPEATED_PER_BROKER for c in counts):
-            return True
-        if heavy is not None and heavy > RING_TOTAL_HEAVY:
-            return True
-        return False if all(c is not None for c in counts) else None
+        counts = {b: num((v or {}).get("events")) for b, v in per.items()}
+        for b, v in per.items():
+            c, total = counts[b], num((v or {}).get("max_total_ring_full"))
+            for n, limit in ((c, RING_REPEATED_PER_BROKER), (total, RING_TOTAL_HEAVY)):
+                share = None if n is None else _ring_full_share(run, b, n)
+                if n is not None and n > limit and (share is None or share >= RING_FULL_SHARE):
+                    return True
+        return False if all(c is not None for c in counts.values()) else None
+    heavy = num(run.get("ring_full.max_total_ring_full"))
     events, brokers = num(run.get("ring_full.events")), run.param("brokers")
     if events is None:
         return None if heavy is None else heavy > RING_TOTAL_HEAVY
