@@ -55,7 +55,8 @@ def normalise(claims: dict[str, Any], measured: bool) -> dict[str, Any]:
     if measured:
         return c
     for r in c["runs"]:
-        r.pop("key_figures", None)
+        for k in ("key_figures", "bound", "evidence"):  # measured: shares, counts, what a run's logs happen to hold
+            r.pop(k, None)
     c["claims"] = [{"id": k["id"], "expert": k.get("expert"), "title": k["title"], "statement": k["statement"],
                     "settle": k.get("settle"),
                     "verdict": k["verdict"] if k["verdict"] in ("not_run", "harness_error") else "assessed"}
