@@ -191,3 +191,10 @@ def test_paths_within_twice_each_other_name_no_broker() -> None:
     total = _phase(sum(v["wall_us"] for v in per.values()), sum(v["busy_us"] for v in per.values()), retrans=20)
     b = decide_bound(_run(publish=total | {"per_broker": per}), _bench())
     assert b["cause"] == "network" and "brokers" not in b
+
+
+def test_a_late_path_without_retransmits_is_not_named() -> None:
+    """A sender pausing mid-batch on one broker keeps data in flight longer, with no retransmit: no slow link."""
+    per = {str(b): _phase(w, int(w * 0.99)) for b, w in enumerate((500_000, 520_000, 3_000_000, 480_000))}
+    total = _phase(sum(v["wall_us"] for v in per.values()), sum(v["busy_us"] for v in per.values()))
+    assert "brokers" not in decide_bound(_run(publish=total | {"per_broker": per}), _bench())
