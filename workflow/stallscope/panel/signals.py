@@ -235,10 +235,22 @@ def in_flight_allowance(run: Run) -> int:
     return int(conns) * per_batch
 
 
+def flat_through_wait(run: Run) -> set[str]:
+    """Brokers whose ACK count stood still across the ACK wait's progress samples (two or more): ACKs in flight
+    arrive within round trips, so what a broker still owes after a whole flat interval is not in flight."""
+    prog = run.get("acks.progress")
+    samples = [p["per_broker"] for p in prog or [] if isinstance(p, dict) and isinstance(p.get("per_broker"), dict)]
+    if len(samples) < 2:
+        return set()
+    last = samples[-1]
+    return {str(b) for b, v in last.items() if all(s.get(b) == v for s in samples)}
+
+
 def ack_gap_brokers(run: Run) -> list[str] | None:
-    """Brokers whose ACKs lag what they were sent (or what they received) by more than what can be in flight;
-    None when unknown."""
+    """Brokers whose ACKs lag what they were sent (or what they received) by more than what can be in flight
+    (nothing, for a broker whose count stood still through the ACK wait); None when unknown."""
     allowance = in_flight_allowance(run)
+    flat = flat_through_wait(run)
     acked = run.get("acks.per_broker")
     base = run.get("acks.sent_per_broker")
     if not isinstance(base, dict) or not base:
@@ -251,7 +263,7 @@ def ack_gap_brokers(run: Run) -> list[str] | None:
         a, s = num(acked.get(b)), num(sent)
         if a is None or s is None:
             return None
-        if s - a > allowance:
+        if s - a > (0 if str(b) in flat else allowance):
             gaps.append(str(b))
     return gaps
 
