@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from stallscope.panel.signals import ack_gap_brokers, in_flight_allowance
+from stallscope.panel.ack_gaps import ack_gap_brokers, in_flight_allowance
 from tests.helpers import panel_run
 from tests.panel.signatures import ack_path
 
@@ -49,8 +49,20 @@ def test_within_allowance_and_still_moving_is_in_flight() -> None:
 
 
 def test_one_sample_says_nothing_about_standing_still() -> None:
-    run, acked = _run(1, None, 3)
+    _, acked = _run(1, None, 3)
     run, _ = _run(1, [acked], 3)
+    run.metrics["acks"]["waited_s"] = 1.0
+    assert ack_gap_brokers(run) == []
+
+
+def test_one_sample_and_a_later_end_of_wait_are_two() -> None:
+    _, acked = _run(1, None, 3)
+    run, _ = _run(1, [acked], 3)
+    run.metrics["acks"]["waited_s"] = 2.0
+    assert ack_gap_brokers(run) == ["2"]
+    earlier = dict(acked, **{"2": acked["2"] - 5})
+    run, _ = _run(1, [earlier], 3)
+    run.metrics["acks"]["waited_s"] = 2.0
     assert ack_gap_brokers(run) == []
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from stallscope.panel.ack_gaps import ack_gap_brokers, ack_gap_on_one_broker, in_flight_allowance
 from stallscope.panel.bound_parts import (
     CLEAR_SHARE,
     DOMINANT_SHARE,
@@ -39,9 +40,6 @@ from stallscope.panel.bound_parts import (
 from stallscope.panel.bound_paths import slow_brokers
 from stallscope.panel.context import Run
 from stallscope.panel.signals import (
-    ack_gap_brokers,
-    ack_gap_on_one_broker,
-    in_flight_allowance,
     is_ack_short,
     num,
     ring_repeated,

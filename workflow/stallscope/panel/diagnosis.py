@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from stallscope.panel.ack_gaps import ack_gap_brokers
 from stallscope.panel.context import Run
 from stallscope.panel.readable import has_nothing_readable, unreadable_note
 from stallscope.panel.signals import (
@@ -20,7 +21,6 @@ from stallscope.panel.signals import (
     RING_TOTAL_HEAVY,
     SEND_BLOCKED_SHARE,
     SMALL_SEND_BLOCKED_SHARE,
-    ack_gap_brokers,
     after_stalls_end_in_close,
     close_mid_header_seen,
     has_symptom,

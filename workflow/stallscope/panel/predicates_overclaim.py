@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from stallscope.analysis.compare import problem_fixed, problem_fixed_overall
 from stallscope.analysis.trialstats import failed
+from stallscope.panel.ack_gaps import ack_gap_on_one_broker
 from stallscope.panel.catalogue import Claim
 from stallscope.panel.context import Context, Run, dig
 from stallscope.panel.predicates_base import Finding, figures, finish, fmt, ok_runs
 from stallscope.panel.signals import (
-    ack_gap_on_one_broker,
     header_stalls_during_run,
     is_app_limited,
     is_rwnd_limited,
