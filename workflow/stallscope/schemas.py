@@ -6,12 +6,14 @@ Only this module maps a file kind to its schema. A stage reads another stage's o
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import jsonschema
 import yaml
@@ -29,6 +31,7 @@ KINDS: dict[str, tuple[str, int, str]] = {
     "claims": ("claims.schema.json", 1, "stallscope assess"),
     "scenario_summary": ("scenario_summary.schema.json", 1, "stallscope compare"),
     "comparison": ("comparison.schema.json", 1, "stallscope compare"),
+    "bench": ("bench.schema.json", 1, "stallscope bench"),
 }
 
 
@@ -105,18 +108,30 @@ def write_json(path: str | Path, kind: str, data: dict[str, Any]) -> Path:
 
 def write_text_atomic(path: str | Path, text: str | bytes) -> Path:
     """Write a file so that readers see either the old content or the new one, never a part."""
+    with atomic_writer(path) as fh:
+        fh.write(text.encode("utf-8") if isinstance(text, str) else text)
+    return Path(path)
+
+
+@contextlib.contextmanager
+def atomic_writer(path: str | Path) -> Iterator[IO[bytes]]:
+    """A binary file handle whose content appears at ``path`` whole when the block ends, or not at all.
+
+    The one writer of every result: a temporary file beside ``path`` (mode 0666 less the umask, as ``open``
+    would make it, not mkstemp's 0600, since results are for sharing), renamed over ``path`` on success and
+    removed on any exception.
+    """
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
     try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; results are for sharing
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fh:
-            fh.write(text.encode("utf-8") if isinstance(text, str) else text)
+            yield fh
         os.replace(tmp, p)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return p
 
 
 def _umask() -> int:

@@ -74,6 +74,7 @@ def bench_broker(build_json: Path, out: Path, repeats: int = 3, total_bytes: int
         return round(med[a] / med[b], 4) if med[a] and med[b] else None
 
     result = {
+        "schema": "bench/1",
         "scenario": scn["params"],
         "sut": build["sut"]["id"],
         "machine": host_facts(),
@@ -84,7 +85,7 @@ def bench_broker(build_json: Path, out: Path, repeats: int = 3, total_bytes: int
         "ratio_broker_vs_raw_sink": ratio("broker", "raw_sink"),
         "ratio_timers_on_vs_off": ratio("broker", "broker_notimers"),
     }
-    schemas.write_text_atomic(out, json.dumps(result, indent=2) + "\n")
+    schemas.write_json(out, "bench", result)
     print(json.dumps({k: result[k] for k in ("median_mb_s", "ratio_broker_vs_raw_sink", "ratio_timers_on_vs_off")}),
           file=sys.stderr)
     return Path(out)

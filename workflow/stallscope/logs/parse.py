@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -58,21 +57,15 @@ def parse_run(run_dir: Path, out_dir: Path | None = None) -> Path:
     catalogue = load_catalogue()
     events_path = out / "events.csv"
     per_file: dict[str, Any] = {}
-    fd, tmp = tempfile.mkstemp(prefix=".events.csv.", suffix=".tmp", dir=out)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(header())
-            for name, role in logs:
-                if "\n" in name or "\r" in name:  # rows (and the split's line shifting) keep one row per line
-                    raise StallscopeError(run_dir / name, None, "a log file name with a line break: rename it")
-                vetting.check_readable(run_dir / name, run_dir)
-                try:
-                    per_file[name] = _scan(run_dir / name, RowFormat(name, role), catalogue, fh, out).to_json()
-                except OSError as exc:
-                    raise StallscopeError(run_dir / name, None, f"cannot read: {exc}") from None
-        os.replace(tmp, events_path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with schemas.atomic_writer(events_path) as fh:
+        fh.write(header())
+        for name, role in logs:
+            if "\n" in name or "\r" in name:  # rows (and the split's line shifting) keep one row per line
+                raise StallscopeError(run_dir / name, None, "a log file name with a line break: rename it")
+            vetting.check_readable(run_dir / name, run_dir)
+            try:
+                per_file[name] = _scan(run_dir / name, RowFormat(name, role), catalogue, fh, out).to_json()
+            except OSError as exc:
+                raise StallscopeError(run_dir / name, None, f"cannot read: {exc}") from None
     schemas.write_json(out / "lines.json", "lines", {"schema": "lines/1", "files": per_file})
     return events_path
