@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stallscope.analysis import compare
 from stallscope.cli import main
+from stallscope.shared import compare
 from tests.helpers import panel_manifest, panel_metrics, panel_write_run
 
 

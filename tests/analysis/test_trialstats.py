@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stallscope import schemas
-from stallscope.analysis import trialstats
+from stallscope.shared import trialstats
 from tests.helpers import panel_metrics
 
 

@@ -16,8 +16,8 @@ import pytest
 from pypdf import PdfReader
 
 from stallscope import schemas
-from stallscope.panel.assess_logs import assess_logs
 from stallscope.panel.catalogue import load_catalogue
+from stallscope.pipeline import assess_logs
 from tests.helpers import panel_manifest, panel_metrics, panel_run
 
 CONFIDENT = {"supported", "refuted", "overclaim"}

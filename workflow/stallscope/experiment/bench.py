@@ -19,8 +19,8 @@ from typing import Any
 from stallscope import schemas
 from stallscope.errors import StallscopeError
 from stallscope.experiment.commands import REFERENCE_BROKER, REFERENCE_CLIENT
-from stallscope.experiment.provenance import host_facts, utc_now
 from stallscope.experiment.run import execute
+from stallscope.shared.provenance import host_facts, utc_now
 
 RECEIVERS = {"broker": "refbroker", "broker_notimers": "refbroker-notimers", "raw_sink": "rawsink"}
 _BANDWIDTH = re.compile(r"\] Bandwidth: ([0-9.]+) MB/s")

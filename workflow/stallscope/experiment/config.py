@@ -113,23 +113,6 @@ def _first_unbounded(value: Any, loc: str) -> str | None:
     return None
 
 
-def checked_config_or_exit(config: dict[str, Any], path: str | Path) -> str:
-    """For the Snakefile: validate ``config`` in place (filling defaults) and return the SUT id; on a bad value
-    print one line (``path: at $.key: ...``) and exit 1, instead of Snakemake's multi-line schema dump."""
-    from stallscope.experiment.targets import sut_id
-
-    shown = Path(path)
-    if shown.is_absolute() and shown.is_relative_to(Path.cwd()):
-        path = shown.relative_to(Path.cwd())
-    try:
-        validate_config(config, path)
-        return sut_id(config)
-    except StallscopeError as exc:
-        raise SystemExit(str(exc)) from None
-    except ValueError as exc:
-        raise SystemExit(f"{path}: at $.sut.source: {exc}") from None
-
-
 def load_config(path: str | Path) -> dict[str, Any]:
     """Read and validate a config file."""
     p = Path(path)

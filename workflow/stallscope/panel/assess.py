@@ -13,8 +13,6 @@ from typing import Any
 
 from stallscope import schemas
 from stallscope.errors import StallscopeError
-from stallscope.experiment import placement
-from stallscope.experiment.provenance import stallscope_facts
 from stallscope.panel import kinds
 from stallscope.panel.bound import decide_bound
 from stallscope.panel.catalogue import Catalogue, load_catalogue
@@ -31,6 +29,8 @@ from stallscope.panel.diagnosis import diagnose
 from stallscope.panel.overtrials import evaluate_over_trials
 from stallscope.panel.readable import input_findings
 from stallscope.panel.verdicts import MAX_EVIDENCE_PER_CLAIM, PRIORITY, Verdict
+from stallscope.shared.manifest import network_summary
+from stallscope.shared.provenance import stallscope_facts
 
 UNSETTLED = ("harness_error", "refuted", "overclaim", "inconclusive", "not_run")
 
@@ -85,7 +85,7 @@ def run_entry(r: Run, configured: dict[str, dict[str, Any]] | None = None,
         "outcome": r.get("outcome.status") or ("harness_error" if not r.harness_ok else "unknown"),
         "bound": bound if bound is not None else decide_bound(r),
         "evidence": r.get("evidence"),
-    } | ({"network": net} if (net := placement.summary(m)) else {})
+    } | ({"network": net} if (net := network_summary(m)) else {})
 
 
 def _kind(r: Run, configured: dict[str, dict[str, Any]]) -> dict[str, Any]:
