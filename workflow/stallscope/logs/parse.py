@@ -11,8 +11,9 @@ from stallscope.errors import StallscopeError
 from stallscope.logs import vetting
 from stallscope.logs.catalogue import load_catalogue
 from stallscope.logs.glog import FileScanner, LineStats
-from stallscope.logs.rows import RowFormat, broker_index, header
+from stallscope.logs.rows import RowFormat, broker_index
 from stallscope.logs.split import SPLIT_MIN_BYTES, meeting_point, scan_split
+from stallscope.shared.events import header
 
 
 def find_logs(run_dir: Path) -> list[tuple[str, str]]:

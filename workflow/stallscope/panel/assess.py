@@ -29,6 +29,7 @@ from stallscope.panel.diagnosis import diagnose
 from stallscope.panel.overtrials import evaluate_over_trials
 from stallscope.panel.readable import input_findings
 from stallscope.panel.verdicts import MAX_EVIDENCE_PER_CLAIM, PRIORITY, Verdict
+from stallscope.shared.figures import KEY_FIGURES
 from stallscope.shared.manifest import network_summary
 from stallscope.shared.provenance import stallscope_facts
 
@@ -55,17 +56,7 @@ def check_mixing(runs: list[Run], allow_mixed: bool) -> str | None:
 
 
 def _key_figures(r: Run) -> dict[str, Any]:
-    return {
-        "stalls_total": r.get("stalls.total.count"),
-        "stalls_during_run": r.get("stalls.total.during_run"),
-        "stalls_after_client_done": r.get("stalls.total.after_client_done"),
-        "acks_received": r.get("acks.received"),
-        "acks_expected": r.get("acks.expected"),
-        "ack_completeness": r.get("acks.completeness"),
-        "delivered_mb_s": r.get("throughput.delivered_mb_s"),
-        "init_wait_s": r.get("init.wait_s"),
-        "ring_full_events": r.get("ring_full.events"),
-    }
+    return {name: r.get(path) for name, path in KEY_FIGURES.items()}
 
 
 def run_entry(r: Run, configured: dict[str, dict[str, Any]] | None = None,
