@@ -7,6 +7,7 @@ Only this module maps a file kind to its schema. A stage reads another stage's o
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import os
 import tempfile
@@ -70,6 +71,41 @@ def validate(data: Any, schema: dict[str, Any], path: str | Path) -> None:
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         raise StallscopeError(path, None, format_validation_error(path, errors[0]))
+
+
+def _fill_defaults(validator_cls: type) -> type:
+    """Extend a validator so that ``default`` values fill in missing keys (the jsonschema FAQ recipe)."""
+    validate_props = validator_cls.VALIDATORS["properties"]
+
+    def set_defaults(validator: Any, properties: Any, instance: Any, schema: Any) -> Any:
+        if isinstance(instance, dict):
+            for name, sub in properties.items():
+                if isinstance(sub, dict) and "default" in sub:
+                    instance.setdefault(name, copy.deepcopy(sub["default"]))
+        yield from validate_props(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_cls, {"properties": set_defaults})
+
+
+#: validates and fills in every ``default`` of the schema, in place (the config's one source of defaults)
+FillingValidator = _fill_defaults(jsonschema.Draft202012Validator)
+
+#: the smallest config the schema accepts: what every default is filled into
+_BARE_CONFIG = {"sut": {"kind": "reference", "source": "."},
+                "scenarios": {"bare": {"total_bytes": 1, "expected_cause": "none"}}}
+
+
+def config_defaults(block: str) -> dict[str, Any]:
+    """The values the config schema fills into an absent ``block`` (``run``, ``defaults``, ``bench``, ...): for
+    code that needs a built-in value without a config at hand (a benchmark, logs made elsewhere)."""
+    return copy.deepcopy(_bare_config()[block])
+
+
+@cache
+def _bare_config() -> dict[str, Any]:
+    data = copy.deepcopy(_BARE_CONFIG)
+    FillingValidator(load_schema("config.schema.yaml")).validate(data)
+    return data
 
 
 def _check_version(path: str | Path, kind: str, data: Any) -> None:

@@ -42,7 +42,7 @@ def sut_id(cfg: dict[str, Any]) -> str:
 def trials(cfg: dict[str, Any], scenario: str) -> list[str]:
     """Trial wildcards (t1, t2, ...) of one scenario."""
     sc = cfg["scenarios"][scenario]
-    n = sc.get("trials", (cfg.get("defaults") or {}).get("trials", 1))
+    n = sc.get("trials", cfg["defaults"]["trials"])  # the schema filled the default in
     return [f"t{i}" for i in range(1, int(n) + 1)]
 
 
