@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from stallscope.cli import main
 from stallscope.shared import compare
-from tests.helpers import panel_manifest, panel_metrics, panel_write_run
+from tests.builders.panel import panel_manifest, panel_metrics, panel_write_run
 
 
 def test_rank_test_exact_values() -> None:

@@ -17,9 +17,9 @@ from stallscope.logs.parse import parse_run
 from stallscope.shared.excerpt import cap_excerpt
 
 try:
-    from tests.helpers import glog, make_run_dir
+    from tests.builders.logs import glog, make_run_dir
 except ImportError:  # tests/ has no __init__.py: pytest puts tests/ itself on sys.path
-    from helpers import glog, make_run_dir  # type: ignore[no-redef]
+    from builders.logs import glog, make_run_dir  # type: ignore[no-redef]
 
 
 def _metrics(run: Path) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from stallscope import schemas
 from stallscope.shared import trialstats
-from tests.helpers import panel_metrics
+from tests.builders.panel import panel_metrics
 
 
 def _trial(delivered: float, timeout: bool, header: int = 0) -> dict:

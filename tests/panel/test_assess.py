@@ -13,7 +13,7 @@ from stallscope import schemas
 from stallscope.cli import main
 from stallscope.errors import StallscopeError
 from stallscope.panel.assess import assess_runs
-from tests.helpers import panel_write_run
+from tests.builders.panel import panel_write_run
 from tests.panel.signatures import ALL, e2e_10mb, stress_10gb
 
 

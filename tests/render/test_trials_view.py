@@ -36,7 +36,7 @@ def test_report_shows_the_comparison(tmp_path: Path) -> None:
     from stallscope import schemas
     from stallscope.render.report import render_report
     from stallscope.shared import compare, trialstats
-    from tests.helpers import panel_metrics
+    from tests.builders.panel import panel_metrics
 
     def side(sut: str, stall: bool) -> dict:
         runs = []
