@@ -58,8 +58,9 @@ def new_manifest(run_id: str, scenario: str, trial: int, origin: str, **known: A
                               "origin": origin, "params": manifest_params(known.pop("params", {}))}
     for key, value in _UNKNOWN.items():
         record[key] = known.pop(key) if key in known else copy.deepcopy(value)
-    record.update(known)  # optional fields (placement, network, attempt, stall_timers) after the required ones
-    return record
+    record.update(known)  # optional fields (placement, network, attempt, stall_timers)
+    order = list(schemas.load_schema(schemas.KINDS["manifest"][0])["properties"])
+    return dict(sorted(record.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
 
 
 def network_summary(manifest: dict[str, Any]) -> dict[str, Any] | None:
