@@ -28,7 +28,8 @@ def _umask() -> int:
 
 
 def check_outputs(root: Path) -> dict[str, list[Path]]:
-    """Validate every ``*.json`` and ``*.csv`` under ``root`` (Snakemake's own folder aside) and check its mode.
+    """Validate every ``*.json`` and ``*.csv`` under ``root`` (Snakemake's and CMake's own folders aside) and check
+    its mode.
 
     Returns the files by kind, so the caller can assert that the ones it expects were there; raises
     AssertionError listing every file with a wrong mode, no schema, or content its schema refuses.
@@ -36,8 +37,9 @@ def check_outputs(root: Path) -> dict[str, list[Path]]:
     want_mode = 0o666 & ~_umask()
     found: dict[str, list[Path]] = {}
     problems = []
+    cmake_trees = [p.parent for p in root.rglob("CMakeCache.txt")]  # the compiler's build folders, not results
     for path in sorted(p for p in root.rglob("*") if p.suffix in (".json", ".csv") and p.is_file()):
-        if ".snakemake" in path.relative_to(root).parts:
+        if ".snakemake" in path.relative_to(root).parts or any(path.is_relative_to(t) for t in cmake_trees):
             continue
         mode = path.stat().st_mode & 0o777
         if mode != want_mode:
