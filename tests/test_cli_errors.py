@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import glog, make_run_dir
+from tests.builders.logs import glog, make_run_dir
 
 CASES = {
     "parse into an unwritable place": ["parse", "{run}", "--out", "/proc/1/nothere"],

@@ -15,7 +15,7 @@ from stallscope.analysis.timeseries import read_timeseries, summarise
 from stallscope.errors import StallscopeError
 from stallscope.logs.ingest import ingest_dir
 from stallscope.logs.parse import parse_run
-from tests.helpers import glog, make_run_dir
+from tests.builders.logs import glog, make_run_dir
 
 N4 = "2026-07-28_order0_ack1_n4"
 

@@ -10,7 +10,7 @@ from stallscope import schemas
 from stallscope.analysis.metrics import compute_metrics
 from stallscope.logs.parse import parse_run
 from stallscope.panel.assess import assess_runs
-from tests.helpers import glog, make_run_dir
+from tests.builders.logs import glog, make_run_dir
 
 CLIENT = [
     glog("===== Publish Throughput Test =====", "12:00:00.000000"),

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stallscope.analysis import compare
 from stallscope.cli import main
-from tests.helpers import panel_manifest, panel_metrics, panel_write_run
+from stallscope.shared import compare
+from tests.builders.panel import panel_manifest, panel_metrics, panel_write_run
 
 
 def test_rank_test_exact_values() -> None:

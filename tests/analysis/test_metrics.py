@@ -12,14 +12,14 @@ from stallscope import schemas
 from stallscope.analysis.benign import classify
 from stallscope.analysis.metrics import compute_metrics
 from stallscope.errors import StallscopeError
-from stallscope.excerpt import cap_excerpt
 from stallscope.logs.ingest import ingest_dir
 from stallscope.logs.parse import parse_run
+from stallscope.shared.excerpt import cap_excerpt
 
 try:
-    from tests.helpers import glog, make_run_dir
+    from tests.builders.logs import glog, make_run_dir
 except ImportError:  # tests/ has no __init__.py: pytest puts tests/ itself on sys.path
-    from helpers import glog, make_run_dir  # type: ignore[no-redef]
+    from builders.logs import glog, make_run_dir  # type: ignore[no-redef]
 
 
 def _metrics(run: Path) -> dict[str, Any]:

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stallscope import schemas
-from stallscope.analysis import trialstats
-from tests.helpers import panel_metrics
+from stallscope.shared import trialstats
+from tests.builders.panel import panel_metrics
 
 
 def _trial(delivered: float, timeout: bool, header: int = 0) -> dict:

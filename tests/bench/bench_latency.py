@@ -18,8 +18,8 @@ from pathlib import Path
 from stallscope import schemas
 from stallscope.experiment.bench import _BANDWIDTH, _HARNESS, bench_scenario
 from stallscope.experiment.commands import REFERENCE_BROKER, REFERENCE_CLIENT
-from stallscope.experiment.provenance import host_facts
 from stallscope.experiment.run import execute
+from stallscope.shared.provenance import host_facts
 
 
 def one(bin_dir: Path, scn: dict, work: Path, latency_on: bool) -> float | None:

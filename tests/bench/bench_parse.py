@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from stallscope.experiment.provenance import host_facts
+from stallscope.shared.provenance import host_facts
 
 P = "I20260202 13:20:{s:02d}.{us:06d} 1161{t:03d} network_manager.cc:"
 W = "W" + P[1:]

@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from stallscope.experiment.provenance import host_facts
+from stallscope.shared.provenance import host_facts
 
 SPAN_S = 3600  # the generated log covers one hour, as a soak run's would
 PREFIX = "{sev}20260202 {h:02d}:{m:02d}:{s:02d}.{us:06d} 1161{t:03d} network_manager.cc:"

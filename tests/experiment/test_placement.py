@@ -17,6 +17,7 @@ from stallscope.experiment import placement as pl
 from stallscope.experiment.commands import REFERENCE_BROKER, broker_net_args, client_net_args, places_itself
 from stallscope.experiment.config import load_config, resolve_scenario
 from stallscope.render.viewmodel import network_text
+from stallscope.shared.manifest import network_summary
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = REPO / "config" / "config.yaml"
@@ -135,16 +136,16 @@ def test_bad_network_block_names_the_file_and_key(tmp_path: Path, network: dict,
 def test_network_text_states_addresses_rates_and_a_skip_reason() -> None:
     p = pl.emulated(2, {"link_rate_mbit": 100, "slow_broker": 1, "slow_rate_mbit": 5, "qdisc": "tbf"}, "1.1")
     man = {"placement": p.to_record(), "network": {"status": "shaped", "reason": None, "link_rate_sum_mbit": 105.0}}
-    line = network_text(pl.summary(man))
+    line = network_text(network_summary(man))
     assert line == ("emulated hosts: brokers at 10.231.0.10–11: b0 100 Mbit/s tbf, b1 5 Mbit/s tbf; "
                     "publisher at 10.231.0.2: unshaped; broker links 105 Mbit/s in all")
     p4 = pl.emulated(4, {"link_rate_mbit": 100, "qdisc": "htb"}, "1.1")
     man4 = {"placement": p4.to_record(), "network": {"status": "shaped", "link_rate_sum_mbit": 400.0}}
-    assert "brokers at 10.231.0.10–13: b0,b1,b2,b3 100 Mbit/s htb;" in network_text(pl.summary(man4))
+    assert "brokers at 10.231.0.10–13: b0,b1,b2,b3 100 Mbit/s htb;" in network_text(network_summary(man4))
     nodes = {"network": {"status": "shaped", "link_rate_sum_mbit": None}, "placement": {"roles": [
         {"name": f"broker_{i}", "host": {"address": a, "link": {"rate_mbit": None, "qdisc": None}}}
         for i, a in enumerate(["10.200.0.12", "10.200.0.11"])]}}
-    assert "brokers at 10.200.0.12, 10.200.0.11: b0,b1 unshaped" in network_text(pl.summary(nodes))
+    assert "brokers at 10.200.0.12, 10.200.0.11: b0,b1 unshaped" in network_text(network_summary(nodes))
     skipped = {"network": {"status": "skipped", "reason": "network namespaces need root", "link_rate_sum_mbit": None}}
-    assert network_text(pl.summary(skipped)) == "emulated hosts: skipped (network namespaces need root)"
-    assert pl.summary({"placement": pl.loopback(2).to_record()}) is None
+    assert network_text(network_summary(skipped)) == "emulated hosts: skipped (network namespaces need root)"
+    assert network_summary({"placement": pl.loopback(2).to_record()}) is None

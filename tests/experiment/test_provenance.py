@@ -4,7 +4,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from stallscope.experiment.provenance import git_facts, host_facts
+from stallscope.shared.provenance import git_facts, host_facts
 
 SUT_RE = re.compile(r"^[0-9a-f]{12}(-dirty-[0-9a-f]{8})?$")
 

@@ -17,7 +17,7 @@ from stallscope.logs.driver import read_driver_log
 from stallscope.logs.ingest import ingest, run_tags
 from stallscope.logs.parse import parse_run
 from stallscope.panel.assess import assess_runs
-from tests.helpers import glog
+from tests.builders.logs import glog
 
 DRIVER = "2026-07-28_order0_ack1_n4_driver"
 

@@ -13,7 +13,7 @@ from stallscope import schemas
 from stallscope.errors import StallscopeError
 from stallscope.logs import compiled, parse, split
 from stallscope.logs.catalogue import load_catalogue
-from stallscope.logs.glog import _PFX_LINE, FileScanner, available_engines
+from stallscope.logs.glog import PFX_LINE, FileScanner, available_engines
 from stallscope.logs.parse import parse_run
 from stallscope.logs.rows import RowFormat
 from stallscope.logs.split import meeting_point
@@ -99,7 +99,7 @@ def _reference(data: bytes, role: str) -> tuple[int, set[int], int]:
         lines.pop()
     events, nonpfx = set(), 0
     for no, raw in enumerate(lines, 1):
-        m = _PFX_LINE.match(raw)
+        m = PFX_LINE.match(raw)
         if m is None:
             nonpfx += 1
             continue

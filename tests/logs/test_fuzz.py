@@ -12,9 +12,9 @@ from stallscope.analysis.metrics import compute_metrics
 from stallscope.logs.parse import parse_run
 
 try:
-    from tests.helpers import glog, make_run_dir
+    from tests.builders.logs import glog, make_run_dir
 except ImportError:  # tests/ has no __init__.py: pytest puts tests/ itself on sys.path
-    from helpers import glog, make_run_dir  # type: ignore[no-redef]
+    from builders.logs import glog, make_run_dir  # type: ignore[no-redef]
 
 PIECES = st.sampled_from([
     glog("[STALL] recv batch header blocked 57ms client_id=1 bytes_read=0").encode(),

@@ -10,7 +10,7 @@ from stallscope import schemas
 from stallscope.cli import main
 from stallscope.errors import StallscopeError
 from stallscope.logs.ingest import ingest
-from tests.helpers import glog
+from tests.builders.logs import glog
 
 LINES = [glog("Publish test completed in 1.00 seconds"), glog("Bandwidth: 10.00 MB/s")]
 

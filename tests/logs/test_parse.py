@@ -16,9 +16,9 @@ from stallscope.logs.ingest import ingest, ingest_dir
 from stallscope.logs.parse import parse_run
 
 try:
-    from tests.helpers import glog, make_run_dir
+    from tests.builders.logs import glog, make_run_dir
 except ImportError:  # tests/ has no __init__.py: pytest puts tests/ itself on sys.path
-    from helpers import glog, make_run_dir  # type: ignore[no-redef]
+    from builders.logs import glog, make_run_dir  # type: ignore[no-redef]
 
 
 def _events(run: Path) -> list[dict]:

@@ -13,7 +13,7 @@ from stallscope.logs.glog import FileScanner, available_engines
 from stallscope.logs.parse import parse_run
 from stallscope.logs.rows import RowFormat, broker_index
 from stallscope.panel.assess import assess_runs
-from tests.helpers import glog, make_run_dir
+from tests.builders.logs import glog, make_run_dir
 
 HEADER = "[STALL] recv batch header blocked {}ms client_id=1 bytes_read={}"
 BAD = {"negative": ("-5", "0"), "nan": ("NaN", "0"), "inf": ("inf", "0"), "hex": ("0x10", "0"),

@@ -15,7 +15,7 @@ from stallscope.errors import StallscopeError
 from stallscope.logs.ingest import ingest_dir
 from stallscope.logs.vetting import numbering_gap, vet_source
 from stallscope.outlock import OutputBusy, output_lock
-from tests.helpers import glog
+from tests.builders.logs import glog
 
 LINE = glog("[STALL] recv batch header blocked 120ms client_id=1 bytes_read=0", sev="W") + "\n"
 

@@ -11,7 +11,7 @@ from stallscope.panel.catalogue import load_catalogue
 from stallscope.panel.context import Context
 from stallscope.panel.evaluate import evaluate_claim
 from stallscope.panel.verdicts import Verdict
-from tests.helpers import panel_run
+from tests.builders.panel import panel_run
 
 CATALOGUE = load_catalogue()
 CLAIMS = {c.id: c for c in CATALOGUE.claims}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.helpers import panel_manifest, panel_metrics, panel_phases, panel_ref, panel_stalls, panel_tcp
+from tests.builders.panel import panel_manifest, panel_metrics, panel_phases, panel_ref, panel_stalls, panel_tcp
 
 GIB = 1024**3
 MB10 = 10 * 1024**2

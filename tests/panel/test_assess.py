@@ -13,7 +13,7 @@ from stallscope import schemas
 from stallscope.cli import main
 from stallscope.errors import StallscopeError
 from stallscope.panel.assess import assess_runs
-from tests.helpers import panel_write_run
+from tests.builders.panel import panel_write_run
 from tests.panel.signatures import ALL, e2e_10mb, stress_10gb
 
 
@@ -120,8 +120,8 @@ def test_claims_schema_good_example_valid_bad_example_rejected(tmp_path: Path) -
 
 
 def test_assess_stamps_the_assessing_tool_and_keeps_each_runs_maker(tmp_path: Path) -> None:
-    from stallscope.experiment.provenance import stallscope_facts
     from stallscope.render.report import render_report
+    from stallscope.shared.provenance import stallscope_facts
 
     m, man = e2e_10mb()
     man = copy.deepcopy(man)

@@ -5,8 +5,8 @@ from pathlib import Path
 from pypdf import PdfReader
 
 from stallscope import schemas
-from stallscope.excerpt import cap_excerpt
-from stallscope.panel.assess_logs import assess_logs
+from stallscope.pipeline import assess_logs
+from stallscope.shared.excerpt import cap_excerpt
 
 
 def test_assess_logs_ack_timeout_fixture_cites_the_timeout_line_by_file_and_line(embarcadero: Path,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from stallscope.panel.bound import LIFECYCLE_SHARE, NONE_SHARE_OF_SINK, decide_bound
-from tests.helpers import panel_manifest, panel_metrics, panel_phases, panel_run, panel_set
+from tests.builders.panel import panel_manifest, panel_metrics, panel_phases, panel_run, panel_set
 
 SINK_MB_S = 4000.0
 

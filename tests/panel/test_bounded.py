@@ -9,11 +9,11 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stallscope.excerpt import EXCERPT_CHARS, cap_excerpt
 from stallscope.panel.assess import verdict_entry
-from stallscope.panel.assess_logs import assess_logs
 from stallscope.panel.catalogue import load_catalogue
 from stallscope.panel.verdicts import MAX_EVIDENCE_PER_CLAIM, Evidence, make
+from stallscope.pipeline import assess_logs
+from stallscope.shared.excerpt import EXCERPT_CHARS, cap_excerpt
 
 
 @given(st.text(max_size=2000))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from stallscope.panel.diagnosis import diagnose
-from tests.helpers import panel_run, panel_stalls, panel_tcp
+from tests.builders.panel import panel_run, panel_stalls, panel_tcp
 from tests.panel.signatures import ALL, stress_10gb
 
 EXPECTED = {

@@ -16,9 +16,9 @@ import pytest
 from pypdf import PdfReader
 
 from stallscope import schemas
-from stallscope.panel.assess_logs import assess_logs
 from stallscope.panel.catalogue import load_catalogue
-from tests.helpers import panel_manifest, panel_metrics, panel_run
+from stallscope.pipeline import assess_logs
+from tests.builders.panel import panel_manifest, panel_metrics, panel_run
 
 CONFIDENT = {"supported", "refuted", "overclaim"}
 STALL_CLAIMS = {c.id for c in load_catalogue().claims if "broker_logs" in c.needs or "stall_timers" in c.needs}

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stallscope.panel import kinds
-from tests.helpers import panel_manifest, panel_metrics
+from tests.builders.panel import panel_manifest, panel_metrics
 from tests.panel.conftest import judge
 
 REPO = Path(__file__).resolve().parents[2]

@@ -7,7 +7,7 @@ import copy
 from stallscope.panel.context import Context
 from stallscope.panel.overtrials import combine, evaluate_over_trials
 from stallscope.panel.verdicts import Verdict
-from tests.helpers import panel_manifest, panel_metrics, panel_run
+from tests.builders.panel import panel_manifest, panel_metrics, panel_run
 from tests.panel.conftest import CLAIMS
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.helpers import panel_ref, panel_set, panel_stalls
+from tests.builders.panel import panel_ref, panel_set, panel_stalls
 from tests.panel.conftest import judge
 from tests.panel.signatures import e2e_10mb, keep_open, partial_header
 

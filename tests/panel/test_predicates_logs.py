@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.helpers import panel_ref, panel_stalls
+from tests.builders.panel import panel_ref, panel_stalls
 from tests.panel.conftest import judge
 from tests.panel.signatures import (
     ack_path,

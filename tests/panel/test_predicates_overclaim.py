@@ -7,7 +7,7 @@ import copy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.helpers import panel_stalls, panel_tcp
+from tests.builders.panel import panel_stalls, panel_tcp
 from tests.panel.conftest import judge
 from tests.panel.signatures import ack_path, e2e_10mb, flow_control, ring_pressure, slow_producer_10gb, stress_10gb
 

@@ -17,7 +17,7 @@ from stallscope.panel.verdicts import (
     merge,
     with_settle,
 )
-from tests.helpers import panel_ref
+from tests.builders.panel import panel_ref
 
 
 def test_merge_priority_table_orders_all_six() -> None:

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 try:
-    from tests.helpers import make_claims
+    from tests.builders.render import make_claims
 except ImportError:  # tests/ has no __init__.py: pytest puts tests/ itself on sys.path
-    from helpers import make_claims  # type: ignore[no-redef]
+    from builders.render import make_claims  # type: ignore[no-redef]
 
 __all__ = ["EVIL", "make_claims"]
 

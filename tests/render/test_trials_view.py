@@ -34,9 +34,9 @@ def test_trials_table_intervals_and_agreement(tmp_path: Path) -> None:
 
 def test_report_shows_the_comparison(tmp_path: Path) -> None:
     from stallscope import schemas
-    from stallscope.analysis import compare, trialstats
     from stallscope.render.report import render_report
-    from tests.helpers import panel_metrics
+    from stallscope.shared import compare, trialstats
+    from tests.builders.panel import panel_metrics
 
     def side(sut: str, stall: bool) -> dict:
         runs = []

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import glog
+from tests.builders.logs import glog
 
 from .conftest import REPO, git, make_workdir, venv_env
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from stallscope import schemas
-from stallscope.excerpt import cap_excerpt
 from stallscope.panel.assess import assess_runs
+from stallscope.shared.excerpt import cap_excerpt
 
 from .conftest import snakemake
 

@@ -16,6 +16,7 @@ import yaml
 from stallscope import schemas
 
 from ..experiment.procs_helpers import wait_for
+from ..outputs import check_outputs
 from .conftest import REPO, make_workdir, snakemake, venv_env
 
 pytestmark = pytest.mark.snakemake
@@ -34,6 +35,13 @@ def test_runs_every_scenario_has_logs_and_valid_manifest(runs_workdir: Path) -> 
         assert (d / "client.log").stat().st_size > 0
         assert len(list(d.glob("broker_*.log"))) == m["params"]["brokers"]
         assert m["harness"]["ok"], m["harness"]
+
+
+def test_runs_every_json_and_csv_of_the_dag_is_0644_and_schema_valid(runs_workdir: Path) -> None:
+    """Every stage's JSON and CSV files, the build's and the benchmark's too, over the whole DAG's results."""
+    found = check_outputs(runs_workdir / "results")
+    assert {"build", "bench", "manifest", "events", "lines", "metrics", "claims"} <= set(found), sorted(found)
+    check_outputs(runs_workdir / "reports")
 
 
 def test_runs_clean_source_gives_sut_without_dirty_suffix(runs_workdir: Path) -> None:

@@ -1,8 +1,8 @@
 # Validate the config before any value is read, then derive the names every rule uses.
-from stallscope.experiment.config import checked_config_or_exit
-from stallscope.experiment.targets import (
+from stallscope.targets import (
     SUT_PATTERN,
     assessed_run_dirs,
+    checked_config_or_exit,
     ingested_suts,
     run_dirs,
     template_files,

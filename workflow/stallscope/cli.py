@@ -105,7 +105,7 @@ def _cmd_index(a: argparse.Namespace) -> None:
 
 
 def _cmd_assess_logs(a: argparse.Namespace) -> None:
-    from stallscope.panel.assess_logs import assess_logs
+    from stallscope.pipeline import assess_logs
 
     assess_logs(a.src, out_dir=a.out, scenario=a.scenario, stall_timers=a.stall_timers)
 

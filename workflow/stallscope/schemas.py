@@ -6,12 +6,15 @@ Only this module maps a file kind to its schema. A stage reads another stage's o
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import jsonschema
 import yaml
@@ -29,6 +32,7 @@ KINDS: dict[str, tuple[str, int, str]] = {
     "claims": ("claims.schema.json", 1, "stallscope assess"),
     "scenario_summary": ("scenario_summary.schema.json", 1, "stallscope compare"),
     "comparison": ("comparison.schema.json", 1, "stallscope compare"),
+    "bench": ("bench.schema.json", 1, "stallscope bench"),
 }
 
 
@@ -69,6 +73,41 @@ def validate(data: Any, schema: dict[str, Any], path: str | Path) -> None:
         raise StallscopeError(path, None, format_validation_error(path, errors[0]))
 
 
+def _fill_defaults(validator_cls: type) -> type:
+    """Extend a validator so that ``default`` values fill in missing keys (the jsonschema FAQ recipe)."""
+    validate_props = validator_cls.VALIDATORS["properties"]
+
+    def set_defaults(validator: Any, properties: Any, instance: Any, schema: Any) -> Any:
+        if isinstance(instance, dict):
+            for name, sub in properties.items():
+                if isinstance(sub, dict) and "default" in sub:
+                    instance.setdefault(name, copy.deepcopy(sub["default"]))
+        yield from validate_props(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_cls, {"properties": set_defaults})
+
+
+#: validates and fills in every ``default`` of the schema, in place (the config's one source of defaults)
+FillingValidator = _fill_defaults(jsonschema.Draft202012Validator)
+
+#: the smallest config the schema accepts: what every default is filled into
+_BARE_CONFIG = {"sut": {"kind": "reference", "source": "."},
+                "scenarios": {"bare": {"total_bytes": 1, "expected_cause": "none"}}}
+
+
+def config_defaults(block: str) -> dict[str, Any]:
+    """The values the config schema fills into an absent ``block`` (``run``, ``defaults``, ``bench``, ...): for
+    code that needs a built-in value without a config at hand (a benchmark, logs made elsewhere)."""
+    return copy.deepcopy(_bare_config()[block])
+
+
+@cache
+def _bare_config() -> dict[str, Any]:
+    data = copy.deepcopy(_BARE_CONFIG)
+    FillingValidator(load_schema("config.schema.yaml")).validate(data)
+    return data
+
+
 def _check_version(path: str | Path, kind: str, data: Any) -> None:
     _, version, command = KINDS[kind]
     tag = data.get("schema") if isinstance(data, dict) else None
@@ -105,18 +144,30 @@ def write_json(path: str | Path, kind: str, data: dict[str, Any]) -> Path:
 
 def write_text_atomic(path: str | Path, text: str | bytes) -> Path:
     """Write a file so that readers see either the old content or the new one, never a part."""
+    with atomic_writer(path) as fh:
+        fh.write(text.encode("utf-8") if isinstance(text, str) else text)
+    return Path(path)
+
+
+@contextlib.contextmanager
+def atomic_writer(path: str | Path) -> Iterator[IO[bytes]]:
+    """A binary file handle whose content appears at ``path`` whole when the block ends, or not at all.
+
+    The one writer of every result: a temporary file beside ``path`` (mode 0666 less the umask, as ``open``
+    would make it, not mkstemp's 0600, since results are for sharing), renamed over ``path`` on success and
+    removed on any exception.
+    """
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
     try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; results are for sharing
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fh:
-            fh.write(text.encode("utf-8") if isinstance(text, str) else text)
+            yield fh
         os.replace(tmp, p)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return p
 
 
 def _umask() -> int:

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-DEFAULT_BATCH_BYTES = 2_097_152
+from stallscope.shared.wire import batch_bytes as run_batch_bytes
+from stallscope.shared.wire import max_messages_per_batch
 
 
 def _check(name: str, status: str, detail: str) -> dict[str, str]:
     return {"name": name, "status": status, "detail": detail}
-
-
-def max_messages_per_batch(batch_bytes: int, message_size: int) -> int:
-    """Messages that fit in one batch: floor(batch_bytes / align64(64 + message_size))."""
-    padded = (64 + message_size + 63) // 64 * 64
-    return batch_bytes // padded
 
 
 def compute_checks(acks: dict[str, Any], received: dict[str, Any], banner: dict[str, Any] | None,
@@ -30,7 +25,7 @@ def compute_checks(acks: dict[str, Any], received: dict[str, Any], banner: dict[
         out.append(_check("acked_le_sent", "pass" if rec <= sent else "fail", f"acknowledged {rec}, sent {sent}"))
 
     size = params.get("message_size") or (banner or {}).get("message_size")
-    batch_bytes = params.get("batch_bytes") or DEFAULT_BATCH_BYTES
+    batch_bytes = run_batch_bytes(params)
     batches = acks.get("batches_sent")
     if not size or batches is None:
         out.append(_check("sent_le_batches_capacity", "unknown", "message size or batch count not logged"))

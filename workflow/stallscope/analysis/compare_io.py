@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from stallscope import schemas
-from stallscope.analysis import compare, trialstats
 from stallscope.errors import StallscopeError
+from stallscope.shared import compare, trialstats
 
 
 def _load_json(path: Path) -> Any:

@@ -11,6 +11,7 @@ import pandas as pd
 from stallscope import schemas
 from stallscope.analysis import acks, benign, checks, clients, clock, evidence, latency, phases, refs, stalls
 from stallscope.errors import StallscopeError
+from stallscope.shared import events
 
 _LINE_KEYS = ("total", "event", "glog", "continuation", "script", "unparseable", "is_truncated")
 
@@ -19,13 +20,8 @@ def load_events(path: Path) -> pd.DataFrame:
     """Read events.csv with typed columns and decoded fields."""
     if not path.is_file():
         raise StallscopeError(path, None, "missing events.csv; run `stallscope parse` first")
-    try:
-        ev = pd.read_csv(path, dtype={"file": str, "severity": str, "src": str, "role": str, "kind": str,
-                                      "fields": str, "text": str}, keep_default_na=False, na_values={"ts_us": [""],
-                                      "broker": [""], "duration_ms": [""]})
-    except (pd.errors.ParserError, ValueError, UnicodeDecodeError) as exc:
-        raise StallscopeError(path, None, f"unreadable events.csv: {exc}") from None
-    for col in ("ts_us", "broker", "duration_ms", "line", "tid"):
+    ev = next(events.read_frames(path))
+    for col in events.INT_COLUMNS:
         ev[col] = pd.to_numeric(ev[col], errors="coerce").astype("Int64")
     try:
         ev["fields"] = [json.loads(f) if f else {} for f in ev["fields"]]

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from stallscope.excerpt import cap_excerpt
+from stallscope.shared.excerpt import cap_excerpt
 
 ITEMS_KEPT = 5
 NAMES = (

@@ -19,20 +19,23 @@ from typing import Any
 from stallscope import schemas
 from stallscope.errors import StallscopeError
 from stallscope.experiment.commands import REFERENCE_BROKER, REFERENCE_CLIENT
-from stallscope.experiment.provenance import host_facts, utc_now
+from stallscope.experiment.config import resolve_scenario, validate_config
 from stallscope.experiment.run import execute
+from stallscope.shared.provenance import host_facts, utc_now
 
 RECEIVERS = {"broker": "refbroker", "broker_notimers": "refbroker-notimers", "raw_sink": "rawsink"}
 _BANDWIDTH = re.compile(r"\] Bandwidth: ([0-9.]+) MB/s")
-_HARNESS = {"ready_timeout_s": 20, "client_grace_s": 60, "stop_grace_s": 3, "progress_interval_s": 5}
+#: what the benchmark sets itself; every other parameter and harness setting is the config schema's default
+_SCENARIO = {"brokers": 4, "threads_per_broker": 4, "message_size": 1024, "ack_timeout_s": 300, "trials": 1,
+             "expected_cause": "none"}
+_HARNESS = schemas.config_defaults("run") | {"client_grace_s": 60}
 
 
 def bench_scenario(total_bytes: int) -> dict[str, Any]:
-    """The healthy scenario the benchmark publishes."""
-    params = {"brokers": 4, "threads_per_broker": 4, "message_size": 1024, "order": 0, "ack_level": 1,
-              "ack_timeout_s": 300, "batch_bytes": 2097152, "trials": 1, "total_bytes": total_bytes,
-              "message_count": total_bytes // 1024, "stall_threshold_ms": 50}
-    return {"name": "bench", "description": "", "expected_cause": "none", "params": params, "faults": {}}
+    """The healthy scenario the benchmark publishes, resolved as a configured scenario would be."""
+    cfg = validate_config({"sut": {"kind": "reference", "source": "."}, "run": dict(_HARNESS),
+                           "scenarios": {"bench": _SCENARIO | {"total_bytes": total_bytes}}}, "<bench>")
+    return resolve_scenario(cfg, "bench")
 
 
 def _one(bin_dir: Path, binary: str, scn: dict[str, Any], work: Path) -> float | None:
@@ -74,6 +77,7 @@ def bench_broker(build_json: Path, out: Path, repeats: int = 3, total_bytes: int
         return round(med[a] / med[b], 4) if med[a] and med[b] else None
 
     result = {
+        "schema": "bench/1",
         "scenario": scn["params"],
         "sut": build["sut"]["id"],
         "machine": host_facts(),
@@ -84,7 +88,7 @@ def bench_broker(build_json: Path, out: Path, repeats: int = 3, total_bytes: int
         "ratio_broker_vs_raw_sink": ratio("broker", "raw_sink"),
         "ratio_timers_on_vs_off": ratio("broker", "broker_notimers"),
     }
-    schemas.write_text_atomic(out, json.dumps(result, indent=2) + "\n")
+    schemas.write_json(out, "bench", result)
     print(json.dumps({k: result[k] for k in ("median_mb_s", "ratio_broker_vs_raw_sink", "ratio_timers_on_vs_off")}),
           file=sys.stderr)
     return Path(out)

@@ -17,7 +17,7 @@ from stallscope import schemas
 from stallscope.errors import StallscopeError
 from stallscope.experiment.commands import REFERENCE_BINARIES, build_templates, render
 from stallscope.experiment.config import load_config
-from stallscope.experiment.provenance import git_facts, sha256_file, utc_now
+from stallscope.shared.provenance import git_facts, sha256_file, utc_now
 
 BUILD_TIMEOUT_S = 900
 

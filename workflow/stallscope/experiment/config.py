@@ -2,56 +2,17 @@
 
 from __future__ import annotations
 
-import copy
 import math
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
 from stallscope import schemas
 from stallscope.errors import StallscopeError
 from stallscope.schemas import format_validation_error, load_schema
 
-PARAM_KEYS = (
-    "brokers",
-    "threads_per_broker",
-    "message_size",
-    "order",
-    "ack_level",
-    "ack_timeout_s",
-    "batch_bytes",
-    "trials",
-)
 INT64 = (-(2**63), 2**63 - 1)
-BUILTIN_DEFAULTS: dict[str, Any] = {
-    "brokers": 4,
-    "threads_per_broker": 4,
-    "message_size": 1024,
-    "order": 0,
-    "ack_level": 1,
-    "ack_timeout_s": 10,
-    "batch_bytes": 2097152,
-    "trials": 1,
-}
-
-
-def _fill_defaults(validator_cls: type) -> type:
-    """Extend a validator so that `default` values fill in missing keys (the jsonschema FAQ recipe)."""
-    validate_props = validator_cls.VALIDATORS["properties"]
-
-    def set_defaults(validator: Any, properties: Any, instance: Any, schema: Any) -> Any:
-        if isinstance(instance, dict):
-            for name, sub in properties.items():
-                if isinstance(sub, dict) and "default" in sub:
-                    instance.setdefault(name, copy.deepcopy(sub["default"]))
-        yield from validate_props(validator, properties, instance, schema)
-
-    return jsonschema.validators.extend(validator_cls, {"properties": set_defaults})
-
-
-_Validator = _fill_defaults(jsonschema.Draft202012Validator)
 
 
 def validate_config(data: Any, path: str | Path) -> dict[str, Any]:
@@ -59,7 +20,7 @@ def validate_config(data: Any, path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise StallscopeError(path, None, "config must be a mapping")
     schema = load_schema("config.schema.yaml")
-    errors = sorted(_Validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path))
+    errors = sorted(schemas.FillingValidator(schema).iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         raise StallscopeError(path, None, format_validation_error(path, errors[0]))
     bad = _first_unbounded(data, "$")
@@ -78,7 +39,7 @@ def validate_config(data: Any, path: str | Path) -> dict[str, Any]:
         except StallscopeError as exc:
             raise StallscopeError(path, None, f"at $.{exc.msg}") from None
     for name, sc in data["scenarios"].items():
-        _check_network(path, name, sc, data.get("defaults") or {})
+        _check_network(path, name, sc, data["defaults"])
     return data
 
 
@@ -87,7 +48,7 @@ def _check_network(path: str | Path, name: str, sc: dict[str, Any], defaults: di
     net = sc.get("network")
     if not net or "slow_broker" not in net:
         return
-    brokers = sc.get("brokers", defaults.get("brokers", BUILTIN_DEFAULTS["brokers"]))
+    brokers = sc.get("brokers", defaults["brokers"])
     if net["slow_broker"] >= brokers:
         raise StallscopeError(path, None, f"at $.scenarios.{name}.network.slow_broker: {net['slow_broker']} is not "
                                           f"a broker of this scenario (brokers 0..{brokers - 1})")
@@ -113,23 +74,6 @@ def _first_unbounded(value: Any, loc: str) -> str | None:
     return None
 
 
-def checked_config_or_exit(config: dict[str, Any], path: str | Path) -> str:
-    """For the Snakefile: validate ``config`` in place (filling defaults) and return the SUT id; on a bad value
-    print one line (``path: at $.key: ...``) and exit 1, instead of Snakemake's multi-line schema dump."""
-    from stallscope.experiment.targets import sut_id
-
-    shown = Path(path)
-    if shown.is_absolute() and shown.is_relative_to(Path.cwd()):
-        path = shown.relative_to(Path.cwd())
-    try:
-        validate_config(config, path)
-        return sut_id(config)
-    except StallscopeError as exc:
-        raise SystemExit(str(exc)) from None
-    except ValueError as exc:
-        raise SystemExit(f"{path}: at $.sut.source: {exc}") from None
-
-
 def load_config(path: str | Path) -> dict[str, Any]:
     """Read and validate a config file."""
     p = Path(path)
@@ -145,17 +89,18 @@ def load_config(path: str | Path) -> dict[str, Any]:
 
 
 def resolve_scenario(cfg: dict[str, Any], name: str) -> dict[str, Any]:
-    """Merge built-in defaults, config defaults and one scenario into the parameters a run uses."""
+    """Merge the (validated, so default-filled) config's ``defaults`` and one scenario into the parameters a run
+    uses."""
     scenarios = cfg["scenarios"]
     if name not in scenarios:
         raise StallscopeError(None, None, f"unknown scenario {name!r}; configured: {', '.join(sorted(scenarios))}")
     sc = scenarios[name]
-    params: dict[str, Any] = dict(BUILTIN_DEFAULTS)
-    params.update(cfg.get("defaults") or {})
-    params.update({k: sc[k] for k in PARAM_KEYS if k in sc})
+    defaults = cfg["defaults"]  # every parameter, filled in by the schema where the config leaves one out
+    params: dict[str, Any] = dict(defaults)
+    params.update({k: sc[k] for k in defaults if k in sc})
     params["total_bytes"] = sc["total_bytes"]
     params["message_count"] = sc["total_bytes"] // params["message_size"]
-    params["stall_threshold_ms"] = cfg.get("run", {}).get("stall_threshold_ms", 50)
+    params["stall_threshold_ms"] = cfg["run"]["stall_threshold_ms"]
     return {
         "name": name,
         "description": sc.get("description", ""),

@@ -174,14 +174,3 @@ def for_scenario(scn: dict[str, Any], tag: str) -> Placement:
         return emulated(n, net, tag)
     return loopback(n)
 
-
-def summary(manifest: dict[str, Any]) -> dict[str, Any] | None:
-    """The runs-table facts of a manifest's network: status, each role's address and link; None without one."""
-    net = manifest.get("network")
-    if not net:
-        return None
-    roles = (manifest.get("placement") or {}).get("roles") or []
-    links = [{"name": r["name"], "address": r["host"]["address"], "rate_mbit": r["host"]["link"]["rate_mbit"],
-              "qdisc": r["host"]["link"]["qdisc"]} for r in roles]
-    return {"status": net["status"], "reason": net.get("reason"), "link_rate_sum_mbit": net.get("link_rate_sum_mbit"),
-            "links": links}

@@ -5,7 +5,6 @@ Every child gets PR_SET_PDEATHSIG, so even a runner killed with SIGKILL takes it
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import socket
@@ -15,16 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PR_SET_PDEATHSIG = 1
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def set_parent_death_signal(sig: int) -> None:
-    """Ask the kernel to send ``sig`` to this process when its parent dies (Linux only; best effort)."""
-    try:
-        _libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
-    except (AttributeError, OSError):
-        pass
+from stallscope.shared.procs import set_parent_death_signal
 
 
 def _child_setup() -> None:

@@ -34,7 +34,8 @@ from stallscope.experiment.commands import (
     sut_templates,
 )
 from stallscope.experiment.config import load_config, resolve_scenario
-from stallscope.experiment.provenance import host_facts, slurm_facts, stallscope_facts, utc_now, utc_offset_s
+from stallscope.shared.manifest import new_manifest
+from stallscope.shared.provenance import host_facts, slurm_facts, stallscope_facts, utc_now, utc_offset_s
 
 PORT_ATTEMPTS = 3
 
@@ -289,35 +290,29 @@ def _manifest(scn: dict[str, Any], trial: int, build: dict[str, Any], res: Outco
     client_started = client is not None and client.popen is not None
     rerun = shlex.join(["stallscope", "run", "--config", str(config_path), "--scenario", scn["name"],
                         "--trial", str(trial), "--build", str(build_json), "--out", str(out)])
-    record = {
-        "schema": "manifest/1",
-        "run_id": f"{scn['name']}/t{trial}",
-        "scenario": scn["name"],
-        "trial": trial,
-        "origin": "run",
-        "expected_cause": scn["expected_cause"],
-        "params": {k: scn["params"].get(k) for k in (
-            "brokers", "threads_per_broker", "message_size", "total_bytes", "message_count", "order",
-            "ack_level", "ack_timeout_s", "batch_bytes", "stall_threshold_ms")},
-        "faults": scn["faults"],
-        "sut": sut,
-        "stallscope": stallscope_facts(),
-        "host": host_facts(),
-        "slurm": slurm_facts(),
-        "started_utc": res.started_utc,
-        "ended_utc": utc_now(),
-        "utc_offset_s": utc_offset_s(),
-        "processes": [_process_record(p) for p in brokers + ([client] if client else [])],
-        "ports": res.ports,
-        "timeouts_hit": res.timeouts,
+    record = new_manifest(
+        f"{scn['name']}/t{trial}", scn["name"], trial, "run",
+        expected_cause=scn["expected_cause"],
+        params=scn["params"],
+        faults=scn["faults"],
+        sut=sut,
+        stallscope=stallscope_facts(),
+        host=host_facts(),
+        slurm=slurm_facts(),
+        started_utc=res.started_utc,
+        ended_utc=utc_now(),
+        utc_offset_s=utc_offset_s(),
+        processes=[_process_record(p) for p in brokers + ([client] if client else [])],
+        ports=res.ports,
+        timeouts_hit=res.timeouts,
         # A broker that crashes mid-run is a finding about the broker (see processes), not a harness error.
-        "harness": {"ok": client_started and not res.errors, "errors": res.errors},
-        "notes": res.notes,
-        "files": {"client_log": "client.log" if client_started else None,
-                  "broker_logs": [f"broker_{b.broker}.log" for b in brokers]},
-        "clock_aligned": True,
-        "rerun_command": rerun,
-    }
+        harness={"ok": client_started and not res.errors, "errors": res.errors},
+        notes=res.notes,
+        files={"client_log": "client.log" if client_started else None,
+               "broker_logs": [f"broker_{b.broker}.log" for b in brokers]},
+        clock_aligned=True,
+        rerun_command=rerun,
+    )
     if res.placement is not None:
         record["placement"] = res.placement.to_record()
     if scn.get("network"):

@@ -24,7 +24,7 @@ from stallscope.logs.rows import RowFormat
 #: the glog prefix, as bytes, for the chunk scans (same language as GLOG below, one line at a time)
 PFX_B = rb"[IWEF]\d{8} \d\d:\d\d:\d\d\.\d{6} +\d+ [^ :\n]+:\d+\]"
 GLOG = re.compile(r"^([IWEF])(\d{8}) (\d{2}:\d{2}:\d{2}\.\d{6}) +(\d+) ([^ :]+):(\d+)\] ?(.*)$", re.ASCII | re.DOTALL)
-_PFX_LINE = re.compile(PFX_B)
+PFX_LINE = re.compile(PFX_B)
 _FIRST_PFX = re.compile(rb"\n" + PFX_B)
 _BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 CHUNK_BYTES = 2 << 20  # measured: 2 MiB keeps the numpy temporaries in cache
@@ -130,7 +130,7 @@ class FileScanner:
         if self.engine == "numpy":
             from stallscope.logs.scan import ChunkCertifier
 
-            self.certifier = ChunkCertifier([r.key.encode() for r in self.recs], _PFX_LINE)
+            self.certifier = ChunkCertifier([r.key.encode() for r in self.recs], PFX_LINE)
         for part in self._drive(None):
             yield from part
 
@@ -256,7 +256,7 @@ class FileScanner:
         e = cut
         while e > 0:
             s = buf.rfind(b"\n", 0, e)
-            if _PFX_LINE.match(buf, s + 1, e):
+            if PFX_LINE.match(buf, s + 1, e):
                 hm = self._parse_line(buf[s + 1 : e])
                 if hm is not None:
                     self.stats.last_ts_us = ts_us(hm.group(2), hm.group(3))

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stallscope import __version__, schemas
+from stallscope import schemas
 from stallscope.errors import StallscopeError
 from stallscope.logs import vetting
 from stallscope.logs.catalogue import load_catalogue
 from stallscope.logs.glog import FileScanner
+from stallscope.shared.manifest import new_manifest
 
 TIMESERIES_SUFFIX = "_timeseries.csv"
 
@@ -121,32 +122,12 @@ def write_run(out: Path, src: Path, files: RunFiles, *, name: str, run_id: str, 
         series[n] = n[: -len(".log")] + TIMESERIES_SUFFIX
         vetting.copy_regular(p, out / series[n], root)
     client_names = [n for n, _ in files.clients]
-    manifest: dict[str, Any] = {
-        "schema": "manifest/1",
-        "run_id": run_id,
-        "scenario": name,
-        "trial": trial,
-        "origin": "ingested",
-        "expected_cause": None,
-        "params": params,
-        "faults": {},
-        "sut": _sut(contract, sut, src),
-        "stallscope": {"version": __version__, "commit": None, "is_dirty": None},
-        "host": {"hostname": None, "kernel": None, "cpu_model": None, "cores": None, "memory_bytes": None},
-        "slurm": {"job_id": None, "node": None},
-        "started_utc": None,
-        "ended_utc": None,
-        "utc_offset_s": None,
-        "processes": [],
-        "ports": {},
-        "timeouts_hit": [],
-        "harness": {"ok": True, "errors": []},
-        "notes": notes,
-        "files": {"client_log": client_names[0] if client_names else None, "broker_logs": broker_names,
-                  "client_logs": client_names, "client_timeseries": series},
-        "clock_aligned": len(broker_names) + len(client_names) <= 1,
-        "rerun_command": rerun,
-    }
+    manifest = new_manifest(
+        run_id, name, trial, "ingested", params=params, sut=_sut(contract, sut, src), notes=notes,
+        files={"client_log": client_names[0] if client_names else None, "broker_logs": broker_names,
+               "client_logs": client_names, "client_timeseries": series},
+        clock_aligned=len(broker_names) + len(client_names) <= 1, rerun_command=rerun,
+    )
     if stall_timers in ("yes", "no"):
         manifest["stall_timers"] = stall_timers
     if attempt is not None:

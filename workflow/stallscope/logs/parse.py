@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +11,9 @@ from stallscope.errors import StallscopeError
 from stallscope.logs import vetting
 from stallscope.logs.catalogue import load_catalogue
 from stallscope.logs.glog import FileScanner, LineStats
-from stallscope.logs.rows import RowFormat, broker_index, header
+from stallscope.logs.rows import RowFormat, broker_index
 from stallscope.logs.split import SPLIT_MIN_BYTES, meeting_point, scan_split
+from stallscope.shared.events import header
 
 
 def find_logs(run_dir: Path) -> list[tuple[str, str]]:
@@ -58,21 +58,15 @@ def parse_run(run_dir: Path, out_dir: Path | None = None) -> Path:
     catalogue = load_catalogue()
     events_path = out / "events.csv"
     per_file: dict[str, Any] = {}
-    fd, tmp = tempfile.mkstemp(prefix=".events.csv.", suffix=".tmp", dir=out)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(header())
-            for name, role in logs:
-                if "\n" in name or "\r" in name:  # rows (and the split's line shifting) keep one row per line
-                    raise StallscopeError(run_dir / name, None, "a log file name with a line break: rename it")
-                vetting.check_readable(run_dir / name, run_dir)
-                try:
-                    per_file[name] = _scan(run_dir / name, RowFormat(name, role), catalogue, fh, out).to_json()
-                except OSError as exc:
-                    raise StallscopeError(run_dir / name, None, f"cannot read: {exc}") from None
-        os.replace(tmp, events_path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with schemas.atomic_writer(events_path) as fh:
+        fh.write(header())
+        for name, role in logs:
+            if "\n" in name or "\r" in name:  # rows (and the split's line shifting) keep one row per line
+                raise StallscopeError(run_dir / name, None, "a log file name with a line break: rename it")
+            vetting.check_readable(run_dir / name, run_dir)
+            try:
+                per_file[name] = _scan(run_dir / name, RowFormat(name, role), catalogue, fh, out).to_json()
+            except OSError as exc:
+                raise StallscopeError(run_dir / name, None, f"cannot read: {exc}") from None
     schemas.write_json(out / "lines.json", "lines", {"schema": "lines/1", "files": per_file})
     return events_path

@@ -13,7 +13,6 @@ from typing import Any
 
 from stallscope.logs.vetting import MAX_BROKER_INDEX
 
-COLUMNS = ["file", "line", "ts_us", "severity", "tid", "src", "role", "broker", "kind", "duration_ms", "fields", "text"]
 _BROKER_NAME = re.compile(r"broker_(\d+)\.log")
 _JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode  # json.dumps builds one per call
 _FLUSH = 1 << 20
@@ -84,8 +83,3 @@ def cell(value: object) -> bytes:
 def csv_head(name: str) -> bytes:
     """The first cell of every row of one file, with its comma."""
     return cell(name) + b","
-
-
-def header() -> bytes:
-    """The header line of events.csv."""
-    return (",".join(COLUMNS) + "\n").encode()

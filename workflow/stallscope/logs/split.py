@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from stallscope.errors import StallscopeError
-from stallscope.experiment.procs import set_parent_death_signal
 from stallscope.logs import compiled
 from stallscope.logs.catalogue import Catalogue
-from stallscope.logs.glog import _PFX_LINE, EXAMPLES_KEPT, FileScanner, LineStats
+from stallscope.logs.glog import EXAMPLES_KEPT, PFX_LINE, FileScanner, LineStats
 from stallscope.logs.rows import RowFormat, csv_head
+from stallscope.shared.procs import set_parent_death_signal
 
 SPLIT_MIN_BYTES = 64 << 20  # smaller files are not worth a second process
 _WINDOW = 1 << 20  # how far after the middle a meeting point is looked for
@@ -45,7 +45,7 @@ def meeting_point(path: Path, lo: int, hi: int) -> int | None:
             return None
         if start + nxt + 1 >= hi:
             return None
-        if _PFX_LINE.match(data, prev, nxt) and _PFX_LINE.match(data, nxt + 1):
+        if PFX_LINE.match(data, prev, nxt) and PFX_LINE.match(data, nxt + 1):
             return start + nxt + 1
         prev = nxt + 1
     return None

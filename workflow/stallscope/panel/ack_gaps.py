@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from stallscope.panel.context import Run
 from stallscope.panel.signals import num
+from stallscope.shared.wire import batch_bytes, max_messages_per_batch
 
 
 def in_flight_allowance(run: Run) -> int:
@@ -17,10 +18,10 @@ def in_flight_allowance(run: Run) -> int:
     Unknown parameters (ingested logs) allow nothing.
     """
     size, conns = num(run.param("message_size")), num(run.param("threads_per_broker"))
-    batch = num(run.param("batch_bytes")) or 2097152
+    batch = batch_bytes({"batch_bytes": num(run.param("batch_bytes"))})
     if size is None or conns is None or size <= 0:
         return 0
-    per_batch = int(batch // (((64 + int(size)) + 63) // 64 * 64))
+    per_batch = max_messages_per_batch(batch, int(size))
     return int(conns) * per_batch
 
 

@@ -13,8 +13,6 @@ from typing import Any
 
 from stallscope import schemas
 from stallscope.errors import StallscopeError
-from stallscope.experiment import placement
-from stallscope.experiment.provenance import stallscope_facts
 from stallscope.panel import kinds
 from stallscope.panel.bound import decide_bound
 from stallscope.panel.catalogue import Catalogue, load_catalogue
@@ -31,6 +29,9 @@ from stallscope.panel.diagnosis import diagnose
 from stallscope.panel.overtrials import evaluate_over_trials
 from stallscope.panel.readable import input_findings
 from stallscope.panel.verdicts import MAX_EVIDENCE_PER_CLAIM, PRIORITY, Verdict
+from stallscope.shared.figures import KEY_FIGURES
+from stallscope.shared.manifest import network_summary
+from stallscope.shared.provenance import stallscope_facts
 
 UNSETTLED = ("harness_error", "refuted", "overclaim", "inconclusive", "not_run")
 
@@ -55,17 +56,7 @@ def check_mixing(runs: list[Run], allow_mixed: bool) -> str | None:
 
 
 def _key_figures(r: Run) -> dict[str, Any]:
-    return {
-        "stalls_total": r.get("stalls.total.count"),
-        "stalls_during_run": r.get("stalls.total.during_run"),
-        "stalls_after_client_done": r.get("stalls.total.after_client_done"),
-        "acks_received": r.get("acks.received"),
-        "acks_expected": r.get("acks.expected"),
-        "ack_completeness": r.get("acks.completeness"),
-        "delivered_mb_s": r.get("throughput.delivered_mb_s"),
-        "init_wait_s": r.get("init.wait_s"),
-        "ring_full_events": r.get("ring_full.events"),
-    }
+    return {name: r.get(path) for name, path in KEY_FIGURES.items()}
 
 
 def run_entry(r: Run, configured: dict[str, dict[str, Any]] | None = None,
@@ -85,7 +76,7 @@ def run_entry(r: Run, configured: dict[str, dict[str, Any]] | None = None,
         "outcome": r.get("outcome.status") or ("harness_error" if not r.harness_ok else "unknown"),
         "bound": bound if bound is not None else decide_bound(r),
         "evidence": r.get("evidence"),
-    } | ({"network": net} if (net := placement.summary(m)) else {})
+    } | ({"network": net} if (net := network_summary(m)) else {})
 
 
 def _kind(r: Run, configured: dict[str, dict[str, Any]]) -> dict[str, Any]:

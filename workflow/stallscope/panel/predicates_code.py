@@ -5,8 +5,6 @@ from __future__ import annotations
 import statistics
 from dataclasses import replace
 
-from stallscope.analysis.compare import ALPHA, rank_test, smallest_detectable, smallest_p
-from stallscope.analysis.trialstats import ratio_ci
 from stallscope.panel.catalogue import Claim
 from stallscope.panel.context import Context, Run
 from stallscope.panel.predicates_base import Finding, figures, finish, fmt, ok_runs
@@ -21,6 +19,8 @@ from stallscope.panel.verdicts import (
     make,
     metric,
 )
+from stallscope.shared.compare import ALPHA, rank_test, smallest_detectable, smallest_p
+from stallscope.shared.trialstats import ratio_ci
 
 #: Fault knobs that make each recv site block (their value is a pause in ms, or any non-zero setting).
 SITE_FAULTS: dict[str, tuple[str, ...]] = {

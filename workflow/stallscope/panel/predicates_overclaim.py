@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from stallscope.analysis.compare import problem_fixed, problem_fixed_overall
-from stallscope.analysis.trialstats import failed
 from stallscope.panel.ack_gaps import ack_gap_on_one_broker
 from stallscope.panel.catalogue import Claim
 from stallscope.panel.context import Context, Run, dig
@@ -15,6 +13,8 @@ from stallscope.panel.signals import (
     ring_repeated,
 )
 from stallscope.panel.verdicts import INCONCLUSIVE, OVERCLAIM, REFUTED, SUPPORTED, Verdict, make, metric
+from stallscope.shared.compare import problem_fixed, problem_fixed_overall
+from stallscope.shared.trialstats import failed
 
 #: The scenario that only shows lifecycle stalls; it can never carry a root-cause verdict on its own.
 E2E_SCENARIO = "e2e_10mb"
@@ -89,7 +89,7 @@ def _commit_order(runs: list[Run]) -> tuple[list[str], bool]:
 
 
 def fixed_across_commits(ctx: Context, claim: Claim) -> Verdict:
-    """"The problem is fixed", settled over trials by ``analysis.compare.problem_fixed`` per scenario.
+    """"The problem is fixed", settled over trials by ``shared.compare.problem_fixed`` per scenario.
 
     Reads the SUT id and commit date of each run and whether it failed (ACK timeout or failed publish). Per
     scenario run on both the earlier commits (baseline) and the latest (candidate): supported when the baseline

@@ -6,6 +6,7 @@ None into ``inconclusive``, never into ``refuted``. Thresholds are named constan
 
 from __future__ import annotations
 
+from stallscope import schemas
 from stallscope.panel.context import Run
 
 #: A stall this long is "long": the seed's post-completion blocks were ~10 s, its in-run ones 51-270 ms.
@@ -49,9 +50,9 @@ def num(value: object) -> float | None:
 
 
 def stall_threshold_ms(run: Run) -> int:
-    """The broker's [STALL] threshold for this run (default 50 ms)."""
+    """The broker's [STALL] threshold for this run (the config's default when the run does not say)."""
     v = run.param("stall_threshold_ms")
-    return int(v) if isinstance(v, int) and v > 0 else 50
+    return int(v) if isinstance(v, int) and v > 0 else int(schemas.config_defaults("run")["stall_threshold_ms"])
 
 
 def kind_count(run: Run, kind: str, broker: int | None = None) -> int | None:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from stallscope.excerpt import cap_excerpt
+from stallscope.shared.excerpt import cap_excerpt
 
 SUPPORTED = "supported"
 REFUTED = "refuted"

@@ -17,11 +17,7 @@ from stallscope.render.steps import detect_steps
 from stallscope.render.templating import render
 from stallscope.render.viewmodel import VERDICTS, text
 from stallscope.schemas import write_text_atomic
-
-KEY_FIGURES = (
-    "stalls_total", "stalls_during_run", "stalls_after_client_done", "acks_received", "acks_expected",
-    "ack_completeness", "delivered_mb_s", "init_wait_s", "ring_full_events",
-)
+from stallscope.shared.figures import KEY_FIGURES
 
 
 def _date_key(claims: dict[str, Any]) -> tuple[int, float, str]:

@@ -14,11 +14,7 @@ from typing import Any
 
 from stallscope import schemas
 from stallscope.errors import StallscopeError
-
-#: columns of events.csv (workflow/schemas/README.md)
-EVENT_COLUMNS = (
-    "file", "line", "ts_us", "severity", "tid", "src", "role", "broker", "kind", "duration_ms", "fields", "text",
-)
+from stallscope.shared.events import read_frames
 
 
 @dataclass(frozen=True)
@@ -106,34 +102,24 @@ def read_events(path: Path, kinds: frozenset[str] | None = FIGURE_KINDS,
     """
     import pandas as pd  # only the report's inputs need it; keeps `import stallscope.render` light
 
-    with path.open(encoding="utf-8", newline="") as fh:
-        header = next(csv.reader([fh.readline()]), [])
-    missing = [c for c in ("file", "line", "ts_us", "broker", "kind", "duration_ms", "fields") if c not in header]
-    if missing:
-        raise StallscopeError(path, 1, f"missing columns: {', '.join(missing)}")
-    cols = ["file", "line", "ts_us", "broker", "kind", "duration_ms", "fields"]
+    cols = ("file", "line", "ts_us", "broker", "kind", "duration_ms", "fields")
     events: list[Event] = []
-    try:
-        chunks = pd.read_csv(path, usecols=cols, dtype=str, keep_default_na=False, chunksize=_CHUNK_ROWS,
-                             encoding="utf-8")
-        for chunk in chunks:
-            if firsts is not None:
-                stamps = pd.to_numeric(chunk["ts_us"], errors="coerce")
-                for name, ts in stamps.groupby(chunk["file"]).min().dropna().items():
-                    firsts[str(name)] = min(int(ts), firsts.get(str(name), int(ts)))
-            if kinds is not None:
-                chunk = chunk[chunk["kind"].isin(kinds)]
-            for row in chunk.itertuples(index=False):
-                try:
-                    events.append(Event(
-                        file=row.file, line=int(row.line), ts_us=int(row.ts_us), broker=_int_or_none(row.broker),
-                        kind=row.kind, duration_ms=_int_or_none(row.duration_ms),
-                        fields=_fields(row.fields, row.kind),
-                    ))
-                except (ValueError, TypeError) as exc:
-                    raise StallscopeError(path, None, f"bad events row (log {row.file}:{row.line}): {exc}") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise StallscopeError(path, None, f"unreadable events.csv: {exc}") from None
+    for chunk in read_frames(path, cols, _CHUNK_ROWS):
+        if firsts is not None:
+            stamps = pd.to_numeric(chunk["ts_us"], errors="coerce")
+            for name, ts in stamps.groupby(chunk["file"]).min().dropna().items():
+                firsts[str(name)] = min(int(ts), firsts.get(str(name), int(ts)))
+        if kinds is not None:
+            chunk = chunk[chunk["kind"].isin(kinds)]
+        for row in chunk.itertuples(index=False):
+            try:
+                events.append(Event(
+                    file=row.file, line=int(row.line), ts_us=int(row.ts_us), broker=_int_or_none(row.broker),
+                    kind=row.kind, duration_ms=_int_or_none(row.duration_ms),
+                    fields=_fields(row.fields, row.kind),
+                ))
+            except (ValueError, TypeError) as exc:
+                raise StallscopeError(path, None, f"bad events row (log {row.file}:{row.line}): {exc}") from None
     return events
 
 

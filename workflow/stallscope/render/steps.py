@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from stallscope.analysis.trialstats import median_ci
+from stallscope.shared.trialstats import median_ci
 
 #: Key figures of claims.json's ``runs[].key_figures`` tracked across commits, with higher-is-better.
 TRACKED: dict[str, bool] = {"delivered_mb_s": True, "ack_completeness": True, "stalls_during_run": False}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from stallscope.analysis.trialstats import median_ci
+from stallscope.shared.trialstats import median_ci
 
 #: Figures of ``runs[].key_figures`` shown with their interval, and how each is printed.
 SHOWN: tuple[tuple[str, str, str], ...] = (

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from stallscope.excerpt import cap_excerpt
 from stallscope.render.runfacts import run_facts, unreadable_notes
 from stallscope.render.trials_view import trial_rows
+from stallscope.shared.excerpt import cap_excerpt
 
 TITLE = "Recv Stall Diagnostics: Expert Panel Assessment"
 VERDICTS = ("supported", "refuted", "inconclusive", "overclaim", "not_run", "harness_error")

@@ -1,14 +1,34 @@
-"""Paths the workflow asks for, derived from the validated config (used by workflow/rules/common.smk)."""
+"""Paths the workflow asks for, derived from the validated config (used by workflow/rules/common.smk).
+
+Snakemake glue, so it sits above the stages next to the CLI: it may read any stage's layout (the ingest's run
+tags, the report's templates) without a stage reaching into another."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from stallscope.experiment.provenance import git_facts
+from stallscope.errors import StallscopeError
+from stallscope.experiment.config import validate_config
+from stallscope.shared.provenance import git_facts
 
 SUT_PATTERN = r"[0-9a-f]{12}(-dirty-[0-9a-f]{8})?"
 INGESTED_PREFIX = "ingested-"
+
+
+def checked_config_or_exit(config: dict[str, Any], path: str | Path) -> str:
+    """For the Snakefile: validate ``config`` in place (filling defaults) and return the SUT id; on a bad value
+    print one line (``path: at $.key: ...``) and exit 1, instead of Snakemake's multi-line schema dump."""
+    shown = Path(path)
+    if shown.is_absolute() and shown.is_relative_to(Path.cwd()):
+        path = shown.relative_to(Path.cwd())
+    try:
+        validate_config(config, path)
+        return sut_id(config)
+    except StallscopeError as exc:
+        raise SystemExit(str(exc)) from None
+    except ValueError as exc:
+        raise SystemExit(f"{path}: at $.sut.source: {exc}") from None
 
 
 def sut_id(cfg: dict[str, Any]) -> str:
@@ -22,7 +42,7 @@ def sut_id(cfg: dict[str, Any]) -> str:
 def trials(cfg: dict[str, Any], scenario: str) -> list[str]:
     """Trial wildcards (t1, t2, ...) of one scenario."""
     sc = cfg["scenarios"][scenario]
-    n = sc.get("trials", (cfg.get("defaults") or {}).get("trials", 1))
+    n = sc.get("trials", cfg["defaults"]["trials"])  # the schema filled the default in
     return [f"t{i}" for i in range(1, int(n) + 1)]
 
 
@@ -50,5 +70,5 @@ def assessed_run_dirs(cfg: dict[str, Any], sut: str) -> list[str]:
 
 def template_files() -> list[str]:
     """The report's templates and style sheets: inputs of the report rule, so editing one reruns only it."""
-    root = Path(__file__).resolve().parent.parent / "render" / "templates"
+    root = Path(__file__).resolve().parent / "render" / "templates"
     return sorted(str(p) for p in root.iterdir() if p.is_file())

@@ -1,6 +1,7 @@
-"""``stallscope assess-logs``: the whole assessment for people who only have a directory of logs.
+"""``stallscope assess-logs``: the whole pipeline for people who only have a directory of logs.
 
-Runs ingest → parse → metrics → assess → report without Snakemake. Writes under ``out_dir``: ``run/`` (the
+Runs ingest → parse → metrics → assess → report without Snakemake. It sits above the stages, next to the CLI,
+because it calls all of them; no stage calls another. Writes under ``out_dir``: ``run/`` (the
 ingested run directory with events and metrics; for a multi-client driver's log ``runs/t<k>a<a>/``, one per
 attempt), ``claims.json`` and the report (``assessment.pdf``, ``assessment.html``, ``figures/``).
 

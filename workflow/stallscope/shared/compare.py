@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from stallscope.analysis.trialstats import DIRECTION, FIGURES, median_ci
-from stallscope.analysis.trialstats import SCHEMA as SUMMARY_SCHEMA
+from stallscope.shared.trialstats import DIRECTION, FIGURES, median_ci
+from stallscope.shared.trialstats import SCHEMA as SUMMARY_SCHEMA
 
 SCHEMA = "comparison/1"
 #: Two-sided significance level of the rank test.
