@@ -111,7 +111,7 @@ def check_template(template: Sequence[str], allowed: set[str], where: str) -> No
                 )
 
 
-def render(template: Sequence[str], values: Mapping[str, Any], expansions: Mapping[str, list[str]]) -> list[str]:
+def fill_argv(template: Sequence[str], values: Mapping[str, Any], expansions: Mapping[str, list[str]]) -> list[str]:
     """Fill a template: each element formats to exactly one argument, or expands to a list of flags."""
     argv: list[str] = []
     for elem in template:

@@ -32,7 +32,8 @@ from stallscope.panel.overtrials import evaluate_over_trials
 from stallscope.panel.readable import input_findings
 from stallscope.panel.verdicts import MAX_EVIDENCE_PER_CLAIM, PRIORITY, Verdict
 
-UNSETTLED = ("harness_error", "refuted", "overclaim", "inconclusive", "not_run")
+#: Verdicts whose claim is still open: their settle hint becomes a next step (a refuted claim is settled).
+OPEN_VERDICTS = ("harness_error", "overclaim", "inconclusive", "not_run")
 
 
 def check_mixing(runs: list[Run], allow_mixed: bool) -> str | None:
@@ -135,7 +136,7 @@ def _summary(counts: dict[str, int], runs: list[Run], diagnosis: list[dict[str, 
 def _next_steps(verdicts: list[Verdict], diagnosis: list[dict[str, Any]]) -> list[str]:
     steps: list[str] = []
     for v in sorted(verdicts, key=lambda v: PRIORITY.index(v.verdict)):
-        if v.verdict in UNSETTLED and v.verdict != "refuted" and v.settle:
+        if v.verdict in OPEN_VERDICTS and v.settle:
             steps.append(v.settle)
     for d in diagnosis:
         if d["matches_expected"] is False:

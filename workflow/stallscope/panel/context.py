@@ -54,7 +54,7 @@ class Run:
         return not self.harness_errors and self.metrics is not None
 
     @property
-    def m(self) -> dict[str, Any]:
+    def metrics_or_empty(self) -> dict[str, Any]:
         """The metrics (empty when unreadable)."""
         return self.metrics or {}
 
