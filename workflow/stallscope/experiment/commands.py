@@ -32,7 +32,7 @@ CLIENT_PLACEHOLDERS = {
 }
 EXPANSIONS = {"{broker_fault_args}", "{client_fault_args}", "{broker_net_args}", "{client_net_args}"}
 
-# fault knob -> (flag, applies to which side)
+# fault knob -> the flag that sets it, one table per side (publisher, broker)
 _CLIENT_FLAGS = {
     "producer_cost_ns": "--producer-cost-ns",
     "batch_gap_ms": "--batch-gap-ms",

@@ -282,7 +282,7 @@ def run_scenario(config_path: Path, scenario: str, trial: int, build_json: Path,
 
 def _manifest(scn: dict[str, Any], trial: int, build: dict[str, Any], res: Outcome, out: Path,
               config_path: Path, build_json: Path) -> dict[str, Any]:
-    """Every provenance field of DESIGN §3 for one run made here."""
+    """The manifest of one run made here: every provenance field of ``manifest.schema.json``."""
     brokers, client = res.brokers, res.client
     sut = dict(build["sut"])
     sut["binaries"] = dict(build["binaries"])

@@ -19,7 +19,6 @@ from stallscope.panel import kinds
 from stallscope.panel.bound import decide_bound
 from stallscope.panel.catalogue import Catalogue, load_catalogue
 from stallscope.panel.context import (
-    DEFAULT_EXTRAS,
     Context,
     Run,
     dig,
@@ -158,13 +157,14 @@ def assess_runs(
 ) -> Path:
     """Evaluate every catalogue claim and diagnose every run; write ``out`` (claims.json) and return it.
 
-    ``extras`` maps optional extra input names to files (default ``DEFAULT_EXTRAS``, relative to the working
-    directory); missing files leave the claims that read them inconclusive.
+    ``extras`` maps the extra inputs a claim may read (catalogue ``inputs``: ``overhead_bench`` is the
+    ``--bench`` bench.json) to files; none is read unless given. A missing or unreadable file leaves the claims
+    that read it inconclusive.
     """
     loaded = [load_run(Path(d)) for d in runs]
     mixed_note = check_mixing(loaded, allow_mixed)
     cat = load_catalogue(catalogue_path) if catalogue_path else load_catalogue()
-    extra_paths = dict(DEFAULT_EXTRAS if extras is None else extras)
+    extra_paths = dict(extras or {})
     ctx = Context(tuple(loaded), load_config_scenarios(config_path), load_extras(extra_paths),
                   {k: str(p) for k, p in extra_paths.items()})
     verdicts = [evaluate_over_trials(ctx, c) for c in cat.claims]
