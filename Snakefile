@@ -1,4 +1,5 @@
 # stallscope: build the broker, run the scenarios, parse, compute, assess, report. Targets last.
+# One rule file per stage, named after its package folder under workflow/stallscope/ (build.smk: the SUT's build).
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -9,9 +10,11 @@ configfile: "config/config.yaml"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/build.smk"
-include: "workflow/rules/scenarios.smk"
+include: "workflow/rules/experiment.smk"
+include: "workflow/rules/logs.smk"
 include: "workflow/rules/analysis.smk"
-include: "workflow/rules/report.smk"
+include: "workflow/rules/panel.smk"
+include: "workflow/rules/render.smk"
 
 
 rule all:

@@ -9,17 +9,17 @@ from stallscope.experiment.commands import (
     broker_fault_args,
     check_template,
     client_fault_args,
-    render,
+    fill_argv,
 )
 
 
-def test_render_value_with_spaces_and_semicolon_stays_one_argument() -> None:
-    argv = render(["x", "--ready-file", "{ready_file}"], {"ready_file": "/tmp/a b; rm -rf /"}, {})
+def test_fill_argv_value_with_spaces_and_semicolon_stays_one_argument() -> None:
+    argv = fill_argv(["x", "--ready-file", "{ready_file}"], {"ready_file": "/tmp/a b; rm -rf /"}, {})
     assert argv == ["x", "--ready-file", "/tmp/a b; rm -rf /"]
 
 
-def test_render_fault_expansion_adds_flags_in_place() -> None:
-    argv = render(REFERENCE_BROKER, {"bin_dir": "/b", "broker_id": 2, "port": 5, "ready_file": "/r",
+def test_fill_argv_fault_expansion_adds_flags_in_place() -> None:
+    argv = fill_argv(REFERENCE_BROKER, {"bin_dir": "/b", "broker_id": 2, "port": 5, "ready_file": "/r",
                                      "stall_threshold_ms": 50},
                   {"{broker_fault_args}": broker_fault_args({"ack_stall_after": 10, "ack_stall_broker": 2}, 2)})
     assert argv[0] == "/b/refbroker" and argv[-2:] == ["--ack-stall-after", "10"]

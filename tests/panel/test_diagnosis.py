@@ -99,7 +99,7 @@ def test_diagnose_slow_producer_one_batch_in_flight_is_not_an_ack_path() -> None
 
 
 def test_diagnose_two_payload_stalls_on_one_broker_in_a_healthy_run_are_noise() -> None:
-    """Seen in the long test: a healthy 10 GiB run with 2 payload stalls, both on broker 3."""
+    """A healthy 10 GiB run may log 2 payload stalls, both on one broker: too few to name a sender."""
     m, man = stress_10gb()
     m["stalls"]["total"] = panel_stalls(payload=2, max_ms=90, median_ms=70.0)
     m["stalls"]["per_broker"] = {"0": panel_stalls(), "1": panel_stalls(), "2": panel_stalls(),

@@ -14,31 +14,31 @@ from stallscope.panel.verdicts import (
     check_safe,
     cite_refs,
     make,
-    merge,
     with_settle,
+    worst_verdict,
 )
 from tests.builders.panel import panel_ref
 
 
-def test_merge_priority_table_orders_all_six() -> None:
+def test_worst_verdict_priority_table_orders_all_six() -> None:
     assert PRIORITY == (HARNESS_ERROR, REFUTED, OVERCLAIM, INCONCLUSIVE, NOT_RUN, SUPPORTED)
     for i, high in enumerate(PRIORITY):
         for low in PRIORITY[i:]:
-            assert merge([low, high]) == high
-            assert merge([high, low]) == high
+            assert worst_verdict([low, high]) == high
+            assert worst_verdict([high, low]) == high
 
 
-def test_merge_all_supported_supported() -> None:
-    assert merge([SUPPORTED, SUPPORTED]) == SUPPORTED
+def test_worst_verdict_all_supported_supported() -> None:
+    assert worst_verdict([SUPPORTED, SUPPORTED]) == SUPPORTED
 
 
-def test_merge_empty_not_run() -> None:
-    assert merge([]) == NOT_RUN
+def test_worst_verdict_empty_not_run() -> None:
+    assert worst_verdict([]) == NOT_RUN
 
 
-def test_merge_unknown_verdict_raises() -> None:
+def test_worst_verdict_unknown_verdict_raises() -> None:
     with pytest.raises(ValueError, match="unknown verdict 'maybe'"):
-        merge([SUPPORTED, "maybe"])
+        worst_verdict([SUPPORTED, "maybe"])
 
 
 def test_verdict_unknown_string_raises() -> None:

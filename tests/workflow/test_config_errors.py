@@ -1,7 +1,8 @@
 """A bad config stops the dry run with one line (``file: at $.key: ...``), exit 1, and no Snakemake schema dump.
 
-Each value here used to pass ``snakemake -n`` and fail only when the job ran (or never): NaN and infinite
-timeouts, integers beyond 64 bits, an external SUT without its client command or with an unknown placeholder.
+Each value here is one a dry run would otherwise accept and that fails only when the job runs (or never): NaN
+and infinite timeouts, integers beyond 64 bits, an external SUT without its client command or with an unknown
+placeholder.
 The stages read the same checks (``stallscope build/run --config``), so both paths say the same thing.
 """
 

@@ -1,3 +1,4 @@
+# The broker under test built from its source (`stallscope build`) and its raw-sink benchmark (`stallscope bench`).
 rule build_broker:
     output:
         build="results/build/{sut}/build.json",
@@ -12,6 +13,7 @@ rule build_broker:
         mem_mb=2000,
         runtime=20,
     params:
+        # Unused by the command (it reads the config file itself): here so editing `sut` rebuilds.
         sut=lookup(dpath="sut", within=config),
         configfile=CONFIGFILE,
     shell:

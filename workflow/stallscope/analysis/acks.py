@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -38,20 +39,55 @@ def expected_messages(ev: pd.DataFrame, params: dict[str, Any]) -> int | None:
     return None
 
 
+@dataclass(frozen=True)
+class AckedSource:
+    """One place a client log states how many messages were acknowledged."""
+
+    kind: str  #: event kind (logs/catalogue.yaml)
+    key: str  #: the field holding the count
+    serves: str  #: which dialect logs it, and what the figure means there
+    is_final_count: bool = True  #: False: it counts sent messages after an ACK timeout, so skip it then
+    markers: tuple[str, ...] = ()  #: for ``phase``: the markers that end the ACK wait (the last one's count)
+
+
+#: Where the acknowledged count is read, in order; the first source that has a value wins.
+ACKED_SOURCES = (
+    AckedSource("ack_timeout", "received", "the [Publisher ACK Timeout] block: e56e7c0 (`received N`), later "
+                "Embarcadero builds (`normalized_received=N`) and refpub; the count when the wait gave up"),
+    AckedSource("publish_finished", "messages", "e56e7c0's `Publisher finished sending N messages`, printed once "
+                "every ACK arrived (after a timeout it is the sent count, not the acknowledged one)",
+                is_final_count=False),
+    AckedSource("ack_verify", "normalized_received", "HEAD-era Embarcadero's (cd62a6b) [ACK_VERIFY] final tally"),
+    AckedSource("phase", "received", "[Phase] ack_done / ack_timeout markers of a SUT that adds `received=N` to "
+                "them (refpub's carry none)", markers=("ack_done", "ack_timeout")),
+    AckedSource("ack_progress", "received", "the last 1/s `Waiting for acknowledgments` line (every Embarcadero "
+                "build and refpub): a floor when no final count was logged"),
+)
+
+
+def _acked_from(ev: pd.DataFrame, src: AckedSource) -> Any:
+    if src.markers:  # the last end-of-wait marker speaks for the run, with its count or without
+        ends = [f for f in _fields(ev, src.kind) if f.get("name") in src.markers]
+        return ends[-1].get(src.key) if ends else None
+    return _last(ev, src.kind, src.key)
+
+
+def acked_messages(ev: pd.DataFrame, is_timeout: bool) -> int | None:
+    """The client's count of acknowledged messages, from the first of ``ACKED_SOURCES`` that logged one."""
+    for src in ACKED_SOURCES:
+        if is_timeout and not src.is_final_count:
+            continue
+        value = _acked_from(ev, src)
+        if value is not None:
+            return value
+    return None
+
+
 def compute_acks(ev: pd.DataFrame, params: dict[str, Any]) -> dict[str, Any]:
     """Expected vs received ACKs, per broker, timeout facts and the 1/s progress series."""
     expected = expected_messages(ev, params)
     is_timeout = bool(_fields(ev, "ack_timeout")) or any(f.get("name") == "ack_timeout" for f in _fields(ev, "phase"))
-    received = _last(ev, "ack_timeout", "received")
-    if received is None and not is_timeout:
-        received = _last(ev, "publish_finished", "messages")
-    if received is None:
-        received = _last(ev, "ack_verify", "normalized_received")
-    if received is None:
-        done = [f for f in _fields(ev, "phase") if f.get("name") in ("ack_done", "ack_timeout")]
-        received = done[-1].get("received") if done else None
-    if received is None:
-        received = _last(ev, "ack_progress", "received")
+    received = acked_messages(ev, is_timeout)
     progress = [
         {"elapsed_s": f.get("elapsed_s"), "received": f.get("received"), "per_broker": f.get("per_broker") or {}}
         for f in _fields(ev, "ack_progress")

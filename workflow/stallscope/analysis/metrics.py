@@ -30,7 +30,9 @@ def load_events(path: Path) -> pd.DataFrame:
     return ev
 
 
-def _queues(params: dict[str, Any], banner: dict[str, Any] | None, acks_m: dict[str, Any]) -> bool:
+def _has_fewer_batches_than_queues(
+    params: dict[str, Any], banner: dict[str, Any] | None, acks_m: dict[str, Any]
+) -> bool:
     """Whether fewer batches were sent than there were queues (then zero-batch threads are expected)."""
     tpb = params.get("threads_per_broker") or (banner or {}).get("threads_per_broker")
     nb = params.get("brokers") or (len(acks_m["per_broker"]) if acks_m.get("per_broker") else None)
@@ -73,7 +75,7 @@ def compute_metrics(run_dir: Path, out: Path | None = None) -> Path:
     received = stalls.compute_received(ev, broker_ids)
     banners = [f for f in ev.loc[ev["kind"] == "client_banner", "fields"]]
     banner = banners[0] if banners else None
-    cond = {"fewer_batches_than_queues": _queues(params, banner, acks_m)}
+    cond = {"fewer_batches_than_queues": _has_fewer_batches_than_queues(params, banner, acks_m)}
     check_params = dict(params)
     if multi and isinstance(params.get("total_bytes"), int):  # each client's banner states its own share
         check_params["total_bytes"] = params["total_bytes"] // len(client_names)

@@ -21,10 +21,11 @@ NAMES = (
     "pipeline_profile", "zero_batches", "phase_publish_start", "phase_send_done", "phase_ack_done",
     "phase_ack_timeout", "fault",
 )
-_SAME = ("stall_header", "stall_partial", "stall_payload", "ring_full", "ack_timeout", "ack_per_broker",
-         "batch_stats", "publish_completed", "publish_finished", "bandwidth", "publish_failed", "init_wait",
-         "hugepages", "hugetlb_fallback", "tcp_info", "send_stats", "broker_metrics", "pipeline_profile",
-         "zero_batches", "fault")
+#: Refs named after an event kind: each cites the events of that kind (the others are built below).
+_CITED_BY_KIND = ("stall_header", "stall_partial", "stall_payload", "ring_full", "ack_timeout", "ack_per_broker",
+                  "batch_stats", "publish_completed", "publish_finished", "bandwidth", "publish_failed", "init_wait",
+                  "hugepages", "hugetlb_fallback", "tcp_info", "send_stats", "broker_metrics", "pipeline_profile",
+                  "zero_batches", "fault")
 
 
 def read_lines(path: Path, wanted: Iterable[int], chunk_bytes: int = 8 << 20) -> dict[int, str]:
@@ -65,7 +66,7 @@ def collect_refs(ev: pd.DataFrame, stalls: pd.DataFrame, client_log: str | None,
     def put(name: str, df: pd.DataFrame) -> None:
         picks[name] = (int(len(df)), list(zip(df["file"], df["line"].astype(int), strict=True))[:ITEMS_KEPT])
 
-    for name in _SAME:
+    for name in _CITED_BY_KIND:
         put(name, ev[ev["kind"] == name])
     for ph in ("init", "publish", "drain", "post"):
         put(f"stall_{ph}", stalls[stalls["phase"] == ph])

@@ -15,7 +15,7 @@ from typing import Any
 
 from stallscope import schemas
 from stallscope.errors import StallscopeError
-from stallscope.experiment.commands import REFERENCE_BINARIES, build_templates, render
+from stallscope.experiment.commands import REFERENCE_BINARIES, build_templates, fill_argv
 from stallscope.experiment.config import load_config
 from stallscope.shared.provenance import git_facts, sha256_file, utc_now
 
@@ -86,7 +86,7 @@ def _build_external(sut: dict[str, Any], source: Path, out: Path) -> tuple[list[
     bin_dir.mkdir(parents=True, exist_ok=True)
     commands = []
     for template in build_templates(sut):
-        argv = render(template, {"build_dir": bin_dir.resolve(), "source": source}, {})
+        argv = fill_argv(template, {"build_dir": bin_dir.resolve(), "source": source}, {})
         _run(argv, cwd=source)
         commands.append(shlex.join(argv))
     names = list(sut.get("binaries") or [])

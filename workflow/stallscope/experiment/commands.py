@@ -32,7 +32,7 @@ CLIENT_PLACEHOLDERS = {
 }
 EXPANSIONS = {"{broker_fault_args}", "{client_fault_args}", "{broker_net_args}", "{client_net_args}"}
 
-# fault knob -> (flag, applies to which side)
+# fault knob -> the flag that sets it, one table per side (publisher, broker)
 _CLIENT_FLAGS = {
     "producer_cost_ns": "--producer-cost-ns",
     "batch_gap_ms": "--batch-gap-ms",
@@ -111,7 +111,7 @@ def check_template(template: Sequence[str], allowed: set[str], where: str) -> No
                 )
 
 
-def render(template: Sequence[str], values: Mapping[str, Any], expansions: Mapping[str, list[str]]) -> list[str]:
+def fill_argv(template: Sequence[str], values: Mapping[str, Any], expansions: Mapping[str, list[str]]) -> list[str]:
     """Fill a template: each element formats to exactly one argument, or expands to a list of flags."""
     argv: list[str] = []
     for elem in template:

@@ -29,8 +29,8 @@ from stallscope.experiment.commands import (
     broker_net_args,
     client_fault_args,
     client_net_args,
+    fill_argv,
     places_itself,
-    render,
     sut_templates,
 )
 from stallscope.experiment.config import load_config, resolve_scenario
@@ -83,7 +83,7 @@ def _start_brokers(out: Path, scn: dict[str, Any], bin_dir: Path, template: list
             values = {"bin_dir": bin_dir, "broker_id": i, "port": port, "ready_file": ready,
                       "stall_threshold_ms": scn["params"]["stall_threshold_ms"], "bind_addr": role.host.address,
                       "ack_host": place.client.host.address}
-            argv = place.exec_prefix(role) + render(template, values, {
+            argv = place.exec_prefix(role) + fill_argv(template, values, {
                 "{broker_fault_args}": broker_fault_args(scn["faults"], i),
                 "{broker_net_args}": broker_net_args(place, i)})
             brokers.append(procs.start(procs.Proc(f"broker_{i}", "broker", i, argv, out / f"broker_{i}.log")))
@@ -167,7 +167,7 @@ def _run_processes(res: Outcome, out: Path, scn: dict[str, Any], bin_dir: Path, 
         return
     p = scn["params"]
     brokers = ",".join(f"{place.broker(i).host.address}:{res.ports[f'broker_{i}']}" for i in range(p["brokers"]))
-    argv = place.exec_prefix(place.client) + render(
+    argv = place.exec_prefix(place.client) + fill_argv(
         client_t, {**p, "bin_dir": bin_dir, "brokers": brokers, "bind_addr": place.client.host.address},
         {"{client_fault_args}": client_fault_args(scn["faults"]), "{client_net_args}": client_net_args(place)})
     res.client = procs.start(procs.Proc("client", "client", None, argv, out / "client.log"))
@@ -283,7 +283,7 @@ def run_scenario(config_path: Path, scenario: str, trial: int, build_json: Path,
 
 def _manifest(scn: dict[str, Any], trial: int, build: dict[str, Any], res: Outcome, out: Path,
               config_path: Path, build_json: Path) -> dict[str, Any]:
-    """Every provenance field of DESIGN §3 for one run made here."""
+    """The manifest of one run made here: every provenance field of ``manifest.schema.json``."""
     brokers, client = res.brokers, res.client
     sut = dict(build["sut"])
     sut["binaries"] = dict(build["binaries"])

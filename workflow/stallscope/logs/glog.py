@@ -138,14 +138,14 @@ class FileScanner:
         """The file's events.csv rows, in file order, as CSV bytes."""
         self.engine = self.engine or ("compiled" if compiled.AVAILABLE else "numpy")
         if self.engine != "compiled":
-            yield from fmt.render(self)
+            yield from fmt.csv_blocks(self)
             return
         cs = compiled.scanner(self.recs, fmt.name, fmt.role, fmt.broker)
         for part in self._drive(cs):
             if isinstance(part, bytes):
                 yield part
             else:
-                yield from fmt.render(part)
+                yield from fmt.csv_blocks(part)
 
     def _drive(self, cs: Any) -> Iterator[bytes | list[Event] | Iterator[Event]]:
         """Per chunk: the events (Python engines), or rows merged with Python's events (compiled); then stats."""

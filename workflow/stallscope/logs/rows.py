@@ -59,7 +59,7 @@ class RowFormat:
             ev.text,
         ]
 
-    def render(self, events: Iterable[Any]) -> Iterator[bytes]:
+    def csv_blocks(self, events: Iterable[Any]) -> Iterator[bytes]:
         """CSV bytes of the events' rows, in blocks of about a megabyte."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")

@@ -91,7 +91,7 @@ def scan_split(path: Path, fmt: RowFormat, cat: Catalogue, at: int, out: BinaryI
         head = csv_head(fmt.name)
         with open(tmp, "rb") as fh:
             out.writelines(compiled.shift_lines(block, head, off) for block in _line_blocks(fh))
-        return merge(first.stats, second, off)
+        return join_line_stats(first.stats, second, off)
     finally:
         if child.is_alive():
             child.kill()
@@ -130,7 +130,7 @@ def _line_blocks(fh: BinaryIO, size: int = 4 << 20) -> Iterator[bytes]:
         yield rest
 
 
-def merge(a: LineStats, b: dict[str, Any], off: int) -> LineStats:
+def join_line_stats(a: LineStats, b: dict[str, Any], off: int) -> LineStats:
     """Line stats of the whole file from its two halves (``b``'s line numbers are relative, shifted by ``off``)."""
     out = LineStats(**{k: v for k, v in a.__dict__.items()})
     for k in ("total", "event", "glog", "continuation", "script", "unparseable", "unreadable"):

@@ -17,7 +17,6 @@ from stallscope.panel import kinds
 from stallscope.panel.bound import decide_bound
 from stallscope.panel.catalogue import Catalogue, load_catalogue
 from stallscope.panel.context import (
-    DEFAULT_EXTRAS,
     Context,
     Run,
     dig,
@@ -33,7 +32,8 @@ from stallscope.shared.figures import KEY_FIGURES
 from stallscope.shared.manifest import network_summary
 from stallscope.shared.provenance import stallscope_facts
 
-UNSETTLED = ("harness_error", "refuted", "overclaim", "inconclusive", "not_run")
+#: Verdicts whose claim is still open: their settle hint becomes a next step (a refuted claim is settled).
+OPEN_VERDICTS = ("harness_error", "overclaim", "inconclusive", "not_run")
 
 
 def check_mixing(runs: list[Run], allow_mixed: bool) -> str | None:
@@ -126,7 +126,7 @@ def _summary(counts: dict[str, int], runs: list[Run], diagnosis: list[dict[str, 
 def _next_steps(verdicts: list[Verdict], diagnosis: list[dict[str, Any]]) -> list[str]:
     steps: list[str] = []
     for v in sorted(verdicts, key=lambda v: PRIORITY.index(v.verdict)):
-        if v.verdict in UNSETTLED and v.verdict != "refuted" and v.settle:
+        if v.verdict in OPEN_VERDICTS and v.settle:
             steps.append(v.settle)
     for d in diagnosis:
         if d["matches_expected"] is False:
@@ -148,13 +148,14 @@ def assess_runs(
 ) -> Path:
     """Evaluate every catalogue claim and diagnose every run; write ``out`` (claims.json) and return it.
 
-    ``extras`` maps optional extra input names to files (default ``DEFAULT_EXTRAS``, relative to the working
-    directory); missing files leave the claims that read them inconclusive.
+    ``extras`` maps the extra inputs a claim may read (catalogue ``inputs``: ``overhead_bench`` is the
+    ``--bench`` bench.json) to files; none is read unless given. A missing or unreadable file leaves the claims
+    that read it inconclusive.
     """
     loaded = [load_run(Path(d)) for d in runs]
     mixed_note = check_mixing(loaded, allow_mixed)
     cat = load_catalogue(catalogue_path) if catalogue_path else load_catalogue()
-    extra_paths = dict(DEFAULT_EXTRAS if extras is None else extras)
+    extra_paths = dict(extras or {})
     ctx = Context(tuple(loaded), load_config_scenarios(config_path), load_extras(extra_paths),
                   {k: str(p) for k, p in extra_paths.items()})
     verdicts = [evaluate_over_trials(ctx, c) for c in cat.claims]

@@ -16,10 +16,6 @@ from stallscope import schemas
 from stallscope.errors import StallscopeError
 from stallscope.panel import kinds
 
-#: Extra inputs a claim may read (catalogue ``inputs``); name -> default path relative to the working directory.
-#: Optional extra inputs by name; the CLI and the workflow pass them explicitly (``--bench``), none by default.
-DEFAULT_EXTRAS: dict[str, Path] = {}
-
 #: A run this large or larger counts as the original failure's size (10 GiB; 90 % to allow rounding).
 ORIGINAL_TOTAL_BYTES = int(0.9 * 10 * 1024**3)
 #: Runs at least this large are "load" runs; below it (the 10 MB e2e) a run cannot speak for the 10 GiB case.
@@ -54,7 +50,7 @@ class Run:
         return not self.harness_errors and self.metrics is not None
 
     @property
-    def m(self) -> dict[str, Any]:
+    def metrics_or_empty(self) -> dict[str, Any]:
         """The metrics (empty when unreadable)."""
         return self.metrics or {}
 

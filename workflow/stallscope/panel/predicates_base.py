@@ -15,8 +15,8 @@ from stallscope.panel.verdicts import (
     Evidence,
     Verdict,
     make,
-    merge,
     metric,
+    worst_verdict,
 )
 
 
@@ -52,7 +52,7 @@ def finish(claim: Claim, findings: list[Finding], mode: str = "all", empty_reaso
     if mode == "any" and SUPPORTED in verdicts and REFUTED not in verdicts:
         result = SUPPORTED
     else:
-        result = merge(verdicts)
+        result = worst_verdict(verdicts)
     deciding = [f for f in findings if f.verdict == result] or findings
     reason = "; ".join(dict.fromkeys(_prefixed(f) for f in deciding))
     runs = [f.run_id for f in findings if f.run_id]

@@ -50,7 +50,7 @@ def stalls_during_publish(ctx: Context, claim: Claim) -> Verdict:
     supported, unless another run stalled only after the client finished (refuted); no stall during the
     publish phase in any run (only after the client finished, or none at all) → refuted; phases unknown →
     inconclusive. A run with no stall at all says nothing against stalls seen in another run: a healthy
-    10 GiB run on an idle machine may log none (found by the long test), so it only refutes when no run stalls.
+    10 GiB run on an idle machine may log none, so it only refutes when no run stalls.
     """
     findings: list[Finding] = []
     quiet: list[tuple[str, list[Any]]] = []

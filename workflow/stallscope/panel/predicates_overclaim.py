@@ -106,7 +106,7 @@ def fixed_across_commits(ctx: Context, claim: Claim) -> Verdict:
     still, flaky = [], []
     for scen in sorted({r.scenario for r in runs}):
         after = [r for r in runs if r.scenario == scen and r.sut_id == latest]
-        bad = [r.run_id for r in after if failed(r.m) is True]
+        bad = [r.run_id for r in after if failed(r.metrics_or_empty) is True]
         (still if len(bad) * 2 > len(after) else flaky).extend(bad)
     if still:
         return make(claim.id, REFUTED, f"{', '.join(still)} on {latest} still ended in an ACK timeout or a failed "
@@ -119,8 +119,8 @@ def fixed_across_commits(ctx: Context, claim: Claim) -> Verdict:
                     "only observe", ids, ev)
     rows = []
     for scen in sorted({r.scenario for r in runs}):
-        base = [failed(r.m) for r in runs if r.scenario == scen and r.sut_id != latest]
-        cand = [failed(r.m) for r in runs if r.scenario == scen and r.sut_id == latest]
+        base = [failed(r.metrics_or_empty) for r in runs if r.scenario == scen and r.sut_id != latest]
+        cand = [failed(r.metrics_or_empty) for r in runs if r.scenario == scen and r.sut_id == latest]
         if base and cand:
             verdict, reason = problem_fixed(base, cand)
             rows.append({"scenario": scen, "problem_fixed": {"verdict": verdict, "reason": reason}})

@@ -2,6 +2,11 @@
 
 Every function returns None when the figures it needs are unknown (null in metrics.json): callers turn
 None into ``inconclusive``, never into ``refuted``. Thresholds are named constants with the reason.
+
+"The seed" below is the hand-made panel assessment this tool grew from (``../shared/seed/``: Embarcadero's recv
+stall diagnostics) and the runs it reported, which the shipped scenarios ``e2e_10mb`` (10,000 x 1 KiB, 4 brokers)
+and ``stress_10gb`` (10 GiB, 4 brokers x 4 threads) reproduce; its figures are what a healthy or a failing run
+looked like there.
 """
 
 from __future__ import annotations

@@ -82,7 +82,7 @@ def check_verdict(verdict: str) -> str:
     return verdict
 
 
-def merge(verdicts: Iterable[str]) -> str:
+def worst_verdict(verdicts: Iterable[str]) -> str:
     """Roll verdicts up to the highest-priority one (``supported`` for an empty input would claim too much,
     so an empty input gives ``not_run``)."""
     best: str | None = None

@@ -14,7 +14,7 @@ from stallscope import schemas
 from stallscope.errors import StallscopeError
 from stallscope.render.inputs import read_claims
 from stallscope.render.steps import detect_steps
-from stallscope.render.templating import render
+from stallscope.render.templating import render_template
 from stallscope.render.viewmodel import VERDICTS, text
 from stallscope.schemas import write_text_atomic
 from stallscope.shared.figures import KEY_FIGURES
@@ -111,4 +111,4 @@ def build_index(reports: Path, out: Path | None = None) -> Path:
     context = {"rows": [_row(c, folder) for c, folder in loaded], "changes": changes, "warnings": warnings,
                "steps": steps, "step_notes": step_notes,
                "title": "stallscope: archived assessments"}
-    return write_text_atomic(out, render("index.html.j2", context))
+    return write_text_atomic(out, render_template("index.html.j2", context))

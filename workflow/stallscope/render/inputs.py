@@ -123,7 +123,7 @@ def read_events(path: Path, kinds: frozenset[str] | None = FIGURE_KINDS,
     return events
 
 
-def load_run(run: dict[str, Any], base: Path) -> RunData:
+def load_run_data(run: dict[str, Any], base: Path) -> RunData:
     """Load one run listed in claims.runs; ``dir`` is taken as given, relative paths against ``base`` too."""
     run_id = run["run_id"]
     run_dir = Path(run["dir"])

@@ -2,8 +2,8 @@
 
 Every figure draws a bounded number of artists whatever the number of events: binned lines and two heat maps
 (raster cells, one per broker and bin) for the time series, one line per broker for the CCDF. The SVG stays a
-few hundred kilobytes, so WeasyPrint lays it out in a fraction of a second (issue 11: one SVG marker per stall
-made a 50,000-stall report take 50 s).
+few hundred kilobytes, so WeasyPrint lays it out in a fraction of a second (one SVG marker per stall would
+make a 50,000-stall report take about 50 s).
 """
 
 from __future__ import annotations

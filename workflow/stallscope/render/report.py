@@ -18,8 +18,8 @@ from stallscope import schemas
 from stallscope.errors import StallscopeError
 from stallscope.render import plots, plots_time
 from stallscope.render import series as series_mod
-from stallscope.render.inputs import RunData, load_run, read_claims
-from stallscope.render.templating import render
+from stallscope.render.inputs import RunData, load_run_data, read_claims
+from stallscope.render.templating import render_template
 from stallscope.render.trials_view import comparison_view
 from stallscope.render.viewmodel import FigureRef, build_view
 from stallscope.schemas import write_text_atomic
@@ -126,7 +126,7 @@ def render_report(claims: Path, out_dir: Path, formats: str = "html,pdf", compar
     claims, out_dir = Path(claims), Path(out_dir)
     data = read_claims(claims)
     out_dir.mkdir(parents=True, exist_ok=True)
-    runs = [load_run(r, claims.parent) for r in data["runs"]]
+    runs = [load_run_data(r, claims.parent) for r in data["runs"]]
     figures, coverage = write_figures(runs, out_dir / "figures")
 
     claims_copy = out_dir / "claims.json"
@@ -142,7 +142,7 @@ def render_report(claims: Path, out_dir: Path, formats: str = "html,pdf", compar
 
     view = build_view(data, figures, coverage)
     view["comparison"] = comparison_view(schemas.read_json(comparison, "comparison") if comparison else None)
-    html = render("assessment.html.j2", view)
+    html = render_template("assessment.html.j2", view)
     html_path = write_text_atomic(out_dir / "assessment.html", html)
     if "pdf" not in chosen:
         return html_path

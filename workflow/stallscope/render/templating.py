@@ -22,6 +22,6 @@ def make_env(template_dir: Path = TEMPLATE_DIR) -> Environment:
     )
 
 
-def render(template: str, context: dict[str, Any], env: Environment | None = None) -> str:
+def render_template(template: str, context: dict[str, Any], env: Environment | None = None) -> str:
     """Render ``template`` with ``context``; a missing key raises jinja2.UndefinedError."""
     return (env or make_env()).get_template(template).render(**context)

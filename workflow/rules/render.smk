@@ -1,3 +1,4 @@
+# Stage render: one SUT's assessment as HTML and PDF (`stallscope report`), and the archive index.
 localrules:
     render_report,
     build_index,

@@ -1,3 +1,4 @@
+# Stage experiment: run one scenario trial against the built SUT (`stallscope run`).
 rule run_scenario:
     input:
         build="results/build/{sut}/build.json",
@@ -19,6 +20,8 @@ rule run_scenario:
         mem_mb=4000,
         runtime=30,
     params:
+        # Unused by the command (it reads the config file itself): here so editing the scenario, the defaults
+        # or the harness settings reruns the runs they shape.
         scenario=lookup(dpath="scenarios/{scenario}", within=config),
         defaults=lookup(dpath="defaults", within=config),
         harness=lookup(dpath="run", within=config),
@@ -27,21 +30,3 @@ rule run_scenario:
     shell:
         "stallscope run --config={params.configfile:q} --scenario {wildcards.scenario} --trial={params.trial:q}"
         " --build {input.build} --out results/runs/{wildcards.sut}/{wildcards.scenario}/{wildcards.trial} 2> {log}"
-
-
-rule ingest_run:
-    output:
-        manifest="results/runs/ingested-{name}/{name}/{trial}/manifest.json",
-    log:
-        "results/logs/ingest_run/{name}/{trial}.log",
-    conda:
-        "../../envs/stallscope.yaml"
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    params:
-        src=get_ingest_src,
-        attempt=get_ingest_attempt,
-    shell:
-        "stallscope ingest --scenario {wildcards.name} {params.attempt:q}"
-        " --out results/runs/ingested-{wildcards.name}/{wildcards.name}/{wildcards.trial} -- {params.src:q} 2> {log}"
