@@ -5,7 +5,6 @@ Shared by the stage-chain test (tests/test_outputs.py) and the end-to-end DAG te
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from stallscope import schemas
@@ -21,12 +20,6 @@ KIND_BY_NAME = {
 KIND_BY_FOLDER = {"manifests": "manifest", "metrics": "metrics"}
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def check_outputs(root: Path) -> dict[str, list[Path]]:
     """Validate every ``*.json`` and ``*.csv`` under ``root`` (Snakemake's and CMake's own folders aside) and check
     its mode.
@@ -34,7 +27,7 @@ def check_outputs(root: Path) -> dict[str, list[Path]]:
     Returns the files by kind, so the caller can assert that the ones it expects were there; raises
     AssertionError listing every file with a wrong mode, no schema, or content its schema refuses.
     """
-    want_mode = 0o666 & ~_umask()
+    want_mode = schemas.result_mode()
     found: dict[str, list[Path]] = {}
     problems = []
     cmake_trees = [p.parent for p in root.rglob("CMakeCache.txt")]  # the compiler's build folders, not results

@@ -161,7 +161,7 @@ def atomic_writer(path: str | Path) -> Iterator[IO[bytes]]:
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
     try:
-        os.fchmod(fd, 0o666 & ~_umask())
+        os.fchmod(fd, result_mode())
         with os.fdopen(fd, "wb") as fh:
             yield fh
         os.replace(tmp, p)
@@ -170,10 +170,11 @@ def atomic_writer(path: str | Path) -> Iterator[IO[bytes]]:
         raise
 
 
-def _umask() -> int:
+def result_mode() -> int:
+    """The mode of every result: 0666 less the umask (0644 under the usual 022), as ``open`` would make it."""
     mask = os.umask(0)
     os.umask(mask)
-    return mask
+    return 0o666 & ~mask
 
 
 def _json_default(obj: Any) -> Any:
