@@ -1,4 +1,5 @@
 # Validate the config before any value is read, then derive the names every rule uses.
+from stallscope.experiment.cluster import job_extra, job_nodes_wanted
 from stallscope.experiment.config import checked_config_or_exit
 from stallscope.experiment.targets import (
     SUT_PATTERN,

@@ -94,6 +94,10 @@ class Placement:
         """The argv prefix that starts a process on ``role``'s host (empty on loopback)."""
         if role.host.kind == "netns" and role.host.netns:
             return ["ip", "netns", "exec", role.host.netns]
+        if role.host.kind == "slurm_node":
+            from stallscope.experiment.cluster import step_prefix
+
+            return step_prefix(role.host)
         return []
 
     def link_rate_sum_mbit(self) -> float | None:
@@ -182,6 +186,7 @@ def summary(manifest: dict[str, Any]) -> dict[str, Any] | None:
         return None
     roles = (manifest.get("placement") or {}).get("roles") or []
     links = [{"name": r["name"], "address": r["host"]["address"], "rate_mbit": r["host"]["link"]["rate_mbit"],
-              "qdisc": r["host"]["link"]["qdisc"]} for r in roles]
+              "qdisc": r["host"]["link"]["qdisc"]} | ({"node": r["host"]["node"]} if r["host"].get("node") else {})
+             for r in roles]
     return {"status": net["status"], "reason": net.get("reason"), "link_rate_sum_mbit": net.get("link_rate_sum_mbit"),
             "links": links}

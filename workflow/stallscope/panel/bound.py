@@ -39,6 +39,7 @@ from stallscope.panel.bound_parts import (
 )
 from stallscope.panel.bound_paths import slow_brokers
 from stallscope.panel.context import Run
+from stallscope.panel.links import slow_broker, where
 from stallscope.panel.signals import (
     is_ack_short,
     num,
@@ -181,7 +182,15 @@ def _from_senders(run: Run, shares: dict[str, float], source: str, capped: bool)
     parts = ", ".join(f"{WORDS[k]} {v:.0%}" for k, v in ranked)
     prefix = "tcp_phases.publish" if source.startswith("tcp_phases") else "tcp"
     ev = [metric(run.run_id, f"{prefix}.{k}", round(v, 4)) for k, v in ranked]
-    return entry(cause, conf, f"senders over W: {parts}{note}", ev, [], dict(shares))
+    out_shares: dict[str, Any] = dict(shares)
+    slow = slow_broker(run) if cause == "network" else None
+    if slow:
+        # Which path: the broker whose connections carried the least per busy second, where it ran.
+        note += (f"; the slow path: {slow['where']}, {slow['rate_mb_s']:g} MB/s while busy, "
+                 f"{slow['ratio']:.0%} of the other brokers' median")
+        ev.append(metric(run.run_id, f"tcp.per_broker.{slow['broker']}.rate_mb_s", slow["rate_mb_s"]))
+        out_shares["slow_path_ratio"] = slow["ratio"]
+    return entry(cause, conf, f"senders over W: {parts}{note}", ev, [], out_shares)
 
 
 def _from_producer(run: Run) -> dict[str, Any] | None:
@@ -239,8 +248,10 @@ def decide_bound(run: Run, bench: dict[str, Any] | None = None) -> dict[str, Any
     if received is not False:
         # Data still in flight to the lagging broker is flow control, not the ACK path: only a broker that
         # received what it was sent and still did not acknowledge it names the ACK path with confidence.
+        lagging = ", ".join(where(run, b) for b in ack_gap_brokers(run) or [])
         return entry("ack_path", "high" if received else "medium",
                       "one broker's ACKs lag what it was sent while the others are complete"
+                      + (f" ({lagging})" if lagging else "")
                       + ("" if received else " (what it received is unknown)"),
                       [metric(run.run_id, "acks.per_broker", str(run.get("acks.per_broker")))], missing, base)
     wait = ack_wait_share(run)
