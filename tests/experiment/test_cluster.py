@@ -11,7 +11,7 @@ from stallscope.errors import StallscopeError
 from stallscope.experiment import cluster
 from stallscope.experiment.config import validate_config
 from stallscope.panel.context import Run
-from stallscope.panel.links import slow_broker, where
+from stallscope.panel.bound_paths import slow_brokers, where
 
 SPEC = {"brokers": ["n1", "n2"], "publisher": "n3"}
 
@@ -59,8 +59,12 @@ def test_config_takes_slurm_nodes_and_refuses_it_with_a_network_block() -> None:
         validate_config(_cfg({"slurm_nodes": {"brokers": ["n1; rm -rf /"], "publisher": "n3"}}), "c.yaml")
 
 
-def _run(rates: list[float], nodes: list[str] | None = None) -> Run:
-    conns = [{"broker": b, "conn": 0, "busy_us": 2_000_000, "bytes_acked": int(r * 2)} for b, r in enumerate(rates)]
+def _run(rates: list[float], nodes: list[str] | None = None, busy: list[int] | None = None,
+         retrans: int = 3) -> Run:
+    """Connections' TCP_INFO only (no per-phase figures): ``rates`` bytes per busy second per broker."""
+    busy = busy or [2_000_000] * len(rates)
+    conns = [{"broker": b, "conn": 0, "busy_us": u, "bytes_acked": int(r * u / 1e6), "rwnd_limited_us": 0,
+              "sndbuf_limited_us": 0, "retrans": retrans} for b, (r, u) in enumerate(zip(rates, busy))]
     roles = [{"name": f"broker_{b}", "host": {"kind": "slurm_node", "node": n, "address": "x"}}
              for b, n in enumerate(nodes or [])]
     return Run(dir=Path("."), run_id="s/t1", scenario="s", manifest={"placement": {"roles": roles}},
@@ -75,10 +79,21 @@ def test_slow_path_is_named_by_ratio_whatever_the_rates(seed: int) -> None:
     rates = [base * rng.uniform(0.8, 1.25) for _ in range(n)]
     slow = rng.randrange(n)
     nodes = [f"n{i + 1}" for i in range(n)]
-    assert slow_broker(_run(rates, nodes)) is None  # all within 25 %: nothing stands out
+    assert slow_brokers(_run(rates, nodes)) is None  # all within 25 %: nothing stands out
     rates[slow] = base * rng.uniform(0.01, 0.35)
-    got = slow_broker(_run(rates, nodes))
-    assert got is not None and got["broker"] == str(slow) and got["where"] == f"broker_{slow} on node n{slow + 1}"
+    got = slow_brokers(_run(rates, nodes))
+    assert got is not None and (got["cause"], got["brokers"]) == ("network", [slow]), got
+    assert f"broker_{slow} on node n{slow + 1}" in got["summary"]
+    assert got["shares"]["slow_path_ratio"] <= 0.35 / 0.8
+
+
+def test_a_slow_path_that_finished_first_does_not_hold_the_run() -> None:
+    """Fewer bytes per busy second, but busy for less time than another broker: not the path the run waits on."""
+    assert slow_brokers(_run([1e8, 1e9, 1e9], busy=[1_000_000, 2_000_000, 2_000_000])) is None
+
+
+def test_a_slow_path_without_retransmits_is_not_a_network_path() -> None:
+    assert slow_brokers(_run([1e8, 1e9, 1e9], retrans=0)) is None
 
 
 def test_where_without_placement_is_the_broker_name() -> None:

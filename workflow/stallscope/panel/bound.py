@@ -37,9 +37,8 @@ from stallscope.panel.bound_parts import (
     WORDS,
     entry,
 )
-from stallscope.panel.bound_paths import slow_brokers
+from stallscope.panel.bound_paths import slow_brokers, where
 from stallscope.panel.context import Run
-from stallscope.panel.links import slow_broker, where
 from stallscope.panel.signals import (
     is_ack_short,
     num,
@@ -182,15 +181,7 @@ def _from_senders(run: Run, shares: dict[str, float], source: str, capped: bool)
     parts = ", ".join(f"{WORDS[k]} {v:.0%}" for k, v in ranked)
     prefix = "tcp_phases.publish" if source.startswith("tcp_phases") else "tcp"
     ev = [metric(run.run_id, f"{prefix}.{k}", round(v, 4)) for k, v in ranked]
-    out_shares: dict[str, Any] = dict(shares)
-    slow = slow_broker(run) if cause == "network" else None
-    if slow:
-        # Which path: the broker whose connections carried the least per busy second, where it ran.
-        note += (f"; the slow path: {slow['where']}, {slow['rate_mb_s']:g} MB/s while busy, "
-                 f"{slow['ratio']:.0%} of the other brokers' median")
-        ev.append(metric(run.run_id, f"tcp.per_broker.{slow['broker']}.rate_mb_s", slow["rate_mb_s"]))
-        out_shares["slow_path_ratio"] = slow["ratio"]
-    return entry(cause, conf, f"senders over W: {parts}{note}", ev, [], out_shares)
+    return entry(cause, conf, f"senders over W: {parts}{note}", ev, [], dict(shares))
 
 
 def _from_producer(run: Run) -> dict[str, Any] | None:
