@@ -10,8 +10,8 @@ import pytest
 from stallscope.errors import StallscopeError
 from stallscope.experiment import cluster
 from stallscope.experiment.config import validate_config
-from stallscope.panel.context import Run
 from stallscope.panel.bound_paths import slow_brokers, where
+from stallscope.panel.context import Run
 
 SPEC = {"brokers": ["n1", "n2"], "publisher": "n3"}
 
@@ -64,7 +64,7 @@ def _run(rates: list[float], nodes: list[str] | None = None, busy: list[int] | N
     """Connections' TCP_INFO only (no per-phase figures): ``rates`` bytes per busy second per broker."""
     busy = busy or [2_000_000] * len(rates)
     conns = [{"broker": b, "conn": 0, "busy_us": u, "bytes_acked": int(r * u / 1e6), "rwnd_limited_us": 0,
-              "sndbuf_limited_us": 0, "retrans": retrans} for b, (r, u) in enumerate(zip(rates, busy))]
+              "sndbuf_limited_us": 0, "retrans": retrans} for b, (r, u) in enumerate(zip(rates, busy, strict=True))]
     roles = [{"name": f"broker_{b}", "host": {"kind": "slurm_node", "node": n, "address": "x"}}
              for b, n in enumerate(nodes or [])]
     return Run(dir=Path("."), run_id="s/t1", scenario="s", manifest={"placement": {"roles": roles}},
