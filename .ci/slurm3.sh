@@ -14,6 +14,7 @@
 #   .ci/slurm3.sh unshape n2
 #   .ci/slurm3.sh env      # STALLSCOPE_SLURM_LINKS=...: the runner records the shaped links from there
 #   .ci/slurm3.sh status
+#   .ci/slurm3.sh check     # exit 1 if a namespace, link or daemon of ours is left
 #   .ci/slurm3.sh down      # cancel jobs, stop each daemon by PID file (name and liveness checked), remove
 #                           # namespaces and bridge by name, wait (bounded) until the links are gone
 #
@@ -259,12 +260,32 @@ status() {
   return $rc
 }
 
+# Nothing of ours left: no namespace, veth or bridge of ours, no daemon started with our config or munge socket.
+check() {
+  local rc=0 ns links procs
+  ns=$(ip netns list 2>/dev/null | grep -oE '^ns-ss-n[0-9]+' | tr '\n' ' ' || true)
+  links=$(ip -br link | grep -oE "^(veth-ss-n[0-9]+|$BR)" | tr '\n' ' ' || true)
+  local d comm
+  procs=
+  for d in /proc/[0-9]*; do
+    comm=$(cat "$d/comm" 2>/dev/null) || continue
+    case $comm in slurmd | slurmctld | slurmstepd | munged) ;; *) continue ;; esac
+    tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -qF "$BASE" && procs+="${d#/proc/}($comm) "
+  done
+  [ -n "$ns" ] && { log "namespaces left: $ns"; rc=1; }
+  [ -n "$links" ] && { log "links left: $links"; rc=1; }
+  [ -n "$procs" ] && { log "daemons left (argv names $BASE): $procs"; rc=1; }
+  ((rc == 0)) && log "nothing left: no namespace, link or daemon of ours"
+  return $rc
+}
+
 case "${1:-}" in
   up) up ;;
+  check) check ;;
   down) down ;;
   status) status ;;
   shape) shape "$2" "$3" ;;
   unshape) unshape "$2" ;;
   env) echo "STALLSCOPE_SLURM_LINKS=$BASE/links.json" ;;
-  *) echo "usage: $0 up|down|status|shape <node> <mbit>|unshape <node>|env" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|check|status|shape <node> <mbit>|unshape <node>|env" >&2; exit 2 ;;
 esac
