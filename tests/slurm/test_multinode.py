@@ -123,6 +123,13 @@ def _ours(wd: Path) -> list[int]:
     return pids
 
 
+def _argv(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # ended meanwhile
+        return b""
+
+
 def _manifests(wd: Path, scenario: str) -> list[dict[str, Any]]:
     return [json.loads(p.read_text()) for p in sorted(wd.glob(f"results/runs/*/{scenario}/t*/manifest.json"))]
 
@@ -176,7 +183,7 @@ def _unshape(node: str) -> None:
 def test_shaped_n2_link_bounds_the_run_by_the_network_naming_broker_1_on_n2_3_of_3(cluster3: str, wd: Path) -> None:
     _configure(wd, {"slow_n2": {
         "description": "n2's downlink shaped (tbf): the path to broker_1 carries a fraction of n1's.",
-        "expected_cause": "network", "expected_bound": "network", "total_bytes": 96 * 2**20, "trials": 3,
+        "expected_cause": "network", "expected_bound": "network", "total_bytes": 32 * 2**20, "trials": 3,
         "ack_timeout_s": 60, "slurm_nodes": PLACED}})
     _shape("n2", 100)
     try:
@@ -195,14 +202,19 @@ def test_shaped_n2_link_bounds_the_run_by_the_network_naming_broker_1_on_n2_3_of
     _assert_clean(wd)
 
 
-def _stop_broker_1_for(wd: Path, seconds: float, done: dict[str, Any]) -> None:
-    """As soon as the publisher of this working directory has started, SIGSTOP its broker_1 for ``seconds``."""
+def _publishing(wd: Path, scenario: str) -> bool:
+    """The publisher of ``scenario`` has connected to every broker and started to publish (its log says so)."""
+    return any(b"[Phase] publish_start" in p.read_bytes()
+               for p in wd.glob(f"results/runs/*/{scenario}/t*/client.log"))
+
+
+def _stop_broker_1_for(wd: Path, scenario: str, seconds: float, done: dict[str, Any]) -> None:
+    """As soon as the publisher of ``scenario`` publishes (past its init, which waits for each broker's ACK
+    connection), SIGSTOP this working directory's broker_1 for ``seconds``."""
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
-        ours = _ours(wd)
-        brokers = [p for p in ours if b"--id\x001\x00" in Path(f"/proc/{p}/cmdline").read_bytes()]
-        pubs = [p for p in ours if Path(f"/proc/{p}/cmdline").read_bytes().split(b"\0")[0].endswith(b"refpub")]
-        if brokers and pubs:
+        brokers = [p for p in _ours(wd) if b"--id\x001\x00" in _argv(p)]
+        if brokers and _publishing(wd, scenario):
             os.kill(brokers[0], signal.SIGSTOP)
             done["stopped"] = time.monotonic()
             time.sleep(seconds)
@@ -212,17 +224,17 @@ def _stop_broker_1_for(wd: Path, seconds: float, done: dict[str, Any]) -> None:
             except ProcessLookupError:  # the runner ended it first (its step cancelled at the ACK timeout)
                 done["continued"] = "gone"
             return
-        time.sleep(0.1)
+        time.sleep(0.02)
 
 
 def test_broker_stopped_mid_run_is_an_ack_timeout_diagnosed_on_its_node_no_step_left(cluster3: str,
                                                                                        wd: Path) -> None:
     _configure(wd, {"stop_n2": {
         "description": "broker_1 on n2 stopped (SIGSTOP) past the ACK timeout, then continued (SIGCONT).",
-        "expected_cause": "ack_path", "total_bytes": 1024 * 2**20, "ack_timeout_s": 4,
+        "expected_cause": "ack_path", "total_bytes": 256 * 2**20, "ack_timeout_s": 4,
         "faults": {"linger_sec": 1}, "slurm_nodes": PLACED}})
     done: dict[str, Any] = {}
-    th = threading.Thread(target=_stop_broker_1_for, args=(wd, 8.0, done), daemon=True)
+    th = threading.Thread(target=_stop_broker_1_for, args=(wd, "stop_n2", 8.0, done), daemon=True)
     th.start()
     res = _snakemake(wd, cluster3, "report")
     th.join(timeout=30)
@@ -235,8 +247,8 @@ def test_broker_stopped_mid_run_is_an_ack_timeout_diagnosed_on_its_node_no_step_
     metrics = json.loads(next(wd.glob("results/runs/*/stop_n2/t1/metrics.json")).read_text())
     bound = run.get("bound") or {}
     print("stop_n2:", metrics["acks"]["completeness"], metrics["acks"]["is_timeout"], bound.get("summary"))
-    # Stopped from the publisher's start for twice the ACK timeout: the publisher times out, and the run's
-    # verdict on what held it names the stopped broker and its node.
+    # Stopped from the publish's start for twice the ACK timeout (which bounds the whole publish): the publisher
+    # times out, and the run's verdict on what held it names the stopped broker and its node.
     assert metrics["acks"]["is_timeout"] and metrics["acks"]["completeness"] < 1.0, metrics["acks"]
     assert "broker_1 on node n2" in bound.get("summary", ""), bound
     _assert_clean(wd)
