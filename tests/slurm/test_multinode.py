@@ -7,6 +7,10 @@ stopped (SIGSTOP) past its ACK timeout, then continued, is an ACK timeout diagno
 SIGINT to Snakemake cancels the job and leaves no step within 10 s.
 
 The tests share one working directory (one build) and run in file order; each rewrites the config's scenarios.
+The first takes the whole DAG through SLURM; the later ones take their runs (where placement lives) through SLURM
+and analyse them locally: each SLURM job costs about 12 s of the executor's status polling (2 s, then 10 s after a
+poll that saw no job end), and parse, metrics and assessment as SLURM jobs are covered by the first test and
+tests/slurm/test_slurm.py.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from typing import Any
 import pytest
 import yaml
 
-from ..workflow.conftest import REPO, make_workdir, venv_env
+from ..workflow.conftest import REPO, make_workdir, snakemake, venv_env
 from .conftest import slurm_cmd
 
 pytestmark = pytest.mark.slurm
@@ -91,6 +95,14 @@ def _env() -> dict[str, str]:
 def _snakemake(wd: Path, partition: str, *args: str, timeout_s: int = 420) -> subprocess.CompletedProcess:
     return subprocess.run(slurm_cmd(wd, partition, *args, timeout_s=timeout_s), capture_output=True, text=True,
                           cwd=wd, env=_env(), timeout=timeout_s + 60)
+
+
+def _runs_then_report(wd: Path, partition: str, timeout_s: int = 420) -> subprocess.CompletedProcess:
+    """The runs through SLURM (brokers and publisher on their nodes), then the report from them, locally."""
+    res = _snakemake(wd, partition, "runs", timeout_s=timeout_s)
+    if res.returncode != 0:
+        return res
+    return snakemake(wd, "--cores", "2", "report", timeout=300)
 
 
 def _active_jobs() -> list[str]:
@@ -187,7 +199,7 @@ def test_shaped_n2_link_bounds_the_run_by_the_network_naming_broker_1_on_n2_3_of
         "ack_timeout_s": 60, "slurm_nodes": PLACED}})
     _shape("n2", 100)
     try:
-        res = _snakemake(wd, cluster3, "report", timeout_s=600)
+        res = _runs_then_report(wd, cluster3, timeout_s=600)
     finally:
         _unshape("n2")
     assert res.returncode == 0, (res.stdout + res.stderr)[-4000:]
@@ -236,7 +248,7 @@ def test_broker_stopped_mid_run_is_an_ack_timeout_diagnosed_on_its_node_no_step_
     done: dict[str, Any] = {}
     th = threading.Thread(target=_stop_broker_1_for, args=(wd, "stop_n2", 8.0, done), daemon=True)
     th.start()
-    res = _snakemake(wd, cluster3, "report")
+    res = _runs_then_report(wd, cluster3)
     th.join(timeout=30)
     assert "stopped" in done and "continued" in done, "broker_1 never ran"
     print("stop_n2: broker_1 after the stop:", done["continued"])
