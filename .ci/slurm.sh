@@ -174,6 +174,9 @@ node_state() { timeout 10 sinfo -h -N -n "$NODE" -o %t 2>/dev/null | head -n1; }
 
 up() {
   local t0=$SECONDS
+  if pid_of "${SLURM3_BASE:-/tmp/stallscope-slurm3}/run/slurmctld.pid" slurmctld >/dev/null; then
+    log "the three-node cluster (.ci/slurm3.sh) is up: bring it down first (both need $CONF)"; return 1
+  fi
   mkdir -p "$STATE/ctld" "$STATE/d" "$LOGS"
   install_packages
   start_munge

@@ -198,3 +198,24 @@ def test_a_late_path_without_retransmits_is_not_named() -> None:
     per = {str(b): _phase(w, int(w * 0.99)) for b, w in enumerate((500_000, 520_000, 3_000_000, 480_000))}
     total = _phase(sum(v["wall_us"] for v in per.values()), sum(v["busy_us"] for v in per.values()))
     assert "brokers" not in decide_bound(_run(publish=total | {"per_broker": per}), _bench())
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_one_path_carrying_a_fraction_per_busy_second_names_its_broker(seed: int) -> None:
+    """Every path busy about as long (within twice each other), none idle, but one carried at most a third of
+    the others' bytes per busy second: that broker's path, whatever the absolute rates."""
+    rng = random.Random(2000 + seed)
+    n, base = rng.randint(3, 6), rng.uniform(1e6, 3e9)
+    slow = rng.randrange(n)
+    wall = rng.randint(500_000, 30_000_000)
+    busy = {b: int(wall * (0.95 if b == slow else rng.uniform(0.6, 0.9))) for b in range(n)}
+    per = {str(b): _phase(wall, busy[b], retrans=rng.randint(1, 50)) for b in range(n)}
+    rates = {b: base * (rng.uniform(0.02, 0.33) if b == slow else rng.uniform(0.8, 1.2)) for b in range(n)}
+    conns = [{"broker": b, "conn": 0, "busy_us": busy[b], "bytes_acked": int(rates[b] * busy[b] / 1e6),
+              "retrans": 1} for b in range(n)]
+    total = _phase(wall * n, sum(busy.values()), retrans=n)
+    b = decide_bound(_run(publish=total | {"per_broker": per}, tcp__connections=conns), _bench())
+    assert (b["cause"], b.get("brokers")) == ("network", [slow]), b
+    assert f"broker_{slow}" in b["summary"] and "bytes per busy second" in b["summary"]
+    conns[slow]["bytes_acked"] = int(base * 0.7 * busy[slow] / 1e6)  # within twice the others: no path stands out
+    assert "brokers" not in decide_bound(_run(publish=total | {"per_broker": per}, tcp__connections=conns), _bench())

@@ -1,4 +1,5 @@
 # Validate the config before any value is read, then derive the names every rule uses.
+from stallscope.experiment.cluster import job_extra, job_nodes_wanted
 from stallscope.targets import (
     SUT_PATTERN,
     assessed_run_dirs,

@@ -16,9 +16,14 @@ rule run_scenario:
     # All brokers and the publisher of one run share one node, alone (as the benchmark it is compared with): a
     # run's throughput bound reads its goodput against the raw sink's, so nothing may share its cores.
     threads: 1024
+    # On a cluster the job holds every node the scenario places a role on (one task per node, the roles are
+    # its srun steps); elsewhere these are inert.
     resources:
         mem_mb=4000,
         runtime=30,
+        nodes=lambda wildcards: job_nodes_wanted(config, wildcards.scenario),
+        tasks=lambda wildcards: job_nodes_wanted(config, wildcards.scenario),
+        slurm_extra=lambda wildcards: job_extra(config, wildcards.scenario),
     params:
         # Unused by the command (it reads the config file itself): here so editing the scenario, the defaults
         # or the harness settings reruns the runs they shape.

@@ -146,7 +146,7 @@ int run(int argc, char** argv) {
     return exit_value(ExitCode::kListen);
   }
   if (!s.ready_file.empty()) {
-    if (write_ready_file(s.ready_file)) LOGI("Wrote readiness signal to %s", s.ready_file.c_str());
+    if (write_ready_file(s.ready_file, s.bind_addr, bound)) LOGI("Wrote readiness signal to %s", s.ready_file.c_str());
     else LOGW("Broker %lld: could not write readiness signal file %s: %s", b, s.ready_file.c_str(), std::strerror(errno));
   }
   if (!spawn_worker(st, [&st] { run_consumer(st); }) || !spawn_worker(st, [&st, lfd] { accept_loop(st, lfd); }))

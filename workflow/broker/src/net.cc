@@ -173,11 +173,14 @@ bool send_all(int fd, const void* buf, size_t n, int64_t* blocked_us, uint64_t* 
   return true;
 }
 
-bool write_ready_file(const std::string& path) {
+bool write_ready_file(const std::string& path, const std::string& addr, uint16_t port) {
   const std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return false;
-  bool ok = ::write(fd, "ready\n", 6) == 6;
+  // First line "ready" (what a plain waiter checks); then where to connect, for a runner on another node.
+  std::string body = "ready\n";
+  if (!addr.empty()) body += "address " + addr + "\nport " + std::to_string(port) + "\n";
+  bool ok = ::write(fd, body.data(), body.size()) == static_cast<ssize_t>(body.size());
   ::close(fd);
   return ok && ::rename(tmp.c_str(), path.c_str()) == 0;
 }

@@ -51,7 +51,8 @@ RecvResult recv_exact(int fd, void* buf, size_t n, const std::atomic<bool>& stop
 bool send_all(int fd, const void* buf, size_t n, int64_t* blocked_us, uint64_t* eagain,
               const std::atomic<bool>* stop, int max_stall_expiries = 30);
 
-// Writes "ready\n" to path (via a temp file and rename). Returns false on error (errno set).
-bool write_ready_file(const std::string& path);
+// Writes "ready\n" to path (via a temp file and rename), then "address A\nport P\n" when addr is given: a
+// runner on another node reads where the broker listens from it. Returns false on error (errno set).
+bool write_ready_file(const std::string& path, const std::string& addr = "", uint16_t port = 0);
 
 }  // namespace sl

@@ -46,6 +46,9 @@ def validate_config(data: Any, path: str | Path) -> dict[str, Any]:
 def _check_network(path: str | Path, name: str, sc: dict[str, Any], defaults: dict[str, Any]) -> None:
     """What the schema cannot say: the slow broker must be one of the scenario's brokers."""
     net = sc.get("network")
+    if net and sc.get("slurm_nodes"):
+        raise StallscopeError(path, None, f"at $.scenarios.{name}: network and slurm_nodes exclude each other (on a "
+                                          "cluster the nodes' links are the network)")
     if not net or "slow_broker" not in net:
         return
     brokers = sc.get("brokers", defaults["brokers"])
@@ -109,4 +112,5 @@ def resolve_scenario(cfg: dict[str, Any], name: str) -> dict[str, Any]:
         "params": params,
         "faults": dict(sc.get("faults") or {}),
         "network": dict(sc["network"]) if sc.get("network") else None,
+        "slurm_nodes": dict(sc["slurm_nodes"]) if sc.get("slurm_nodes") else None,
     }

@@ -94,6 +94,10 @@ class Placement:
         """The argv prefix that starts a process on ``role``'s host (empty on loopback)."""
         if role.host.kind == "netns" and role.host.netns:
             return ["ip", "netns", "exec", role.host.netns]
+        if role.host.kind == "slurm_node":
+            from stallscope.experiment.cluster import step_prefix
+
+            return step_prefix(role.host)
         return []
 
     def link_rate_sum_mbit(self) -> float | None:
@@ -173,4 +177,3 @@ def for_scenario(scn: dict[str, Any], tag: str) -> Placement:
     if net and net.get("namespaces", True):
         return emulated(n, net, tag)
     return loopback(n)
-

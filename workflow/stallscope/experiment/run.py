@@ -16,13 +16,13 @@ import shlex
 import signal
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from stallscope import schemas
 from stallscope.errors import StallscopeError
-from stallscope.experiment import interrupts, netns, procs
+from stallscope.experiment import cluster, interrupts, netns, procs
 from stallscope.experiment import placement as pl
 from stallscope.experiment.commands import (
     broker_fault_args,
@@ -94,7 +94,7 @@ def _start_brokers(out: Path, scn: dict[str, Any], bin_dir: Path, template: list
         if interrupts.requested():
             return brokers, {f"broker_{i}": p for i, p in enumerate(ports)}, []
         if not errors:
-            return brokers, {f"broker_{i}": p for i, p in enumerate(ports)}, []
+            return brokers, _announced_ports(ready_dir, ports, place), []
         in_use = any("in use" in (out / f"broker_{i}.log").read_text(errors="replace") for i in range(n))
         procs.stop_all(brokers, 2.0)
         if not in_use or attempt == PORT_ATTEMPTS:
@@ -102,6 +102,24 @@ def _start_brokers(out: Path, scn: dict[str, Any], bin_dir: Path, template: list
         notes.append(f"a port was taken before the brokers bound it; retried with new ports (attempt {attempt + 1})")
         print(notes[-1], file=sys.stderr)
     raise AssertionError("unreachable")
+
+
+def _announced_ports(ready_dir: Path, ports: list[int], place: pl.Placement) -> dict[str, int]:
+    """Each broker's port; on a cluster its ready file says where it listens, and the placement takes that
+    address (the publisher on another node connects to what the broker announced, not to what was planned)."""
+    out = {}
+    for i, port in enumerate(ports):
+        out[f"broker_{i}"] = port
+        if place.kind != "slurm":
+            continue
+        addr, announced = cluster.read_ready(ready_dir / f"broker_{i}")
+        if announced is not None:
+            out[f"broker_{i}"] = announced
+        role = place.broker(i)
+        if addr and addr != role.host.address:
+            place.roles[place.roles.index(role)] = pl.Role(role.name, role.role, role.broker,
+                                                            replace(role.host, address=addr))
+    return out
 
 
 def _supervise_client(client: procs.Proc, brokers: list[procs.Proc], timeout_s: float, interval_s: float) -> list[str]:
@@ -151,6 +169,8 @@ class Outcome:
     skipped: str | None = None
     #: The shaped links' qdiscs with their counters at the end of the run.
     qdiscs: list[dict[str, Any]] = field(default_factory=list)
+    #: Multi-node runs: job steps still listed after the runner cancelled them (should stay empty).
+    steps_left: list[str] = field(default_factory=list)
 
     @property
     def is_interrupted(self) -> bool:
@@ -180,6 +200,13 @@ def _run_processes(res: Outcome, out: Path, scn: dict[str, Any], bin_dir: Path, 
 
 def _stop_processes(res: Outcome, run_cfg: dict[str, Any]) -> None:
     procs.stop_all(([res.client] if res.client else []) + res.brokers, run_cfg["stop_grace_s"])
+    place = res.placement
+    if place is not None and place.kind == "slurm" and place.tag:
+        # A step whose srun was killed (or whose node stopped answering) may outlive its srun: cancel by id.
+        left = cluster.end_steps(place.tag)
+        res.steps_left = sorted(set(res.steps_left) | set(left)) if left else res.steps_left
+        if left:
+            res.errors.append(f"job steps still listed after cancelling them: {', '.join(left)}")
 
 
 def _enter_hosts(stack: contextlib.ExitStack, res: Outcome, place: pl.Placement) -> bool:
@@ -206,7 +233,7 @@ def _enter_hosts(stack: contextlib.ExitStack, res: Outcome, place: pl.Placement)
 
 
 def execute(out: Path, scn: dict[str, Any], bin_dir: Path, broker_t: list[str], client_t: list[str],
-            run_cfg: dict[str, Any], place: pl.Placement | None = None) -> Outcome:
+            run_cfg: dict[str, Any], place: pl.Placement | None = None, skip_reason: str | None = None) -> Outcome:
     """Start the brokers, run the publisher to its end (bounded), stop everything; never leave a process.
 
     With an emulated ``place`` the namespaces and links are built first and removed last, processes stopped
@@ -221,6 +248,11 @@ def execute(out: Path, scn: dict[str, Any], bin_dir: Path, broker_t: list[str], 
     try:
         with contextlib.ExitStack() as stack:
             if interrupts.requested() or (place.kind == "netns" and not _enter_hosts(stack, res, place)):
+                return res
+            if skip_reason:
+                res.skipped = skip_reason
+                res.errors.append(f"skipped: {skip_reason}")
+                print(res.errors[-1], file=sys.stderr)
                 return res
             stack.callback(_stop_processes, res, run_cfg)  # runs before the hosts are torn down
             _run_processes(res, out, scn, bin_dir, broker_t, client_t, run_cfg, place)
@@ -258,11 +290,11 @@ def run_scenario(config_path: Path, scenario: str, trial: int, build_json: Path,
                                                                          "manifest.interrupted.json")]:
             stale.unlink(missing_ok=True)
         broker_t, client_t = sut_templates(cfg["sut"])
-        place = pl.for_scenario(scn, netns.own_tag())
-        if place.kind != "loopback" and not places_itself(broker_t):
-            raise StallscopeError(config_path, None, f"scenario {scenario!r} places brokers on emulated hosts, but "
+        place, skip = _placement(scn)
+        if (place.kind != "loopback" or skip) and not places_itself(broker_t):
+            raise StallscopeError(config_path, None, f"scenario {scenario!r} places brokers on other hosts, but "
                                   "sut.broker_command has neither {bind_addr} nor {broker_net_args}")
-        res = execute(out, scn, Path(build["bin_dir"]).resolve(), broker_t, client_t, cfg["run"], place)
+        res = execute(out, scn, Path(build["bin_dir"]).resolve(), broker_t, client_t, cfg["run"], place, skip)
         if not (out / "client.log").exists():
             (out / "client.log").write_bytes(b"")
         if interrupts.requested() and not res.is_interrupted:  # arrived after the processes were stopped
@@ -279,6 +311,18 @@ def run_scenario(config_path: Path, scenario: str, trial: int, build_json: Path,
     finally:
         if owned:
             interrupts.restore()
+
+
+def _placement(scn: dict[str, Any]) -> tuple[pl.Placement, str | None]:
+    """Where the scenario's roles run; with the reason a multi-node scenario cannot be placed here (then
+    nothing is started: a run on one host would not be the run the scenario describes)."""
+    spec = scn.get("slurm_nodes")
+    if not spec:
+        return pl.for_scenario(scn, netns.own_tag()), None
+    try:
+        return cluster.placement(scn["params"]["brokers"], spec, os.environ.get("SLURM_JOB_ID")), None
+    except cluster.ClusterError as exc:
+        return pl.loopback(scn["params"]["brokers"]), f"cannot place on SLURM nodes: {exc}"
 
 
 def _manifest(scn: dict[str, Any], trial: int, build: dict[str, Any], res: Outcome, out: Path,
@@ -298,7 +342,7 @@ def _manifest(scn: dict[str, Any], trial: int, build: dict[str, Any], res: Outco
         sut=sut,
         stallscope=stallscope_facts(),
         host=host_facts(),
-        slurm=slurm_facts(),
+        slurm=_slurm_record(res),
         started_utc=res.started_utc,
         ended_utc=utc_now(),
         utc_offset_s=utc_offset_s(),
@@ -317,7 +361,32 @@ def _manifest(scn: dict[str, Any], trial: int, build: dict[str, Any], res: Outco
         record["placement"] = res.placement.to_record()
     if scn.get("network"):
         record["network"] = _network_record(scn["network"], res)
+    elif scn.get("slurm_nodes"):
+        record["network"] = _cluster_network_record(scn["slurm_nodes"], res)
     return record
+
+
+def _slurm_record(res: Outcome) -> dict[str, Any]:
+    """The job and node of this runner; on a multi-node run also each role's node and any step left."""
+    facts = slurm_facts()
+    place = res.placement
+    if place is not None and place.kind == "slurm":
+        facts["nodes"] = {r.name: str(r.host.node) for r in place.roles}
+        facts["steps_left"] = list(res.steps_left)
+    return facts
+
+
+def _cluster_network_record(requested: dict[str, Any], res: Outcome) -> dict[str, Any]:
+    """A multi-node run's network: the nodes' links as the cluster recorded them (unshaped unless it says).
+
+    No qdisc counters: the shaping sits outside the job's nodes, where the runner cannot read it; the placement
+    holds each node's link as the cluster recorded it."""
+    place = res.placement
+    status = "skipped" if res.skipped else "cluster"
+    rates = [r.host.link.rate_mbit for r in place.brokers] if place is not None and status == "cluster" else []
+    return {"requested": dict(requested), "status": status, "reason": res.skipped,
+            "link_rate_sum_mbit": None if not rates or None in rates else float(sum(rates)),  # type: ignore[arg-type]
+            "qdiscs": []}
 
 
 def _network_record(requested: dict[str, Any], res: Outcome) -> dict[str, Any]:

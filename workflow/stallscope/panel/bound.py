@@ -37,7 +37,7 @@ from stallscope.panel.bound_parts import (
     WORDS,
     entry,
 )
-from stallscope.panel.bound_paths import slow_brokers
+from stallscope.panel.bound_paths import slow_brokers, where
 from stallscope.panel.context import Run
 from stallscope.panel.signals import (
     is_ack_short,
@@ -239,8 +239,10 @@ def decide_bound(run: Run, bench: dict[str, Any] | None = None) -> dict[str, Any
     if received is not False:
         # Data still in flight to the lagging broker is flow control, not the ACK path: only a broker that
         # received what it was sent and still did not acknowledge it names the ACK path with confidence.
+        lagging = ", ".join(where(run, b) for b in ack_gap_brokers(run) or [])
         return entry("ack_path", "high" if received else "medium",
                       "one broker's ACKs lag what it was sent while the others are complete"
+                      + (f" ({lagging})" if lagging else "")
                       + ("" if received else " (what it received is unknown)"),
                       [metric(run.run_id, "acks.per_broker", str(run.get("acks.per_broker")))], missing, base)
     wait = ack_wait_share(run)

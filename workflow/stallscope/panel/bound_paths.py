@@ -1,9 +1,20 @@
-"""One slow path among fast ones: the brokers whose senders hold the run while the others' have nothing to do.
+"""One slow path among fast ones: the brokers whose paths hold the run, and where those brokers ran.
 
 Averaged over every connection, a slow link (or a slow reader) on one broker reads as an idle producer (the
 senders to the other brokers wait) or as a uniformly busy network (each connection busy for its own, shorter,
-publish). Per broker (``tcp_phases.publish.per_broker``) it is plain: a minority of brokers whose senders are busy
-for most of their W while the others idle, or busy ``SLOW_PATH_RATIO`` times longer than any other's.
+publish). Per broker it is plain, and one rule names it, from any of three signs of the same cause:
+
+- ``idle``: a minority of brokers whose senders are busy for most of their W (``tcp_phases.publish.per_broker``)
+  while the others' idle;
+- ``late``: their senders busy ``SLOW_PATH_RATIO`` times longer than any other broker's;
+- ``slow``: their connections carried at most 1/``SLOW_PATH_RATIO`` of any other broker's bytes per busy second
+  (``tcp.connections``: ``bytes_acked`` over ``busy_us``) and were busy at least as long as any other's: the
+  path that carries less while it has data to send is the one the run waits for.
+
+Only shares and ratios between brokers of the same run are compared, never an absolute rate, so the rule holds
+for any link rate and on a faster or slower machine. The slow brokers' largest limited share (rwnd, sndbuf or
+neither) says how their path holds the run; "neither" is a network path only with retransmits. The run's
+placement (manifest) says where each broker ran: a node on a cluster, an emulated host locally.
 """
 
 from __future__ import annotations
@@ -21,63 +32,143 @@ from stallscope.panel.bound_parts import (
     entry,
 )
 from stallscope.panel.context import Run
+from stallscope.panel.signals import num
 from stallscope.panel.verdicts import metric
 
+_LIMITS = ("rwnd_share", "sndbuf_share", "network_share")
 
-def _pick_slow(per: dict[str, Any]) -> tuple[list[int], str] | None:
-    """The fewest brokers (at most half) whose senders were busy for most of their W while the rest either idled
-    (``CLEAR_SHARE``) or finished their sends in under 1/``SLOW_PATH_RATIO`` of the time, and which criterion."""
-    figs = {int(b): (1 - float(v["idle_share"]), int(v.get("busy_us") or 0)) for b, v in per.items()
-            if isinstance(v, dict) and v.get("idle_share") is not None}
-    order = sorted(figs, key=lambda b: -figs[b][1])
-    for k in range(1, len(order) // 2 + 1):
-        slow, rest = order[:k], order[k:]
-        if not rest or min(figs[b][0] for b in slow) < DOMINANT_SHARE:
-            return None
-        if max(figs[b][0] for b in rest) < CLEAR_SHARE:
-            return sorted(slow), "idle"
-        if min(figs[b][1] for b in slow) >= SLOW_PATH_RATIO * max(figs[b][1] for b in rest):
-            return sorted(slow), "late"
+
+def where(run: Run, broker: int | str) -> str:
+    """"broker_1 on node n2" (cluster), "broker_1 at 10.231.0.11" (emulated host), else "broker_1"."""
+    name = f"broker_{broker}"
+    for r in ((run.manifest or {}).get("placement") or {}).get("roles") or []:
+        if r.get("name") == name:
+            host = r.get("host") or {}
+            if host.get("node"):
+                return f"{name} on node {host['node']}"
+            if host.get("kind") == "netns":
+                return f"{name} at {host.get('address')}"
+    return name
+
+
+def _from_connections(run: Run) -> dict[int, dict[str, float]]:
+    """Per broker, from the connections' TCP_INFO: busy time, bytes per busy second, the limited shares of busy
+    time, and retransmits."""
+    sums: dict[int, dict[str, float]] = {}
+    for c in run.get("tcp.connections") or []:
+        b, busy = c.get("broker"), num(c.get("busy_us"))
+        if not isinstance(b, int) or isinstance(b, bool) or busy is None:
+            continue
+        s = sums.setdefault(b, {"busy_us": 0.0, "bytes_acked": 0.0, "rwnd": 0.0, "snd": 0.0, "retrans": 0.0,
+                                "acked_known": 1.0})
+        acked = num(c.get("bytes_acked"))
+        s["acked_known"] = s["acked_known"] if acked is not None else 0.0
+        s["busy_us"] += busy
+        s["bytes_acked"] += acked or 0.0
+        s["rwnd"] += num(c.get("rwnd_limited_us")) or 0.0
+        s["snd"] += num(c.get("sndbuf_limited_us")) or 0.0
+        s["retrans"] += num(c.get("retrans")) or 0.0
+    out = {}
+    for b, s in sums.items():
+        busy = s["busy_us"]
+        rwnd, snd = min(s["rwnd"], busy), min(s["snd"], busy)
+        out[b] = {"busy_us": busy, "retrans": s["retrans"],
+                  "rate": s["bytes_acked"] / (busy / 1e6) if busy > 0 and s["acked_known"] else None,
+                  "rwnd_share": rwnd / busy if busy else 0.0, "sndbuf_share": snd / busy if busy else 0.0,
+                  "network_share": max(busy - rwnd - snd, 0.0) / busy if busy else 0.0}
+    return out
+
+
+def _figures(run: Run) -> dict[int, dict[str, Any]]:
+    """Per broker: the publish phase's shares of W where logged (busy share, limited shares, retransmits),
+    else the whole connections'; and the bytes per busy second where the connections report them."""
+    per = run.get("tcp_phases.publish.per_broker")
+    conns = _from_connections(run)
+    figs: dict[int, dict[str, Any]] = {}
+    if isinstance(per, dict) and len(per) >= 2:
+        for b, v in per.items():
+            if not (isinstance(v, dict) and v.get("idle_share") is not None):
+                continue
+            figs[int(b)] = {"busy": 1 - float(v["idle_share"]), "busy_us": int(v.get("busy_us") or 0),
+                            "retrans": int(v.get("retrans") or 0), "source": "tcp_phases.publish.per_broker",
+                            **{k: float(v.get(k) or 0.0) for k in _LIMITS}}
+    else:
+        figs = {b: {"busy": None, "busy_us": c["busy_us"], "retrans": int(c["retrans"]), "source": "tcp.per_broker",
+                    **{k: c[k] for k in _LIMITS}} for b, c in conns.items()}
+    for b, f in figs.items():
+        f["rate"] = (conns.get(b) or {}).get("rate")
+    return figs
+
+
+def _pick_slow(figs: dict[int, dict[str, Any]]) -> tuple[list[int], str] | None:
+    """The fewest brokers (at most half) whose path holds the run by one of the three signs, and which sign."""
+    n = len(figs)
+    by_busy = sorted(figs, key=lambda b: -figs[b]["busy_us"])
+    rated = all(f["rate"] is not None for f in figs.values())
+    by_rate = sorted(figs, key=lambda b: figs[b]["rate"]) if rated else []
+    phased = all(f["busy"] is not None for f in figs.values())
+    for k in range(1, n // 2 + 1):
+        slow, rest = by_busy[:k], by_busy[k:]
+        if phased and min(figs[b]["busy"] for b in slow) >= DOMINANT_SHARE:
+            if max(figs[b]["busy"] for b in rest) < CLEAR_SHARE:
+                return sorted(slow), "idle"
+            if min(figs[b]["busy_us"] for b in slow) >= SLOW_PATH_RATIO * max(figs[b]["busy_us"] for b in rest):
+                return sorted(slow), "late"
+        if rated:
+            slow, rest = by_rate[:k], by_rate[k:]
+            if (max(figs[b]["rate"] for b in slow) * SLOW_PATH_RATIO <= min(figs[b]["rate"] for b in rest)
+                    and min(figs[b]["busy_us"] for b in slow) >= max(figs[b]["busy_us"] for b in rest) > 0):
+                return sorted(slow), "slow"
     return None
 
 
-def slow_brokers(run: Run) -> dict[str, Any] | None:
-    """The bound when a minority of brokers hold the run: their senders busy for most of their W while the
-    others' idle, or still busy long after the others finished sending (a slow link or reader on one broker).
+def _why(figs: dict[int, dict[str, Any]], slow: list[int], rest: list[int], how: str) -> str:
+    if how == "idle":
+        return f"the other brokers' senders idle {1 - max(figs[b]['busy'] for b in rest):.0%} or more"
+    busy_slow = max(figs[b]["busy_us"] for b in slow)
+    busy_rest = max(figs[b]["busy_us"] for b in rest)
+    if how == "late":
+        return f"busy {busy_slow / 1e6:.3g} s against at most {busy_rest / 1e6:.3g} s for any other broker"
+    ratio = max(figs[b]["rate"] for b in slow) / min(figs[b]["rate"] for b in rest)
+    return (f"{ratio:.0%} of the bytes per busy second of the slowest other broker, busy {busy_slow / 1e6:.3g} s "
+            f"against at most {busy_rest / 1e6:.3g} s")
 
-    Those brokers' paths hold the run; their largest limited share (rwnd, sndbuf or neither) says how. Needs
-    ``tcp_phases.publish.per_broker``.
-    """
-    per = run.get("tcp_phases.publish.per_broker")
-    if not isinstance(per, dict) or len(per) < 2:
+
+def slow_brokers(run: Run) -> dict[str, Any] | None:
+    """The bound when a minority of brokers hold the run (a slow link or reader on their path), naming those
+    brokers and where they ran; None when no minority stands out, or when the only sign is "busy with neither
+    window nor buffer" without a retransmit (on loopback that is a sender pausing mid-batch with data in flight,
+    not a path: left to the senders' shares over every connection)."""
+    figs = _figures(run)
+    if len(figs) < 2:
         return None
-    picked = _pick_slow(per)
+    picked = _pick_slow(figs)
     if picked is None:
         return None
     slow, how = picked
-    rest = [b for b in per if int(b) not in slow]
-    limited = {k: sum(float(per[str(b)].get(k) or 0.0) for b in slow) / len(slow)
-               for k in ("rwnd_share", "sndbuf_share", "network_share")}
+    rest = [b for b in figs if b not in slow]
+    limited = {k: sum(figs[b][k] for b in slow) / len(slow) for k in _LIMITS}
     ranked = sorted(limited.items(), key=lambda kv: -kv[1])
     (best, top), second = ranked[0], ranked[1][1]
     cause = SENDER[best]
-    conf = "high" if top - second >= HIGH_MARGIN else "medium" if top - second >= MEDIUM_MARGIN else "low"
-    note = ""
-    if cause == "network" and not sum(int(per[str(b)].get("retrans") or 0) for b in slow):
-        # Busy with neither window nor buffer and never a retransmit is no path at all (on loopback it is a
-        # sender pausing mid-batch with data in flight): leave it to the senders' shares over every connection.
+    if cause == "network" and not sum(figs[b]["retrans"] for b in slow):
         return None
-    names = ", ".join(str(b) for b in slow)
-    busy_slow = max(int(per[str(b)].get("busy_us") or 0) for b in slow)
-    busy_rest = max(int(per[b].get("busy_us") or 0) for b in rest)
-    idle_rest = min(float(per[b]["idle_share"]) for b in rest)
-    why = (f"the other brokers' senders idle {idle_rest:.0%} or more" if how == "idle" else
-           f"busy {busy_slow / 1e6:.3g} s against at most {busy_rest / 1e6:.3g} s for any other broker")
-    ev = [metric(run.run_id, f"tcp_phases.publish.per_broker.{b}.{k}", per[str(b)].get(k))
+    conf = "high" if top - second >= HIGH_MARGIN else "medium" if top - second >= MEDIUM_MARGIN else "low"
+    src = figs[slow[0]]["source"]
+    of = "W" if src.startswith("tcp_phases") else "busy time"
+    ev = [metric(run.run_id, f"{src}.{b}.{k}", round(figs[b][k], 4) if k in _LIMITS else figs[b][k])
           for b in slow for k in ("busy_us", best)]
-    ev += [metric(run.run_id, f"tcp_phases.publish.per_broker.{b}.busy_us", per[b].get("busy_us")) for b in rest]
-    summary = (f"broker {names}: {WORDS[best]} {top:.0%} of its senders' W{note}, {why}: the path to broker "
-               f"{names} bounds the run")
-    shares = {k: round(v, 4) for k, v in limited.items()} | {"slow_over_rest_busy": round(busy_slow / busy_rest, 4)
-                                                             if busy_rest else None}
+    ev += [metric(run.run_id, f"{src}.{b}.busy_us", figs[b]["busy_us"]) for b in rest]
+    if how == "slow":
+        ev += [metric(run.run_id, f"tcp.per_broker.{b}.bytes_per_busy_s", round(figs[b]["rate"]))
+               for b in sorted(figs)]
+    names = ", ".join(str(b) for b in slow)
+    places = ", ".join(where(run, b) for b in slow)
+    summary = (f"broker {names}: {WORDS[best]} {top:.0%} of its senders' {of}, {_why(figs, slow, rest, how)}: "
+               f"the path to {places} bounds the run")
+    busy_rest = max(figs[b]["busy_us"] for b in rest)
+    shares: dict[str, Any] = {k: round(v, 4) for k, v in limited.items()}
+    shares["slow_over_rest_busy"] = round(max(figs[b]["busy_us"] for b in slow) / busy_rest, 4) if busy_rest else None
+    if all(f["rate"] for f in figs.values()):
+        shares["slow_path_ratio"] = round(max(figs[b]["rate"] for b in slow) / min(figs[b]["rate"] for b in rest), 4)
     return entry(cause, conf, summary, ev, [], shares, brokers=slow)

@@ -129,6 +129,13 @@ def _address_span(addrs: list[str]) -> str:
     return ", ".join(addrs)
 
 
+def _on_node(x: dict[str, Any]) -> str:
+    """"broker_1 on n2 (10.200.0.12, 100 Mbit/s tbf)": a role of a multi-node run and its node's link."""
+    who = "publisher" if x["name"] == "client" else x["name"]
+    link = f", {x['rate_mbit']:g} Mbit/s {x['qdisc']}" if x.get("rate_mbit") is not None else ""
+    return f"{who} on {text(x.get('node'))} ({x['address']}{link})"
+
+
 def network_text(net: dict[str, Any] | None) -> str:
     """One line on where the roles ran and at what link rates (empty for a loopback run)."""
     if not net:
@@ -137,6 +144,8 @@ def network_text(net: dict[str, Any] | None) -> str:
         return f"emulated hosts: skipped ({text(net.get('reason'))})"
     if net["status"] == "loopback":
         return "network block set, namespaces off: loopback, links unshaped"
+    if net["status"] == "cluster":
+        return "SLURM nodes: " + "; ".join(_on_node(x) for x in net.get("links") or [])
 
     def rate(x: dict[str, Any]) -> str:
         return f"{x['rate_mbit']:g} Mbit/s {x['qdisc']}" if x.get("rate_mbit") is not None else "unshaped"

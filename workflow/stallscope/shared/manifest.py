@@ -70,6 +70,7 @@ def network_summary(manifest: dict[str, Any]) -> dict[str, Any] | None:
         return None
     roles = (manifest.get("placement") or {}).get("roles") or []
     links = [{"name": r["name"], "address": r["host"]["address"], "rate_mbit": r["host"]["link"]["rate_mbit"],
-              "qdisc": r["host"]["link"]["qdisc"]} for r in roles]
+              "qdisc": r["host"]["link"]["qdisc"]} | ({"node": r["host"]["node"]} if r["host"].get("node") else {})
+             for r in roles]
     return {"status": net["status"], "reason": net.get("reason"), "link_rate_sum_mbit": net.get("link_rate_sum_mbit"),
             "links": links}
