@@ -12,6 +12,7 @@ include: "workflow/rules/build.smk"
 include: "workflow/rules/scenarios.smk"
 include: "workflow/rules/analysis.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/baseline.smk"
 
 
 rule all:

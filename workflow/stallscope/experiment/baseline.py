@@ -69,3 +69,25 @@ def remove_worktree(source: Path, tree: Path) -> None:
     """Remove a baseline worktree made by ``baseline_source`` (and git's record of it)."""
     repo = _repo(Path(source).resolve())
     repo.git.worktree("remove", "--force", str(Path(tree).resolve()))
+
+
+#: The pseudo-SUT naming the baseline's results in the DAG (``results/{build,runs,assessment}/baseline-<commit>``).
+#: Its own prefix keeps them apart from the candidate's even when both are the same commit (a baseline of HEAD).
+BASELINE_PREFIX = "baseline-"
+BASELINE_PATTERN = BASELINE_PREFIX + r"[0-9a-f]{12}"
+
+
+def baseline_sut(cfg: dict) -> str | None:
+    """``baseline-<commit[:12]>`` for the config's ``sut.baseline`` revision, None when the config sets none.
+
+    The revision is resolved when the DAG is built, so moving a branch name renames (and so reruns) the baseline.
+    """
+    rev = (cfg.get("sut") or {}).get("baseline")
+    if not rev:
+        return None
+    return BASELINE_PREFIX + resolve(Path(cfg["sut"]["source"]), str(rev))[:12]
+
+
+def baseline_commit(cfg: dict) -> str:
+    """The full commit hash of ``sut.baseline`` (what ``stallscope build --rev`` is given)."""
+    return resolve(Path(cfg["sut"]["source"]), str(cfg["sut"]["baseline"]))
