@@ -21,7 +21,9 @@ except StallscopeError as exc:
 
 # The scenarios the panel's problem_fixed claim is about settle it; the fault scenarios fail on both sides by
 # design and are compared figure by figure only.
-FIXED_OVER = next(c.scenarios for c in load_catalogue().claims if c.id == "problem_fixed")
+FIXED_OVER = next(
+    c.scenarios for c in load_catalogue().claims if c.id == "problem_fixed"
+)
 
 
 if BASELINE:
