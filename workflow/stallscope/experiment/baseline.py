@@ -56,7 +56,9 @@ def baseline_source(source: Path, rev: str, cache: Path = DEFAULT_CACHE) -> Path
         raise StallscopeError(tree, None, "exists but is not a worktree at the baseline commit; remove it")
     tree.parent.mkdir(parents=True, exist_ok=True)
     try:
-        repo.git.worktree("add", "--detach", str(tree), commit)
+        # --force: a worktree deleted with its folder (``rm -rf results``) stays registered in the user's repository
+        # ("missing but already registered"); the folder is known to be absent here and --detach takes no branch.
+        repo.git.worktree("add", "--force", "--detach", str(tree), commit)
     except git.GitCommandError as exc:
         first = (exc.stderr or str(exc)).strip().splitlines()[-1:] or ["git worktree add failed"]
         raise StallscopeError(tree, None, f"git worktree add failed: {first[0]}") from None
