@@ -57,6 +57,16 @@ def test_dry_run_with_a_baseline_lists_its_build_runs_comparison_and_report(tmp_
     assert "--settle-over=e2e_10mb" in res.stdout and "--comparison results/compare/" in res.stdout
 
 
+def test_baseline_rules_quote_what_they_did_not_make(tmp_path: Path) -> None:
+    """The injection walk of test_injection, on the rules that exist only with a baseline."""
+    from .test_injection import _load_rules, unsafe_substitutions
+
+    wd = make_workdir(tmp_path, _with_baseline("HEAD"))
+    rules = dict(_load_rules(wd, wd / "config.yaml"))
+    assert set(BASELINE_RULES) <= set(rules)
+    assert {n: unsafe_substitutions(rules[n]) for n in BASELINE_RULES} == dict.fromkeys(BASELINE_RULES, [])
+
+
 def test_without_a_baseline_no_baseline_job_exists(tmp_path: Path) -> None:
     wd = make_workdir(tmp_path)
     res = snakemake(wd, "-n", "report", timeout=300)
