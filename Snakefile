@@ -15,6 +15,7 @@ include: "workflow/rules/logs.smk"
 include: "workflow/rules/analysis.smk"
 include: "workflow/rules/panel.smk"
 include: "workflow/rules/render.smk"
+include: "workflow/rules/baseline.smk"
 
 
 rule all:

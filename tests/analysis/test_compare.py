@@ -103,3 +103,19 @@ def test_compare_bad_input_is_one_line(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["compare", str(bad), str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "claims.json" in err
+
+
+def test_settle_over_leaves_out_a_scenario_that_fails_on_both_sides(tmp_path: Path) -> None:
+    """A fault scenario times out on both commits by design: compared, but problem_fixed is settled elsewhere."""
+    a = _archive(tmp_path / "a", "aaaaaaaaaaaa", True)
+    b = _archive(tmp_path / "b", "bbbbbbbbbbbb", True)
+    every, only = tmp_path / "every.json", tmp_path / "only.json"
+    assert main(["compare", str(a), str(b), "--out", str(every)]) == 0
+    assert json.loads(every.read_text())["problem_fixed"]["verdict"] == "refuted"
+    assert main(["compare", str(a), str(b), "--out", str(only), "--settle-over", "e2e_10mb",
+                 "--settle-over=stress_10gb"]) == 0
+    got = json.loads(only.read_text())
+    assert got["problem_fixed"]["verdict"] == "inconclusive"
+    assert got["problem_fixed"]["reason"].endswith("(settled over e2e_10mb, stress_10gb)")
+    assert got["scenarios"][0]["scenario"] == "ack_path"
+    assert got["scenarios"][0]["problem_fixed"]["verdict"] == "refuted"

@@ -40,6 +40,19 @@ def test_worktree_at_revision_leaves_the_users_tree_alone(tmp_path: Path) -> Non
     assert not got.parent.exists() and old[:12] not in repo.git.worktree("list")
 
 
+def test_a_worktree_removed_with_its_folder_is_made_again(tmp_path: Path) -> None:
+    """``rm -rf results`` leaves git's record of the worktree behind; the next build must still get its source."""
+    import shutil
+
+    repo, old, _ = _repo(tmp_path)
+    src = tmp_path / "repo" / "broker"
+    got = baseline_source(src, old, tmp_path / "results" / "wt")
+    shutil.rmtree(tmp_path / "results")
+    assert old[:12] in repo.git.worktree("list")  # still registered, folder gone
+    again = baseline_source(src, old, tmp_path / "results" / "wt")
+    assert again == got and (again / "a.h").read_text() == "int x = 1;\n"
+
+
 def test_unknown_revision_is_one_clear_error(tmp_path: Path) -> None:
     _repo(tmp_path)
     with pytest.raises(StallscopeError, match="not a commit"):

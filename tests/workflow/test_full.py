@@ -40,10 +40,16 @@ def _claims(wd: Path) -> dict:
 
 
 def test_full_every_scenario_diagnosis_names_its_injected_cause(full_workdir: Path) -> None:
-    got = {d["scenario"]: (d["bottleneck"], d["expected_cause"]) for d in _claims(full_workdir)["diagnosis"]}
+    """In every trial, not only one per scenario: a fault that shows in some trials only is a weakened scenario."""
+    diagnoses = _claims(full_workdir)["diagnosis"]
     cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    assert set(got) == set(cfg["scenarios"])
-    assert all(b == e for b, e in got.values()), got
+    assert {d["scenario"] for d in diagnoses} == set(cfg["scenarios"])
+    for name, sc in cfg["scenarios"].items():
+        want = sc.get("trials", cfg["defaults"].get("trials", 1))
+        assert sum(d["scenario"] == name for d in diagnoses) == want, name
+    wrong = {d.get("run_id", d["scenario"]): (d["bottleneck"], d["expected_cause"]) for d in diagnoses
+             if d["bottleneck"] != d["expected_cause"]}
+    assert wrong == {}, wrong
 
 
 @pytest.mark.xfail(strict=False, reason="the bound of one or two scenarios still varies between runs on 2 shared "
@@ -81,7 +87,9 @@ def test_full_panel_verdicts_follow_the_data(full_workdir: Path) -> None:
 def test_full_benchmark_reports_goodput_and_ratios(full_workdir: Path) -> None:
     (bench,) = full_workdir.glob("results/bench/*/bench.json")
     data = json.loads(bench.read_text())
-    assert data["scenario"]["message_count"] == 10_485_760
+    cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    assert data["scenario"]["message_count"] * 1024 == cfg["bench"]["total_bytes"]
+    assert len(data["samples_mb_s"]["broker"]) == cfg["bench"]["repeats"] >= 5
     assert data["ratio_broker_vs_raw_sink"] and data["ratio_timers_on_vs_off"]
     assert data["machine"]["cores"] >= 1
 

@@ -1,4 +1,5 @@
 # Validate the config before any value is read, then derive the names every rule uses.
+from stallscope.experiment.baseline import BASELINE_PATTERN
 from stallscope.experiment.cluster import job_extra, job_nodes_wanted
 from stallscope.targets import (
     SUT_PATTERN,
@@ -19,7 +20,7 @@ NAMES = list(config["scenarios"]) + list(config.get("ingest") or {})
 
 
 wildcard_constraints:
-    sut=f"{SUT_PATTERN}|ingested-[A-Za-z][A-Za-z0-9_]*",
+    sut=f"{SUT_PATTERN}|ingested-[A-Za-z][A-Za-z0-9_]*|{BASELINE_PATTERN}",
     scenario="|".join(NAMES),
     trial=r"t\d+(a\d+)?",
 
@@ -35,8 +36,10 @@ def get_run_dirs(wildcards):
 
 
 def get_bench(wildcards):
-    """The benchmark of a built SUT, when the assessment asks for it (none for ingested logs)."""
-    if config["assessment"]["bench"] and not wildcards.sut.startswith("ingested-"):
+    """The benchmark of a built SUT, when the assessment asks for it (none for ingested logs or a baseline)."""
+    if config["assessment"]["bench"] and not wildcards.sut.startswith(
+        ("ingested-", "baseline-")
+    ):
         return [f"results/bench/{wildcards.sut}/bench.json"]
     return []
 

@@ -73,12 +73,20 @@ def load_summaries(path: Path, sut: str | None = None) -> dict[str, dict[str, An
     return summaries
 
 
-def compare_paths(baseline: Path, candidate: Path, out: Path | None, alpha: float = compare.ALPHA) -> dict[str, Any]:
-    """``stallscope compare``: compare two archived SUTs and write (or print) the comparison JSON."""
+def compare_paths(baseline: Path, candidate: Path, out: Path | None, alpha: float = compare.ALPHA,
+                  settle_over: list[str] | None = None) -> dict[str, Any]:
+    """``stallscope compare``: compare two archived SUTs and write (or print) the comparison JSON.
+
+    ``settle_over`` names the scenarios that settle the overall ``problem_fixed`` (the claim's own, in the DAG):
+    a fault scenario that fails on both sides by design must not read as "the candidate still fails".
+    Every scenario is still compared figure by figure. None: every scenario run on both settles it.
+    """
     base = load_summaries(baseline)
     cand = load_summaries(candidate)
     result = compare.compare_summaries(base, cand, alpha)
-    verdict, reason = compare.problem_fixed_overall(result)
+    verdict, reason = compare.problem_fixed_overall(result, settle_over)
+    if settle_over is not None:
+        reason = f"{reason} (settled over {', '.join(settle_over) or 'no scenario'})"
     result["problem_fixed"] = {"verdict": verdict, "reason": reason}
     if out is None:
         schemas.validate(result, schemas.load_schema("comparison.schema.json"), "comparison")

@@ -56,7 +56,9 @@ def baseline_source(source: Path, rev: str, cache: Path = DEFAULT_CACHE) -> Path
         raise StallscopeError(tree, None, "exists but is not a worktree at the baseline commit; remove it")
     tree.parent.mkdir(parents=True, exist_ok=True)
     try:
-        repo.git.worktree("add", "--detach", str(tree), commit)
+        # --force: a worktree deleted with its folder (``rm -rf results``) stays registered in the user's repository
+        # ("missing but already registered"); the folder is known to be absent here and --detach takes no branch.
+        repo.git.worktree("add", "--force", "--detach", str(tree), commit)
     except git.GitCommandError as exc:
         first = (exc.stderr or str(exc)).strip().splitlines()[-1:] or ["git worktree add failed"]
         raise StallscopeError(tree, None, f"git worktree add failed: {first[0]}") from None
@@ -69,3 +71,25 @@ def remove_worktree(source: Path, tree: Path) -> None:
     """Remove a baseline worktree made by ``baseline_source`` (and git's record of it)."""
     repo = _repo(Path(source).resolve())
     repo.git.worktree("remove", "--force", str(Path(tree).resolve()))
+
+
+#: The pseudo-SUT naming the baseline's results in the DAG (``results/{build,runs,assessment}/baseline-<commit>``).
+#: Its own prefix keeps them apart from the candidate's even when both are the same commit (a baseline of HEAD).
+BASELINE_PREFIX = "baseline-"
+BASELINE_PATTERN = BASELINE_PREFIX + r"[0-9a-f]{12}"
+
+
+def baseline_sut(cfg: dict) -> str | None:
+    """``baseline-<commit[:12]>`` for the config's ``sut.baseline`` revision, None when the config sets none.
+
+    The revision is resolved when the DAG is built, so moving a branch name renames (and so reruns) the baseline.
+    """
+    rev = (cfg.get("sut") or {}).get("baseline")
+    if not rev:
+        return None
+    return BASELINE_PREFIX + resolve(Path(cfg["sut"]["source"]), str(rev))[:12]
+
+
+def baseline_commit(cfg: dict) -> str:
+    """The full commit hash of ``sut.baseline`` (what ``stallscope build --rev`` is given)."""
+    return resolve(Path(cfg["sut"]["source"]), str(cfg["sut"]["baseline"]))

@@ -31,10 +31,10 @@ SHIPPED: dict[str, dict[str, int]] = {
     "init_delay": {"total_bytes": 52_428_800, **_DEFAULT_LEVELS},
     "partial_header": {"total_bytes": 104_857_600, **_DEFAULT_LEVELS},
     "keep_open": {"total_bytes": 104_857_600, **_DEFAULT_LEVELS},
-    "network_limited": {"total_bytes": 157_286_400, **_DEFAULT_LEVELS},
+    "network_limited": {"total_bytes": 78_643_200, **_DEFAULT_LEVELS},
     "slow_link": {"total_bytes": 209_715_200, **_DEFAULT_LEVELS},
     "network_control": {"total_bytes": 419_430_400, **_DEFAULT_LEVELS},
-    "flow_control_mild": {"total_bytes": 314_572_800, **_DEFAULT_LEVELS},
+    "flow_control_mild": {"total_bytes": 157_286_400, **_DEFAULT_LEVELS},
     "slow_producer_mild": {"total_bytes": 536_870_912, **_DEFAULT_LEVELS},
 }
 

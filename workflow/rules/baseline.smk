@@ -1,0 +1,131 @@
+# Before/after (`sut.baseline: <git rev>`): build the broker as it was at that revision (a git worktree through
+# GitPython, never a checkout of the user's tree), run the same scenarios and trials against it, assess them,
+# compare them with the candidate's and put the comparison in the candidate's report (`report --comparison`),
+# where it settles whether the problem is fixed. Without sut.baseline none of these rules exist.
+# The baseline's results live under the pseudo-SUT `baseline-<commit>`, apart from the candidate's even when both
+# are the same commit; parse, metrics and assess are the shared rules (their `sut` constraint admits it).
+import re
+
+from stallscope.errors import StallscopeError
+from stallscope.experiment.baseline import (
+    BASELINE_PATTERN,
+    baseline_commit,
+    baseline_sut,
+)
+from stallscope.panel.catalogue import load_catalogue
+
+try:
+    BASELINE = baseline_sut(config)
+except StallscopeError as exc:
+    raise SystemExit(f"{CONFIGFILE}: at $.sut.baseline: {exc}") from None
+
+# The scenarios the panel's problem_fixed claim is about settle it; the fault scenarios fail on both sides by
+# design and are compared figure by figure only.
+FIXED_OVER = next(
+    c.scenarios for c in load_catalogue().claims if c.id == "problem_fixed"
+)
+
+
+if BASELINE:
+
+    localrules:
+        compare_baseline,
+        render_compared,
+
+    # The candidate's build and report rules would match the baseline's paths too: these take precedence.
+    ruleorder: build_baseline > build_broker
+    ruleorder: render_compared > render_report
+
+    # No --werror: an older revision may warn under today's compiler, and its warnings are not what is compared.
+    rule build_baseline:
+        output:
+            build="results/build/{sut}/build.json",
+        log:
+            "results/logs/build_baseline/{sut}.log",
+        benchmark:
+            "results/benchmarks/build_baseline/{sut}.tsv"
+        wildcard_constraints:
+            sut=BASELINE_PATTERN,
+        conda:
+            "../../envs/stallscope.yaml"
+        threads: 2
+        resources:
+            mem_mb=2000,
+            runtime=20,
+        params:
+            configfile=CONFIGFILE,
+            rev=baseline_commit(config),
+        shell:
+            "stallscope build --config={params.configfile:q} --rev={params.rev:q} --worktrees results/baseline-src"
+            " --out results/build/{wildcards.sut} 2> {log}"
+
+    # The command of run_scenario, on the baseline's build: same scenario, same trial, same harness.
+    rule run_baseline:
+        input:
+            build="results/build/{sut}/build.json",
+        output:
+            manifest="results/runs/{sut}/{scenario}/{trial}/manifest.json",
+            client="results/runs/{sut}/{scenario}/{trial}/client.log",
+        log:
+            "results/logs/run_baseline/{sut}/{scenario}/{trial}.log",
+        benchmark:
+            "results/benchmarks/run_baseline/{sut}/{scenario}/{trial}.tsv"
+        wildcard_constraints:
+            sut=BASELINE_PATTERN,
+        conda:
+            "../../envs/stallscope.yaml"
+        # Alone on the node, as the candidate's runs, so the two sides are measured alike.
+        threads: 1024
+        resources:
+            mem_mb=4000,
+            runtime=30,
+        params:
+            scenario=lookup(dpath="scenarios/{scenario}", within=config),
+            defaults=lookup(dpath="defaults", within=config),
+            harness=lookup(dpath="run", within=config),
+            configfile=CONFIGFILE,
+            trial=lambda wildcards: wildcards.trial[1:],
+        shell:
+            "stallscope run --config={params.configfile:q} --scenario {wildcards.scenario} --trial={params.trial:q}"
+            " --build {input.build} --out results/runs/{wildcards.sut}/{wildcards.scenario}/{wildcards.trial}"
+            " 2> {log}"
+
+    rule compare_baseline:
+        input:
+            baseline="results/assessment/{base}/claims.json",
+            candidate="results/assessment/{sut}/claims.json",
+        output:
+            comparison="results/compare/{sut}/{base}/comparison.json",
+        log:
+            "results/logs/compare_baseline/{sut}/{base}.log",
+        wildcard_constraints:
+            sut=re.escape(SUT),
+            base=BASELINE_PATTERN,
+        conda:
+            "../../envs/stallscope.yaml"
+        params:
+            settle=[f"--settle-over={s}" for s in FIXED_OVER],
+        shell:
+            "stallscope compare {params.settle:q} --out {output.comparison}"
+            " -- {input.baseline} {input.candidate} 2> {log}"
+
+    # render_report with the before/after section.
+    rule render_compared:
+        input:
+            claims="results/assessment/{sut}/claims.json",
+            metrics=get_metrics,
+            templates=TEMPLATES,
+            comparison=f"results/compare/{{sut}}/{BASELINE}/comparison.json",
+        output:
+            pdf="reports/{sut}/assessment.pdf",
+            html="reports/{sut}/assessment.html",
+        log:
+            "results/logs/render_compared/{sut}.log",
+        benchmark:
+            "results/benchmarks/render_compared/{sut}.tsv"
+        wildcard_constraints:
+            sut=re.escape(SUT),
+        conda:
+            "../../envs/stallscope.yaml"
+        shell:
+            "stallscope report {input.claims} --comparison {input.comparison} --out reports/{wildcards.sut} 2> {log}"
