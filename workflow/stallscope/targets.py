@@ -31,6 +31,17 @@ def checked_config_or_exit(config: dict[str, Any], path: str | Path) -> str:
         raise SystemExit(f"{path}: at $.sut.source: {exc}") from None
 
 
+def config_file_for_stages(given: list[Any] | tuple[Any, ...], default: str) -> str:
+    """The one config file the stages read: the ``--configfile`` given, else the Snakefile's default.
+
+    Snakemake merges several ``--configfile`` into one config, but each stage reads a file of its own: with more
+    than one given, the stages would read another config than the DAG; refuse in one line instead."""
+    if len(given) > 1:
+        raise SystemExit(f"give one --configfile (got {len(given)}: " + ", ".join(map(str, given))
+                         + "): the stages read a single config file")
+    return str(given[0]) if given else default
+
+
 def sut_id(cfg: dict[str, Any]) -> str:
     """The id of the broker source's commit (with the dirty suffix), naming every result of this DAG."""
     sut = git_facts(cfg["sut"]["source"])["id"]

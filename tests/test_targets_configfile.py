@@ -1,0 +1,35 @@
+"""Which config file the stages read when Snakemake is given --configfile (the DAG and the stages must agree)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from stallscope.targets import config_file_for_stages
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_the_given_configfile_wins_over_the_default() -> None:
+    assert config_file_for_stages([Path("/x/c.yaml")], "config/config.yaml") == "/x/c.yaml"
+    assert config_file_for_stages([], "config/config.yaml") == "config/config.yaml"
+
+
+def test_two_configfiles_are_refused_in_one_line() -> None:
+    with pytest.raises(SystemExit, match="give one --configfile"):
+        config_file_for_stages(["a.yaml", "b.yaml"], "config/config.yaml")
+
+
+def test_dry_run_passes_the_given_configfile_to_the_stages(tmp_path: Path) -> None:
+    cfg = yaml.safe_load((REPO / "tests" / "configs" / "small" / "config.yaml").read_text())
+    given = tmp_path / "mine.yaml"
+    given.write_text(yaml.safe_dump(cfg))
+    res = subprocess.run([sys.executable, "-m", "snakemake", "report", "-n", "-p", "--cores", "1",
+                          "--configfile", str(given)], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert f"--config={given}" in res.stdout or f"--config {given}" in res.stdout, res.stdout[-2000:]
+    assert "--config=config/config.yaml" not in res.stdout
