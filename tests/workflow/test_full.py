@@ -52,24 +52,31 @@ def test_full_every_scenario_diagnosis_names_its_injected_cause(full_workdir: Pa
     assert wrong == {}, wrong
 
 
-@pytest.mark.xfail(strict=False, reason="the bound of one or two scenarios still varies between runs on 2 shared "
-                   "cores (last seen: a run whose bound differed from its expected_bound after the retransmit rule); "
-                   "the failure diagnosis test above is strict")
+def _bound_as_expected(bound: dict, want: str) -> bool:
+    """"none" is defined against this machine's raw loopback sink: on 2 shared cores the broker itself reaches
+    0.7-0.9 of it in the benchmark, so a healthy run may honestly fall short of 0.8. Then its bound must say what
+    its senders show (idle: the producer could not keep them busy) and cite its share of the sink."""
+    if bound["cause"] == want:
+        return True
+    share = (bound.get("shares") or {}).get("share_of_sink")
+    return want == "none" and bound["cause"] == "client_producer" and share is not None and share < 0.8
+
+
 def test_full_every_scenario_bound_names_what_limited_it(full_workdir: Path) -> None:
-    """Each scenario's throughput bound is the one it declares (stress_10gb: none, against the benchmark's sink)."""
+    """Each scenario's throughput bound is the one it declares in most of its trials (the bound over trials is
+    their majority; one trial on 2 shared cores may be pushed past a ratio by the machine's other work)."""
     cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     want = {n: s.get("expected_bound") for n, s in cfg["scenarios"].items()}
-    runs = {r["scenario"]: r for r in _claims(full_workdir)["runs"]}
-    got = {n: r["bound"]["cause"] for n, r in runs.items()}
     assert want["stress_10gb"] == "none" and want["flow_control_mild"] == "flow_control"
-    # "none" is defined against this machine's raw loopback sink: on 2 shared cores the broker itself reaches
-    # 0.7-0.9 of it in the benchmark, so a healthy run may honestly fall short of 0.8. Then its bound must say
-    # what its senders show (idle: the producer could not keep them busy) and cite its share of the sink.
-    stress = runs["stress_10gb"]["bound"]
-    if stress["cause"] != "none":
-        assert stress["cause"] == "client_producer" and stress["shares"]["share_of_sink"] < 0.8, stress
-        want = {n: b for n, b in want.items() if n != "stress_10gb"}
-    assert {n: got.get(n) for n, b in want.items() if b} == {n: b for n, b in want.items() if b}, got
+    runs = _claims(full_workdir)["runs"]
+    seen: dict[str, list[tuple[str, bool]]] = {}
+    for r in runs:
+        if want.get(r["scenario"]):
+            seen.setdefault(r["scenario"], []).append((r["bound"]["cause"],
+                                                       _bound_as_expected(r["bound"], want[r["scenario"]])))
+    assert set(seen) == {n for n, b in want.items() if b}
+    minority = {n: v for n, v in seen.items() if sum(ok for _, ok in v) * 2 <= len(v)}
+    assert minority == {}, minority
 
 
 def test_full_panel_verdicts_follow_the_data(full_workdir: Path) -> None:
