@@ -21,6 +21,9 @@
 # Nodes share CPUs, memory, filesystem and PIDs: it emulates the network and SLURM's placement, not separate
 # machines.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/slurm-lib.sh"
+LOG_NAME=slurm3.sh
+WAIT_STEP_S=0.25
 
 BASE=${SLURM3_BASE:-/tmp/stallscope-slurm3}
 CONF=/etc/slurm/slurm.conf
@@ -34,47 +37,6 @@ NET=10.200.0
 NODES=(n1 n2 n3)
 GRACE_S=${SLURM_CI_GRACE_S:-15}
 export SLURM_CONF=$OWN_CONF
-
-log() { printf '[slurm3.sh %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-
-wait_for() {
-  local t=$1; shift
-  local end=$((SECONDS + t))
-  until timeout 10 "$@" >/dev/null 2>&1; do
-    if ((SECONDS >= end)); then log "timeout (${t}s) waiting for: $*"; return 1; fi
-    sleep 0.25
-  done
-}
-
-is_live() {
-  [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]
-}
-
-pid_of() {
-  local pf=$1 comm=$2 pid
-  [ -s "$pf" ] || return 1
-  pid=$(tr -dc '0-9' <"$pf")
-  [ -n "$pid" ] && is_live "$pid" "$comm" || return 1
-  echo "$pid"
-}
-
-stop() {
-  local pf=$1 comm=$2 pid
-  if pid=$(pid_of "$pf" "$comm"); then
-    log "stopping $comm (pid $pid)"
-    kill -CONT "$pid" 2>/dev/null || true # a test may have stopped it
-    kill -TERM "$pid" 2>/dev/null || true
-    local end=$((SECONDS + GRACE_S))
-    while is_live "$pid" "$comm" && ((SECONDS < end)); do sleep 0.2; done
-    if is_live "$pid" "$comm"; then
-      log "$comm (pid $pid) alive after ${GRACE_S}s: SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      end=$((SECONDS + 5))
-      while is_live "$pid" "$comm" && ((SECONDS < end)); do sleep 0.2; done
-    fi
-  fi
-  rm -f "$pf"
-}
 
 net_up() {
   ip link show "$BR" >/dev/null 2>&1 || {
@@ -97,6 +59,14 @@ net_up() {
   done
 }
 
+# our_links_listed: a veth or the bridge of ours is still listed. The listing is read whole before grep: with
+# pipefail, `ip | grep -q` fails when grep's early exit cuts ip off (SIGPIPE), whatever it found.
+our_links_listed() {
+  local links
+  links=$(ip -br link)
+  grep -qE "^(veth-ss-n[0-9]|$BR)[@ ]" <<<"$links"
+}
+
 net_down() {
   local k
   for k in 1 2 3; do
@@ -107,8 +77,8 @@ net_down() {
   done
   ip link del "$BR" 2>/dev/null || true
   local end=$((SECONDS + 15))
-  while ip -br link | grep -qE "^(veth-ss-n[0-9]|$BR)[@ ]" && ((SECONDS < end)); do sleep 0.2; done
-  if ip -br link | grep -qE "^(veth-ss-n[0-9]|$BR)[@ ]"; then log "links of ours still listed after 15s"; return 1; fi
+  while our_links_listed && ((SECONDS < end)); do sleep 0.2; done
+  if our_links_listed; then log "links of ours still listed after 15s"; return 1; fi
 }
 
 write_conf() {
@@ -136,24 +106,9 @@ SlurmctldPidFile=$BASE/run/slurmctld.pid
 SlurmdPidFile=$BASE/run/%n.pid
 SlurmctldLogFile=$BASE/log/slurmctld.log
 SlurmdLogFile=$BASE/log/%n.log
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core_Memory
 DefMemPerCPU=500
-ReturnToService=2
-SchedulerType=sched/backfill
-MpiDefault=none
-MailProg=/bin/true
-AccountingStorageType=accounting_storage/none
-JobAcctGatherType=jobacct_gather/none
-JobCompType=jobcomp/none
-SlurmctldTimeout=30
 SlurmdTimeout=10
-InactiveLimit=0
-MinJobAge=600
-KillWait=5
-Waittime=0
+$(common_conf)
 NodeName=n1 NodeAddr=$NET.11 CPUs=$cpus RealMemory=$mem State=UNKNOWN
 NodeName=n2 NodeAddr=$NET.12 CPUs=$cpus RealMemory=$mem State=UNKNOWN
 NodeName=n3 NodeAddr=$NET.13 CPUs=$cpus RealMemory=$mem State=UNKNOWN
