@@ -13,7 +13,9 @@ from stallscope.targets import (
 
 # The config file the stages read themselves: the one given with --configfile, else the Snakefile's. (Snakemake
 # lists the Snakefile's own `configfile:` last in workflow.configfiles, so [-1] would ignore --configfile.)
-CONFIGFILE = config_file_for_stages(workflow.overwrite_configfiles, "config/config.yaml")
+CONFIGFILE = config_file_for_stages(
+    workflow.overwrite_configfiles, "config/config.yaml"
+)
 # The same checks as the stages (schema, finite numbers, placeholders), one line on stderr and exit 1 if bad.
 SUT = checked_config_or_exit(config, CONFIGFILE)
 # Report inputs: editing a template reruns only the report and the index.
