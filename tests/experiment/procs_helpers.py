@@ -1,7 +1,8 @@
-"""Find a process's children through /proc (tests only; no psutil)."""
+"""Processes and ports as the interrupt tests see them: children through /proc (no psutil), ports held."""
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -36,3 +37,15 @@ def wait_for(fn: Callable[[], T | None], timeout_s: float) -> T:
             return got
         time.sleep(0.05)
     raise TimeoutError(f"condition not met within {timeout_s} s")
+
+
+def port_held(port: int) -> bool:
+    """Some process still listens on or holds the loopback port (TIME_WAIT left by the kernel does not count)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+            s.listen(1)
+        except OSError:
+            return True
+    return False

@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from stallscope import schemas
 from stallscope.experiment import interrupts
 from stallscope.experiment.run import run_scenario
 
-from .procs_helpers import children_of, wait_for
+from .procs_helpers import children_of, port_held, wait_for
 from .test_run import SMALL, _config
 
 SEQUENCES = {
@@ -26,18 +25,6 @@ SEQUENCES = {
     "sigterm_then_sighup": [signal.SIGTERM, signal.SIGHUP],
     "sigint_sigterm_sighup": [signal.SIGINT, signal.SIGTERM, signal.SIGHUP],
 }
-
-
-def _port_unheld(port: int) -> bool:
-    """No process listens on or holds the port (TIME_WAIT left by the kernel does not count)."""
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-            s.listen(1)
-        except OSError:
-            return False
-    return True
 
 
 def test_handlers_record_and_never_raise() -> None:
@@ -87,7 +74,7 @@ def test_run_survives_signal_sequences(tmp_path: Path, ref_build: Path, name: st
     assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("stallscope run: interrupted by SIG")
     for pid, _ in kids:
         assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
-    assert all(_port_unheld(p) for p in ports)
+    assert not any(port_held(p) for p in ports)
     assert not (out / "manifest.json").exists()
     m = schemas.read_json(out / "manifest.interrupted.json", "manifest")
     first = signal.Signals(SEQUENCES[name][0]).name

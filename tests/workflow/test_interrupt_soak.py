@@ -16,7 +16,6 @@ import os
 import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ import pytest
 import yaml
 
 from stallscope import schemas
+from tests.experiment.procs_helpers import port_held
 
 from .conftest import REPO, make_workdir, snakemake, venv_env
 
@@ -95,18 +95,6 @@ def _sut_processes(wd: Path) -> list[int]:
     return alive
 
 
-def _port_held(port: int) -> bool:
-    """Some process still listens on or holds the port (TIME_WAIT left by the kernel does not count)."""
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-            s.listen(1)
-        except OSError:
-            return True
-    return False
-
-
 def _planned_runs(wd: Path) -> list[str]:
     res = snakemake(wd, "-n", "report")
     assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
@@ -158,7 +146,7 @@ def _round(wd: Path, run: str, scenario: str, kind: str, delay_s: float, grace_s
         check_at = time.monotonic() + grace_s + 1.0
         time.sleep(max(0.0, check_at - time.monotonic()))
         left = _sut_processes(wd)
-        held = [p for p in ports if _port_held(p)]
+        held = [p for p in ports if port_held(p)]
     finally:
         _stop_snakemake(sm)  # after ^C it cancels its jobs; after a signal to the runner it sees the job fail
     out = wd / run
