@@ -32,14 +32,19 @@ def checked_config_or_exit(config: dict[str, Any], path: str | Path) -> str:
 
 
 def config_file_for_stages(given: list[Any] | tuple[Any, ...], default: str) -> str:
-    """The one config file the stages read: the ``--configfile`` given, else the Snakefile's default.
+    """The one config file the stages read: the ``--configfile`` given (relative to the working directory when
+    inside it), else the Snakefile's default.
 
     Snakemake merges several ``--configfile`` into one config, but each stage reads a file of its own: with more
     than one given, the stages would read another config than the DAG; refuse in one line instead."""
     if len(given) > 1:
         raise SystemExit(f"give one --configfile (got {len(given)}: " + ", ".join(map(str, given))
                          + "): the stages read a single config file")
-    return str(given[0]) if given else default
+    if not given:
+        return default
+    path = Path(given[0])
+    # Relative to the working directory when inside it: a params change (a rerun) must not follow a moved copy.
+    return str(path.relative_to(Path.cwd())) if path.is_absolute() and path.is_relative_to(Path.cwd()) else str(path)
 
 
 def sut_id(cfg: dict[str, Any]) -> str:
