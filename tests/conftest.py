@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,13 @@ FIXTURES = Path(os.environ.get("STALLSCOPE_FIXTURES") or next(
     (p / "shared" / "fixtures" / "embarcadero" for p in Path(__file__).resolve().parents[1:4]
      if (p / "shared" / "fixtures" / "embarcadero").is_dir()),
     Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "embarcadero"))
+
+
+# A test run started in the background of a non-interactive shell inherits SIGINT ignored, and so would every
+# Snakemake the ^C tests start (an ignored signal survives exec): they would wait for an interrupt that never
+# comes. A handler (unlike "ignore") is reset to the default in a child, so the children see ^C as at a terminal.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
