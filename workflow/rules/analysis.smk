@@ -14,4 +14,4 @@ rule compute_metrics:
         mem_mb=2000,
         runtime=10,
     shell:
-        "stallscope metrics results/runs/{wildcards.sut}/{wildcards.scenario}/{wildcards.trial} --out {output.metrics} 2> {log}"
+        "stallscope metrics results/runs/{wildcards.sut:q}/{wildcards.scenario:q}/{wildcards.trial:q} --out {output.metrics:q} 2> {log:q}"

@@ -57,7 +57,7 @@ if BASELINE:
             rev=baseline_commit(config),
         shell:
             "stallscope build --config={params.configfile:q} --rev={params.rev:q} --worktrees results/baseline-src"
-            " --out results/build/{wildcards.sut} 2> {log}"
+            " --out results/build/{wildcards.sut:q} 2> {log:q}"
 
     # The command of run_scenario, on the baseline's build: same scenario, same trial, same harness.
     rule run_baseline:
@@ -86,9 +86,9 @@ if BASELINE:
             configfile=CONFIGFILE,
             trial=lambda wildcards: wildcards.trial[1:],
         shell:
-            "stallscope run --config={params.configfile:q} --scenario {wildcards.scenario} --trial={params.trial:q}"
-            " --build {input.build} --out results/runs/{wildcards.sut}/{wildcards.scenario}/{wildcards.trial}"
-            " 2> {log}"
+            "stallscope run --config={params.configfile:q} --scenario {wildcards.scenario:q} --trial={params.trial:q}"
+            " --build {input.build:q} --out results/runs/{wildcards.sut:q}/{wildcards.scenario:q}/{wildcards.trial:q}"
+            " 2> {log:q}"
 
     rule compare_baseline:
         input:
@@ -106,8 +106,8 @@ if BASELINE:
         params:
             settle=[f"--settle-over={s}" for s in FIXED_OVER],
         shell:
-            "stallscope compare {params.settle:q} --out {output.comparison}"
-            " -- {input.baseline} {input.candidate} 2> {log}"
+            "stallscope compare {params.settle:q} --out {output.comparison:q}"
+            " -- {input.baseline:q} {input.candidate:q} 2> {log:q}"
 
     # render_report with the before/after section.
     rule render_compared:
@@ -128,4 +128,4 @@ if BASELINE:
         conda:
             "../../envs/stallscope.yaml"
         shell:
-            "stallscope report {input.claims} --comparison {input.comparison} --out reports/{wildcards.sut} 2> {log}"
+            "stallscope report {input.claims:q} --comparison {input.comparison:q} --out reports/{wildcards.sut:q} 2> {log:q}"

@@ -17,7 +17,7 @@ rule build_broker:
         sut=lookup(dpath="sut", within=config),
         configfile=CONFIGFILE,
     shell:
-        "stallscope build --config={params.configfile:q} --out results/build/{wildcards.sut} --werror 2> {log}"
+        "stallscope build --config={params.configfile:q} --out results/build/{wildcards.sut:q} --werror 2> {log:q}"
 
 
 rule bench_broker:
@@ -38,5 +38,5 @@ rule bench_broker:
         repeats=lookup(dpath="bench/repeats", within=config),
         total_bytes=lookup(dpath="bench/total_bytes", within=config),
     shell:
-        "stallscope bench --build {input.build} --repeats={params.repeats:q} --total-bytes={params.total_bytes:q}"
-        " --out {output.bench} 2> {log}"
+        "stallscope bench --build {input.build:q} --repeats={params.repeats:q} --total-bytes={params.total_bytes:q}"
+        " --out {output.bench:q} 2> {log:q}"

@@ -33,5 +33,5 @@ rule run_scenario:
         configfile=CONFIGFILE,
         trial=lambda wildcards: wildcards.trial[1:],
     shell:
-        "stallscope run --config={params.configfile:q} --scenario {wildcards.scenario} --trial={params.trial:q}"
-        " --build {input.build} --out results/runs/{wildcards.sut}/{wildcards.scenario}/{wildcards.trial} 2> {log}"
+        "stallscope run --config={params.configfile:q} --scenario {wildcards.scenario:q} --trial={params.trial:q}"
+        " --build {input.build:q} --out results/runs/{wildcards.sut:q}/{wildcards.scenario:q}/{wildcards.trial:q} 2> {log:q}"

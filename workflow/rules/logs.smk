@@ -13,8 +13,8 @@ rule ingest_run:
         src=get_ingest_src,
         attempt=get_ingest_attempt,
     shell:
-        "stallscope ingest --scenario {wildcards.name} {params.attempt:q}"
-        " --out results/runs/ingested-{wildcards.name}/{wildcards.name}/{wildcards.trial} -- {params.src:q} 2> {log}"
+        "stallscope ingest --scenario {wildcards.name:q} {params.attempt:q}"
+        " --out results/runs/ingested-{wildcards.name:q}/{wildcards.name:q}/{wildcards.trial:q} -- {params.src:q} 2> {log:q}"
 
 
 rule parse_run:
@@ -31,4 +31,4 @@ rule parse_run:
         mem_mb=1000,
         runtime=20,
     shell:
-        "stallscope parse results/runs/{wildcards.sut}/{wildcards.scenario}/{wildcards.trial} 2> {log}"
+        "stallscope parse results/runs/{wildcards.sut:q}/{wildcards.scenario:q}/{wildcards.trial:q} 2> {log:q}"

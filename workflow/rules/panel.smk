@@ -19,4 +19,4 @@ rule assess_claims:
         bench=lambda wildcards, input: [f"--bench={input.bench}"] if input.bench else [],
     shell:
         "stallscope assess --config={params.configfile:q} {params.mixed:q} {params.bench:q}"
-        " --out {output.claims} -- {params.runs:q} 2> {log}"
+        " --out {output.claims:q} -- {params.runs:q} 2> {log:q}"

@@ -19,7 +19,7 @@ rule render_report:
     conda:
         "../../envs/stallscope.yaml"
     shell:
-        "stallscope report {input.claims} --out reports/{wildcards.sut} 2> {log}"
+        "stallscope report {input.claims:q} --out reports/{wildcards.sut:q} 2> {log:q}"
 
 
 rule build_index:
@@ -32,7 +32,7 @@ rule build_index:
     conda:
         "../../envs/stallscope.yaml"
     shell:
-        "stallscope index --reports reports --out {output.index} 2> {log}"
+        "stallscope index --reports reports --out {output.index:q} 2> {log:q}"
 
 
 rule report:
