@@ -19,36 +19,43 @@ bool check_batch_header(const BatchHeader& h, uint32_t handshake_client, uint64_
   return false;
 }
 
-bool check_batch_payload(const BatchHeader& h, const char* payload, std::string* reason) {
-  uint64_t off = 0;
-  uint64_t records = 0;
-  while (off < h.total_size) {
-    const uint64_t left = h.total_size - off;
-    if (records == h.num_msg) {
-      *reason = std::to_string(left) + " bytes follow the num_msg=" + std::to_string(h.num_msg) + " records";
-      return false;
+void PayloadWalk::feed(const char* payload, uint64_t received) {
+  while (error_.empty() && off_ < total_) {
+    const uint64_t left = total_ - off_;
+    if (records_ == num_msg_) {
+      error_ = std::to_string(left) + " bytes follow the num_msg=" + std::to_string(num_msg_) + " records";
+      return;
     }
     if (left < sizeof(MessageHeader)) {
-      *reason = "record " + std::to_string(records) + " at offset " + std::to_string(off) + " has " +
-                std::to_string(left) + " bytes, less than its 64-byte header";
-      return false;
+      error_ = "record " + std::to_string(records_) + " at offset " + std::to_string(off_) + " has " +
+               std::to_string(left) + " bytes, less than its 64-byte header";
+      return;
     }
+    if (off_ + sizeof(MessageHeader) > received) return;  // this record's header has not arrived yet
     uint64_t padded = 0;
-    std::memcpy(&padded, payload + off + offsetof(MessageHeader, paddedSize), sizeof padded);
+    std::memcpy(&padded, payload + off_ + offsetof(MessageHeader, paddedSize), sizeof padded);
     if (padded < sizeof(MessageHeader) || padded % 64 != 0 || padded > left) {
-      *reason = "record " + std::to_string(records) + " at offset " + std::to_string(off) + " has paddedSize=" +
-                std::to_string(padded) + " (a multiple of 64, 64.." + std::to_string(left) + " expected)";
-      return false;
+      error_ = "record " + std::to_string(records_) + " at offset " + std::to_string(off_) + " has paddedSize=" +
+               std::to_string(padded) + " (a multiple of 64, 64.." + std::to_string(left) + " expected)";
+      return;
     }
-    off += padded;
-    ++records;
+    off_ += padded;
+    ++records_;
   }
-  if (records != h.num_msg) {
-    *reason = "num_msg=" + std::to_string(h.num_msg) + " but the payload holds " + std::to_string(records) +
-              " records";
-    return false;
-  }
-  return true;
+}
+
+bool PayloadWalk::finish(const char* payload, std::string* reason) {
+  feed(payload, total_);
+  if (error_.empty() && records_ != num_msg_)
+    error_ = "num_msg=" + std::to_string(num_msg_) + " but the payload holds " + std::to_string(records_) + " records";
+  if (error_.empty()) return true;
+  *reason = error_;
+  return false;
+}
+
+bool check_batch_payload(const BatchHeader& h, const char* payload, std::string* reason) {
+  PayloadWalk walk(h);
+  return walk.finish(payload, reason);
 }
 
 }  // namespace sl

@@ -9,6 +9,7 @@ namespace sl {
 Ring::Ring(size_t slots, size_t slot_bytes) : slot_bytes_(slot_bytes), states_(slots) {
   map_bytes_ = slots * slot_bytes;
   if (slots == 0 || slot_bytes == 0) return;
+  for (size_t b = slots; b > 0; --b) free_buffers_.push_back(b - 1);  // buffer 0 is taken first
   void* p = mmap(nullptr, map_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                  -1, 0);
   if (p != MAP_FAILED) base_ = static_cast<char*>(p);
@@ -26,6 +27,8 @@ bool Ring::reserve(size_t* index) {
   e.num_msg = 0;
   e.bytes = 0;
   e.valid = false;
+  e.buffer = free_buffers_.back();
+  free_buffers_.pop_back();
   *index = head_;
   head_ = (head_ + 1) % states_.size();
   ++used_;
@@ -60,6 +63,7 @@ void Ring::free_front() {
   std::lock_guard<std::mutex> lock(mu_);
   if (used_ == 0 || states_[tail_].state != State::kDone) return;
   states_[tail_].state = State::kFree;
+  free_buffers_.push_back(states_[tail_].buffer);
   tail_ = (tail_ + 1) % states_.size();
   --used_;
 }

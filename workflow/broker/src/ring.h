@@ -1,5 +1,8 @@
 // Bounded ring of fixed-size slots. Receivers reserve slots in order and complete them in any
-// order; one consumer frees them strictly in reservation order.
+// order; one consumer frees them strictly in reservation order. A slot's memory is the buffer freed last
+// (a stack), not the slot's own: a ring that is mostly empty receives into memory still in cache instead
+// of cycling every batch through all of it (64 slots x 2 MiB per broker made the receive copy a
+// cold-memory copy, about a tenth of loopback goodput, measured).
 #pragma once
 #include <condition_variable>
 #include <cstddef>
@@ -27,7 +30,8 @@ class Ring {
   bool ok() const { return base_ != nullptr; }
   size_t slots() const { return states_.size(); }
   size_t slot_bytes() const { return slot_bytes_; }
-  char* slot_ptr(size_t index) const { return base_ + index * slot_bytes_; }
+  // The reserved slot's buffer (fixed from reserve to free_front).
+  char* slot_ptr(size_t index) const { return base_ + states_[index].buffer * slot_bytes_; }
 
   // Reserves the next slot; returns false when all slots are in use.
   bool reserve(size_t* index);
@@ -46,11 +50,13 @@ class Ring {
     uint32_t num_msg = 0;
     uint64_t bytes = 0;
     bool valid = false;
+    size_t buffer = 0;  // which slot_bytes_ block of the mapping holds this slot's data
   };
   char* base_ = nullptr;
   size_t map_bytes_ = 0;
   size_t slot_bytes_;
   std::vector<Entry> states_;
+  std::vector<size_t> free_buffers_;  // buffers not held by a slot, the most recently freed last
   size_t head_ = 0;   // next slot to reserve
   size_t tail_ = 0;   // oldest slot not yet freed
   size_t used_ = 0;

@@ -1,5 +1,6 @@
 // check_batch_header / check_batch_payload: a count the bytes cannot hold, or a payload that does not
 // walk to exactly num_msg records, is refused; a well-formed batch passes.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -39,6 +40,25 @@ std::vector<char> payload(uint32_t num, uint64_t msg_bytes) {
 }
 
 void set_padded(std::vector<char>* p, uint64_t off, uint64_t v) { std::memcpy(p->data() + off, &v, sizeof v); }
+
+// The walk fed as a receiver feeds it (chunks of 1..max_chunk bytes, drawn from `seed`) gives the whole
+// walk's answer and reason: what arrives early is walked early, nothing is walked before it arrives.
+bool fed_agrees(const BatchHeader& h, const std::vector<char>& p, uint32_t seed, uint64_t max_chunk) {
+  std::string whole_why, fed_why;
+  const bool whole = sl::check_batch_payload(h, p.data(), &whole_why);
+  std::vector<char> arrived(p.size(), 0);  // bytes not yet received are zero, as in a fresh slot
+  sl::PayloadWalk walk(h);
+  uint64_t got = 0;
+  while (got < p.size()) {
+    seed = seed * 1103515245u + 12345u;
+    const uint64_t n = std::min<uint64_t>(p.size() - got, 1 + (seed >> 8) % max_chunk);
+    std::memcpy(arrived.data() + got, p.data() + got, n);
+    got += n;
+    walk.feed(arrived.data(), got);
+  }
+  const bool fed = walk.finish(arrived.data(), &fed_why);
+  return fed == whole && fed_why == (whole ? std::string() : whole_why);
+}
 
 }  // namespace
 
@@ -85,6 +105,19 @@ int main() {
   std::vector<char> r = payload(2, 0);
   r.resize(r.size() + 32, 0);
   CHECK(!sl::check_batch_payload(header(3, r.size()), r.data(), &why) && why.find("less than its 64-byte header") != std::string::npos);
+
+  // Fed in pieces as recv delivers them, the walk reaches the same answer and reason for every case above.
+  std::vector<std::pair<BatchHeader, std::vector<char>>> cases = {
+      {header(10, total), p}, {header(11, total), p}, {header(9, total), p}, {header(3, r.size()), r}};
+  for (const auto& [off, v] : std::vector<std::pair<uint64_t, uint64_t>>{
+           {1088, 0}, {0, 1000}, {9 * 1088, 1088 + 64}, {0, 2 * 1088}, {5 * 1088, 64}}) {
+    q = p;
+    set_padded(&q, off, v);
+    cases.push_back({header(10, total), q});
+  }
+  for (const auto& [h, v] : cases)
+    for (uint32_t seed = 1; seed <= 50; ++seed)
+      for (uint64_t max_chunk : {1u, 7u, 64u, 1500u, 20000u}) CHECK(fed_agrees(h, v, seed, max_chunk));
   std::puts("t_batch ok");
   return 0;
 }

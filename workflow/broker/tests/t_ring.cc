@@ -28,7 +28,9 @@ int main() {
   CHECK(ring.wait_front(&s, 10) && s.index == 1 && s.num_msg == 5);
   ring.free_front();
   CHECK(ring.in_use() == 1);
+  char* const freed_last = ring.slot_ptr(1);
   CHECK(ring.reserve(&d) && d == 0);  // wraps around
+  CHECK(ring.slot_ptr(d) == freed_last);  // into the buffer freed last (still cached), not slot 0's own
   ring.complete(c, 0, 0, false);      // abandoned slot is still freed in order
   CHECK(ring.wait_front(&s, 10) && s.index == 2 && !s.valid);
   ring.free_front();
@@ -38,6 +40,19 @@ int main() {
   CHECK(ring.wait_front(&s, 10) && s.index == 0);
   ring.free_front();
   CHECK(ring.in_use() == 0);
+
+  // A ring that never holds more than one batch at a time receives every batch into the same buffer.
+  sl::Ring warm(8, 128);
+  char* first = nullptr;
+  for (int i = 0; i < 20; ++i) {
+    size_t k = 0;
+    CHECK(warm.reserve(&k) && k == size_t(i % 8));
+    if (i == 0) first = warm.slot_ptr(k);
+    CHECK(warm.slot_ptr(k) == first);
+    warm.complete(k, 1, 64, true);
+    CHECK(warm.wait_front(&s, 10) && s.index == k);
+    warm.free_front();
+  }
 
   sl::Ring empty(0, 256);
   CHECK(!empty.ok());

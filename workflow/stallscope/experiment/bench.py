@@ -1,7 +1,7 @@
 """Benchmark the broker's publish path: goodput against a raw loopback sink, and the stall timers' cost.
 
-One invocation runs a healthy 10 GiB scenario (10,485,760 x 1 KiB, 4 brokers x 4 threads) against three
-receivers, interleaved so that drift in the machine hits all three alike: the broker, the same broker with
+One invocation runs a healthy scenario (``bench.total_bytes`` of 1 KiB messages, 4 brokers x 4 threads)
+against three receivers, interleaved so that drift in the machine hits all three alike: the broker, the same broker with
 its stall timers compiled out, and ``rawsink`` (the same handshake, batches and ACKs, no ring, no timers).
 It reports what it measured with the machine it ran on; it asserts nothing about speed.
 """
