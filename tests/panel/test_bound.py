@@ -62,6 +62,32 @@ def test_none_needs_the_sink_for_the_same_connections() -> None:
     assert any("no benchmark" in m for m in nobench["missing"]) and nobench["confidence"] != "high"
 
 
+def _shape(run: Any, **change: int) -> dict[str, int]:
+    keys = ("brokers", "threads_per_broker", "message_size", "batch_bytes", "total_bytes")
+    return {k: run.param(k) for k in keys} | change
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_sink_at_the_runs_own_shape_is_preferred(seed: int) -> None:
+    """A small publish reads short against the benchmark's big one; against a sink of its own shape it is whole."""
+    rng = random.Random(seed)
+    own, big = rng.uniform(500, 3000), rng.uniform(3000, 9000)
+    delivered = own * rng.uniform(NONE_SHARE_OF_SINK * 1.02, 1.2)
+    run = _run(delivered=delivered, publish=_phase(4_000_000, 3_000_000))
+    bench = _bench(sink=big) | {"raw_sink_at": [
+        {"shape": _shape(run, total_bytes=run.param("total_bytes") * 2), "samples_mb_s": [big], "median_mb_s": big},
+        {"shape": _shape(run), "samples_mb_s": [own], "median_mb_s": own}]}
+    b = decide_bound(run, bench)
+    assert b["cause"] == "none" and "same connections and size" in b["summary"], b
+    assert b["shares"]["share_of_sink"] == pytest.approx(delivered / own, abs=1e-4)
+    # Any one parameter of the shape differing: not this run's sink, the benchmark's is read instead.
+    key = rng.choice(["brokers", "threads_per_broker", "message_size", "batch_bytes", "total_bytes"])
+    bench["raw_sink_at"][1]["shape"][key] += 1
+    other = decide_bound(run, bench)
+    assert other["cause"] != "none" or delivered >= NONE_SHARE_OF_SINK * big, other
+    assert other["shares"]["share_of_sink"] == pytest.approx(delivered / big, abs=1e-4)
+
+
 def test_below_the_sink_share_is_not_none() -> None:
     run = _run(delivered=NONE_SHARE_OF_SINK * SINK_MB_S * 0.95, publish=_phase(4_000_000, 3_900_000, rwnd=3_000_000))
     assert decide_bound(run, _bench())["cause"] == "flow_control"

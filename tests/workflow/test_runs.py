@@ -14,6 +14,8 @@ import pytest
 import yaml
 
 from stallscope import schemas
+from stallscope.experiment.bench import sink_shapes
+from stallscope.experiment.config import load_config
 
 from ..experiment.procs_helpers import wait_for
 from ..outputs import check_outputs
@@ -42,6 +44,20 @@ def test_runs_every_json_and_csv_of_the_dag_is_0644_and_schema_valid(runs_workdi
     found = check_outputs(runs_workdir / "results")
     assert {"build", "bench", "manifest", "events", "lines", "metrics", "claims"} <= set(found), sorted(found)
     check_outputs(runs_workdir / "reports")
+
+
+def test_runs_bench_measures_the_sink_at_every_scenario_shape(runs_workdir: Path) -> None:
+    """One raw-sink entry per distinct shape of the config's scenarios, each with every repeat, and the healthy
+    runs' bound read against the sink of their own shape."""
+    cfg = load_config(runs_workdir / "config.yaml")
+    (bench,) = runs_workdir.glob("results/bench/*/bench.json")
+    at = schemas.read_json(bench, "bench")["raw_sink_at"]
+    assert [a["shape"] for a in at] == sink_shapes(cfg)
+    assert len(at) < len(cfg["scenarios"])  # shapes shared by several scenarios are measured once
+    assert all(len(a["samples_mb_s"]) == cfg["bench"]["sink_repeats"] and a["median_mb_s"] > 0 for a in at), at
+    (claims,) = runs_workdir.glob("results/assessment/*/claims.json")
+    none = [r["bound"] for r in schemas.read_json(claims, "claims")["runs"] if r["bound"]["cause"] == "none"]
+    assert all("same connections and size" in b["summary"] for b in none), none
 
 
 def test_runs_clean_source_gives_sut_without_dirty_suffix(runs_workdir: Path) -> None:

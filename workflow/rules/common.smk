@@ -1,5 +1,6 @@
 # Validate the config before any value is read, then derive the names every rule uses.
 from stallscope.experiment.baseline import BASELINE_PATTERN
+from stallscope.experiment.bench import sink_shapes
 from stallscope.experiment.cluster import job_extra, job_nodes_wanted
 from stallscope.targets import (
     SUT_PATTERN,
@@ -21,6 +22,8 @@ SUT = checked_config_or_exit(config, CONFIGFILE)
 # Report inputs: editing a template reruns only the report and the index.
 TEMPLATES = template_files()
 NAMES = list(config["scenarios"]) + list(config.get("ingest") or {})
+# The scenario shapes the benchmark measures the raw sink at: a new shape re-measures it, a new description not.
+SINK_SHAPES = sink_shapes(config)
 
 
 wildcard_constraints:

@@ -55,9 +55,12 @@ def _cmd_bench(a: argparse.Namespace) -> None:
     from stallscope.experiment import interrupts
 
     interrupts.install()  # as for run: between two publishes a signal must still stop cleanly
-    from stallscope.experiment.bench import bench_broker
+    from stallscope.experiment.bench import bench_broker, sink_shapes
+    from stallscope.experiment.config import load_config
 
-    bench_broker(a.build, a.out, repeats=a.repeats, total_bytes=a.total_bytes)
+    shapes = sink_shapes(load_config(a.config)) if a.config else []
+    bench_broker(a.build, a.out, repeats=a.repeats, total_bytes=a.total_bytes, shapes=shapes,
+                 sink_repeats=a.sink_repeats)
 
 
 def _cmd_ingest(a: argparse.Namespace) -> None:
@@ -141,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", type=Path, required=True, help="bench.json to write")
     s.add_argument("--repeats", type=int, default=3)
     s.add_argument("--total-bytes", type=int, default=10737418240)
+    s.add_argument("--config", type=Path, default=None,
+                   help="also measure the raw sink at the shape of each of this config's scenarios")
+    s.add_argument("--sink-repeats", type=int, default=3, help="raw-sink publishes per scenario shape (--config)")
     s.set_defaults(func=_cmd_bench)
 
     s = sub.add_parser("ingest", help="lay out logs from elsewhere as a run directory")

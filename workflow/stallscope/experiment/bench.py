@@ -4,6 +4,11 @@ One invocation runs a healthy scenario (``bench.total_bytes`` of 1 KiB messages,
 against three receivers, interleaved so that drift in the machine hits all three alike: the broker, the same broker with
 its stall timers compiled out, and ``rawsink`` (the same handshake, batches and ACKs, no ring, no timers).
 It reports what it measured with the machine it ran on; it asserts nothing about speed.
+
+Given the config, it also measures the raw sink alone at the shape of every configured scenario (brokers,
+connections per broker, message and batch size, total bytes): a run's share of the sink (its bound "none") is
+then read against a sink that set up as many connections and published as much, not only against the benchmark's
+own size, where connection setup weighs less and the share of a small run would read low.
 """
 
 from __future__ import annotations
@@ -29,13 +34,41 @@ _BANDWIDTH = re.compile(r"\] Bandwidth: ([0-9.]+) MB/s")
 _SCENARIO = {"brokers": 4, "threads_per_broker": 4, "message_size": 1024, "ack_timeout_s": 300, "trials": 1,
              "expected_cause": "none"}
 _HARNESS = schemas.config_defaults("run") | {"client_grace_s": 60}
+#: the parameters that shape a raw-sink publish; a sink measured with the same ones is like for like
+SINK_SHAPE = ("brokers", "threads_per_broker", "message_size", "batch_bytes", "total_bytes")
 
 
-def bench_scenario(total_bytes: int) -> dict[str, Any]:
-    """The healthy scenario the benchmark publishes, resolved as a configured scenario would be."""
+def bench_scenario(total_bytes: int, shape: dict[str, int] | None = None) -> dict[str, Any]:
+    """The healthy scenario the benchmark publishes (of ``shape`` when given), resolved as a configured scenario
+    would be."""
     cfg = validate_config({"sut": {"kind": "reference", "source": "."}, "run": dict(_HARNESS),
-                           "scenarios": {"bench": _SCENARIO | {"total_bytes": total_bytes}}}, "<bench>")
+                           "scenarios": {"bench": _SCENARIO | {"total_bytes": total_bytes} | dict(shape or {})}},
+                          "<bench>")
     return resolve_scenario(cfg, "bench")
+
+
+def sink_shapes(cfg: dict[str, Any]) -> list[dict[str, int]]:
+    """Every distinct shape of a (validated) config's scenarios, smallest publish first."""
+    shapes: dict[tuple[int, ...], dict[str, int]] = {}
+    for name in cfg["scenarios"]:
+        params = resolve_scenario(cfg, name)["params"]
+        key = tuple(int(params[k]) for k in SINK_SHAPE)
+        shapes.setdefault(key, dict(zip(SINK_SHAPE, key)))
+    return sorted(shapes.values(), key=lambda s: tuple(s[k] for k in ("total_bytes", *SINK_SHAPE)))
+
+
+def _sink_at(bin_dir: Path, shapes: list[dict[str, int]], repeats: int, tmp: Path) -> list[dict[str, Any]]:
+    """The raw sink's goodput at each shape, ``repeats`` rounds over all shapes (drift hits every shape alike)."""
+    samples: list[list[float]] = [[] for _ in shapes]
+    for i in range(repeats):
+        for k, shape in enumerate(shapes):
+            scn = bench_scenario(shape["total_bytes"], shape)
+            mb_s = _one(bin_dir, "rawsink", scn, tmp / f"sink-{k}-{i}")
+            print(f"sink round {i + 1}/{repeats} {shape}: {mb_s} MB/s", file=sys.stderr, flush=True)
+            if mb_s is not None:
+                samples[k].append(mb_s)
+    return [{"shape": shape, "samples_mb_s": got, "median_mb_s": statistics.median(got) if got else None}
+            for shape, got in zip(shapes, samples)]
 
 
 def _one(bin_dir: Path, binary: str, scn: dict[str, Any], work: Path) -> float | None:
@@ -55,8 +88,10 @@ def _one(bin_dir: Path, binary: str, scn: dict[str, Any], work: Path) -> float |
     return float(m.group(1))
 
 
-def bench_broker(build_json: Path, out: Path, repeats: int = 3, total_bytes: int = 10737418240) -> Path:
-    """Run the benchmark and write ``out`` (JSON): per receiver every goodput, the medians and the ratios."""
+def bench_broker(build_json: Path, out: Path, repeats: int = 3, total_bytes: int = 10737418240,
+                 shapes: list[dict[str, int]] | None = None, sink_repeats: int = 3) -> Path:
+    """Run the benchmark and write ``out`` (JSON): per receiver every goodput, the medians and the ratios, and
+    the raw sink at each of ``shapes``."""
     build = schemas.read_json(build_json, "build")
     bin_dir = Path(build["bin_dir"])
     for binary in RECEIVERS.values():
@@ -71,6 +106,7 @@ def bench_broker(build_json: Path, out: Path, repeats: int = 3, total_bytes: int
                 print(f"repeat {i + 1}/{repeats} {name}: {mb_s} MB/s", file=sys.stderr, flush=True)
                 if mb_s is not None:
                     samples[name].append(mb_s)
+        sink_at = _sink_at(bin_dir, list(shapes or []), sink_repeats, Path(tmp))
     med = {k: statistics.median(v) if v else None for k, v in samples.items()}
 
     def ratio(a: str, b: str) -> float | None:
@@ -87,6 +123,7 @@ def bench_broker(build_json: Path, out: Path, repeats: int = 3, total_bytes: int
         "median_mb_s": med,
         "ratio_broker_vs_raw_sink": ratio("broker", "raw_sink"),
         "ratio_timers_on_vs_off": ratio("broker", "broker_notimers"),
+        "raw_sink_at": sink_at,
     }
     schemas.write_json(out, "bench", result)
     print(json.dumps({k: result[k] for k in ("median_mb_s", "ratio_broker_vs_raw_sink", "ratio_timers_on_vs_off")}),

@@ -60,22 +60,38 @@ EAGAIN_PER_BATCH = 0.01
 #: A broker's acknowledged share at most this fraction of the others' stands out as a stuck ACK path.
 ACK_LAG_RATIO = 0.8
 def sink_share(run: Run, bench: dict[str, Any] | None) -> tuple[float | None, str | None]:
-    """Delivered / raw-sink goodput for the same connections, or None and what is missing."""
+    """Delivered / raw-sink goodput for the same connections, or None and what is missing.
+
+    The sink measured at this run's own shape (``raw_sink_at``: brokers, connections, message and batch size,
+    total bytes) is preferred: connection setup weighs more in a small publish, so against the benchmark's own
+    size a small healthy run would read short. Else the benchmark's sink, when the connections match."""
     delivered = num(run.get("throughput.delivered_mb_s"))
     if not isinstance(bench, dict):
         return None, "no benchmark of this machine's raw loopback sink (bench.json)"
-    sink = num((bench.get("median_mb_s") or {}).get("raw_sink"))
+    sink = _sink_at_shape(run, bench)
     scn = bench.get("scenario") or {}
     conns_bench = _conns(scn.get("brokers"), scn.get("threads_per_broker"))
     conns_run = _conns(run.param("brokers"), run.param("threads_per_broker"))
-    if sink is None or sink <= 0:
-        return None, "the benchmark has no raw-sink goodput"
-    if conns_bench is None or conns_run is None or conns_bench != conns_run:
-        return None, (f"the raw sink was measured over {conns_bench} connections, this run used "
-                      f"{conns_run if conns_run is not None else 'an unknown number of'}")
+    if sink is None:
+        sink = num((bench.get("median_mb_s") or {}).get("raw_sink"))
+        if sink is None or sink <= 0:
+            return None, "the benchmark has no raw-sink goodput"
+        if conns_bench is None or conns_run is None or conns_bench != conns_run:
+            return None, (f"the raw sink was measured over {conns_bench} connections, this run used "
+                          f"{conns_run if conns_run is not None else 'an unknown number of'}")
     if delivered is None:
         return None, "no delivered bandwidth in the client log"
     return delivered / sink, None
+
+
+def _sink_at_shape(run: Run, bench: dict[str, Any]) -> float | None:
+    """The raw sink's median goodput measured at exactly this run's shape, None when it was not."""
+    for at in bench.get("raw_sink_at") or []:
+        shape, median = at.get("shape") or {}, num(at.get("median_mb_s"))
+        if shape and median and median > 0 and all(
+                num(run.param(k)) is not None and num(run.param(k)) == num(v) for k, v in shape.items()):
+            return median
+    return None
 
 
 def _lag_stands_out(run: Run) -> bool:
@@ -228,7 +244,8 @@ def decide_bound(run: Run, bench: dict[str, Any] | None = None) -> dict[str, Any
                                metric(run.run_id, "phases.post.duration_s", run.get("phases.post.duration_s"))],
                       [], {"lifecycle_share": round(life, 4)})
     if share is not None and share >= NONE_SHARE_OF_SINK:
-        return entry("none", "high", f"delivered {share:.0%} of the raw loopback sink for the same connections",
+        same = "connections and size" if _sink_at_shape(run, bench or {}) else "connections"
+        return entry("none", "high", f"delivered {share:.0%} of the raw loopback sink for the same {same}",
                       [metric(run.run_id, "throughput.delivered_mb_s", run.get("throughput.delivered_mb_s"))],
                       [], {"share_of_sink": round(share, 4)})
     base: dict[str, Any] = {} if share is None else {"share_of_sink": round(share, 4)}
