@@ -53,7 +53,7 @@ def sink_shapes(cfg: dict[str, Any]) -> list[dict[str, int]]:
     for name in cfg["scenarios"]:
         params = resolve_scenario(cfg, name)["params"]
         key = tuple(int(params[k]) for k in SINK_SHAPE)
-        shapes.setdefault(key, dict(zip(SINK_SHAPE, key)))
+        shapes.setdefault(key, dict(zip(SINK_SHAPE, key, strict=True)))
     return sorted(shapes.values(), key=lambda s: tuple(s[k] for k in ("total_bytes", *SINK_SHAPE)))
 
 
@@ -68,7 +68,7 @@ def _sink_at(bin_dir: Path, shapes: list[dict[str, int]], repeats: int, tmp: Pat
             if mb_s is not None:
                 samples[k].append(mb_s)
     return [{"shape": shape, "samples_mb_s": got, "median_mb_s": statistics.median(got) if got else None}
-            for shape, got in zip(shapes, samples)]
+            for shape, got in zip(shapes, samples, strict=True)]
 
 
 def _one(bin_dir: Path, binary: str, scn: dict[str, Any], work: Path) -> float | None:
