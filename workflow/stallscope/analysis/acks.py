@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
+#: the last events frame read and its client rows' fields by kind (frames are read-only once loaded)
+_by_kind: tuple[weakref.ref[pd.DataFrame] | None, dict[str, list[dict[str, Any]]]] = (None, {})
+
 
 def _fields(ev: pd.DataFrame, kind: str) -> list[dict[str, Any]]:
-    return list(ev.loc[(ev["role"] == "client") & (ev["kind"] == kind), "fields"])
+    """The client rows of one kind, in log order. The metrics read some sixty kinds from one frame: grouped
+    once per frame instead of a boolean mask per read (a sixth of the pipeline on a small run, measured)."""
+    global _by_kind
+    ref, groups = _by_kind
+    if ref is None or ref() is not ev:
+        client = ev[ev["role"] == "client"]
+        groups = {str(k): list(g) for k, g in client.groupby("kind", sort=False)["fields"]}
+        _by_kind = (weakref.ref(ev), groups)
+    return list(groups.get(kind, []))
 
 
 def _last(ev: pd.DataFrame, kind: str, key: str) -> Any:
