@@ -4,12 +4,15 @@ Averaged over every connection, a slow link (or a slow reader) on one broker rea
 senders to the other brokers wait) or as a uniformly busy network (each connection busy for its own, shorter,
 publish). Per broker it is plain, and one rule names it, from any of three signs of the same cause:
 
-- ``idle``: a minority of brokers whose senders are busy for most of their W (``tcp_phases.publish.per_broker``)
-  while the others' idle;
+- ``idle``: a minority of brokers whose senders are busy for most of the run's W (``tcp_phases.publish.per_broker``,
+  over the longest broker's W per connection) while the others' idle;
 - ``late``: their senders busy ``SLOW_PATH_RATIO`` times longer than any other broker's;
 - ``slow``: their connections carried at most 1/``SLOW_PATH_RATIO`` of any other broker's bytes per busy second
-  (``tcp.connections``: ``bytes_acked`` over ``busy_us``) and were busy at least as long as any other's: the
-  path that carries less while it has data to send is the one the run waits for.
+  (``tcp.connections``: ``bytes_acked`` over ``busy_us``) and were busy at least as long as any other's, and
+  (where the publish phase is logged) for at least ``CLEAR_SHARE`` of the run's W: the path that carries less
+  while it has data to send is the one the run waits for. A path busy for a few per cent of the run does not
+  hold it, and its bytes per busy second are then a few kernel ticks of busy time (TCP_INFO counts busy time in
+  jiffies): partial_header's paused broker read as a slow path on 24 ms of busy time in a 0.9 s publish.
 
 Only shares and ratios between brokers of the same run are compared, never an absolute rate, so the rule holds
 for any link rate and on a faster or slower machine. The slow brokers' largest limited share (rwnd, sndbuf or
@@ -79,6 +82,15 @@ def _from_connections(run: Run) -> dict[int, dict[str, float]]:
     return out
 
 
+def _common_window_us(per: dict[str, Any]) -> float | None:
+    """The run's window per connection: the longest broker's W per connection. Busy shares over it, not over
+    each broker's own W: a broker whose connections were done within a sliver of the run cannot hold the run,
+    however busy they were in that sliver (seen: 70 % busy over 45 ms of a 0.9 s publish held up elsewhere)."""
+    windows = [num(v.get("wall_us")) / max(int(num(v.get("connections")) or 1), 1)  # type: ignore[operator]
+               for v in per.values() if isinstance(v, dict) and num(v.get("wall_us"))]
+    return max(windows) if windows else None
+
+
 def _figures(run: Run) -> dict[int, dict[str, Any]]:
     """Per broker: the publish phase's shares of W where logged (busy share, limited shares, retransmits),
     else the whole connections'; and the bytes per busy second where the connections report them."""
@@ -86,10 +98,13 @@ def _figures(run: Run) -> dict[int, dict[str, Any]]:
     conns = _from_connections(run)
     figs: dict[int, dict[str, Any]] = {}
     if isinstance(per, dict) and len(per) >= 2:
+        common = _common_window_us(per)
         for b, v in per.items():
             if not (isinstance(v, dict) and v.get("idle_share") is not None):
                 continue
-            figs[int(b)] = {"busy": 1 - float(v["idle_share"]), "busy_us": int(v.get("busy_us") or 0),
+            n_conns, busy_us = max(int(num(v.get("connections")) or 1), 1), num(v.get("busy_us"))
+            busy = busy_us / (n_conns * common) if common and busy_us is not None else 1 - float(v["idle_share"])
+            figs[int(b)] = {"busy": min(busy, 1.0), "busy_us": int(v.get("busy_us") or 0),
                             "retrans": int(v.get("retrans") or 0), "source": "tcp_phases.publish.per_broker",
                             **{k: float(v.get(k) or 0.0) for k in _LIMITS}}
     else:
@@ -117,7 +132,8 @@ def _pick_slow(figs: dict[int, dict[str, Any]]) -> tuple[list[int], str] | None:
         if rated:
             slow, rest = by_rate[:k], by_rate[k:]
             if (max(figs[b]["rate"] for b in slow) * SLOW_PATH_RATIO <= min(figs[b]["rate"] for b in rest)
-                    and min(figs[b]["busy_us"] for b in slow) >= max(figs[b]["busy_us"] for b in rest) > 0):
+                    and min(figs[b]["busy_us"] for b in slow) >= max(figs[b]["busy_us"] for b in rest) > 0
+                    and (not phased or min(figs[b]["busy"] for b in slow) >= CLEAR_SHARE)):
                 return sorted(slow), "slow"
     return None
 
