@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +72,21 @@ class Catalogue:
 
 
 def load_catalogue(path: Path = CATALOGUE_PATH) -> Catalogue:
-    """Read and validate the catalogue; errors name the file."""
+    """Read and validate the catalogue; errors name the file. Read once per file version in a process (the
+    catalogue is immutable once read; reading and validating it was a sixth of a small run's assessment)."""
+    try:
+        st = Path(path).stat()
+    except OSError:
+        return _read_catalogue(Path(path))  # names the file in its error
+    return _catalogue_version(str(path), st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=8)
+def _catalogue_version(path: str, mtime_ns: int, size: int) -> Catalogue:
+    return _read_catalogue(Path(path))
+
+
+def _read_catalogue(path: Path) -> Catalogue:
     try:
         data = schemas.load_yaml(Path(path).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
