@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from stallscope.panel.diagnosis import diagnose
+from stallscope.panel.signals import mid_batch_pauses
 from tests.builders.panel import panel_run, panel_stalls, panel_tcp
 from tests.panel.signatures import ALL, stress_10gb
 
@@ -30,6 +33,30 @@ def test_diagnose_scenario_signature_names_expected_cause(scenario: str) -> None
 def test_diagnose_healthy_none_high_confidence() -> None:
     d = diagnose(panel_run(*stress_10gb()))
     assert (d["bottleneck"], d["confidence"]) == ("none", "high")
+
+
+def _with_stalls(per: dict[str, dict[str, int]]) -> dict[str, Any]:
+    """The healthy 10 GiB run with these per-broker stalls, all in the publish phase."""
+    m, man = stress_10gb()
+    m["stalls"]["per_broker"] = {b: panel_stalls(**kw) for b, kw in per.items()}
+    return panel_run(m, man)
+
+
+def test_payload_stalls_among_as_many_header_waits_are_the_machine_not_a_paused_sender() -> None:
+    """Seen in CI on a healthy 10 GiB trial: 5 payload stalls of 51-68 ms, all on broker 3, but at the same
+    moments as header waits on brokers 0 and 3 (a pause of the machine, not of one sender)."""
+    run = _with_stalls({"0": {"header": 4, "ended_in_close": 2}, "1": {}, "2": {},
+                        "3": {"header": 5, "payload": 5, "ended_in_close": 3}})
+    assert mid_batch_pauses(run) == 0
+    assert diagnose(run)["bottleneck"] == "none"
+
+
+def test_payload_stalls_on_one_broker_while_the_others_only_wait_for_the_close_are_a_paused_sender() -> None:
+    run = _with_stalls({"0": {"header": 1, "ended_in_close": 1}, "1": {"payload": 5}, "2": {"header": 1,
+                        "ended_in_close": 1}, "3": {"header": 1, "ended_in_close": 1}})
+    assert mid_batch_pauses(run) == 5
+    d = diagnose(run)
+    assert d["bottleneck"] == "client_producer" and "paused mid-batch" in d["summary"], d
 
 
 def test_diagnose_slow_producer_high_confidence_with_figures() -> None:

@@ -212,7 +212,7 @@ def mid_batch_pauses(run: Run) -> int | None:
 
     A partial-header stall means the sender stopped inside a 128-byte header. Payload stalls count only when
     one broker has nearly all of them and there are a few (one sender pausing); spread over every broker, or
-    one or two, they are contention.
+    one or two, or among as many header waits, they are contention.
     """
     partial = [phase_stalls(run, p, "partial") for p in ("init", "publish", "drain")]
     if all(v is None for v in partial):
@@ -221,9 +221,21 @@ def mid_batch_pauses(run: Run) -> int | None:
     per = run.get("stalls.per_broker") or {}
     payload = {b: num((v.get("by_kind") or {}).get("payload", {}).get("count")) or 0 for b, v in per.items()}
     total = sum(payload.values())
-    if total >= MIN_PAYLOAD_PAUSES and len(payload) >= 2 and max(payload.values()) >= CONCENTRATED_SHARE * total:
+    # One sender pausing leaves the other waits alone; the machine pausing (scheduling or reclaim on shared cores)
+    # also blocks header waits, on several brokers at the same moments. So the payload stalls must also be most
+    # of the run's header-and-payload stalls, a broker's wait that ended in the close not counted.
+    waits = total + sum(_header_waits_during_run(v) for v in per.values() if isinstance(v, dict))
+    if (total >= MIN_PAYLOAD_PAUSES and len(payload) >= 2 and max(payload.values()) >= CONCENTRATED_SHARE * total
+            and max(payload.values()) >= CONCENTRATED_SHARE * waits):
         n += int(total)
     return n
+
+
+def _header_waits_during_run(per_broker: dict[str, Any]) -> float:
+    """One broker's header stalls during the run that did not end in the publisher's close."""
+    kinds = per_broker.get("during_run_by_kind") or {}
+    header = num(kinds.get("header")) or 0
+    return max(header - (num(per_broker.get("ended_in_close")) or 0), 0)
 
 
 def after_stalls_end_in_close(run: Run) -> bool | None:
