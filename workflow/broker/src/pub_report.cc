@@ -32,13 +32,21 @@ bool wait_for_acks(const PubRun& run, const AckCollector& acks, int64_t t_start)
   return true;
 }
 
+// Every broker's ACK count read once: ACKs still arriving while the lines are written must not make the total
+// and the per-broker figures of one report disagree.
+std::vector<uint64_t> ack_snapshot(const AckCollector& acks, size_t nbrokers) {
+  std::vector<uint64_t> now(nbrokers, 0);
+  for (size_t b = 0; b < nbrokers; ++b) now[b] = acks.of(b);
+  return now;
+}
+
 // "B0=<acked>(sent=<n>,short=<n>) B1=..." (the later Embarcadero per-broker form).
-std::string per_broker_acks(const PubRun& run, const AckCollector& acks, size_t nbrokers) {
+std::string per_broker_acks(const PubRun& run, const std::vector<uint64_t>& acked, size_t nbrokers) {
   std::vector<uint64_t> sent_to(nbrokers, 0);
   for (const auto& c : run.conns) sent_to[size_t(c->broker)] += c->messages;
   std::string per;
   for (size_t b = 0; b < nbrokers; ++b) {
-    const uint64_t a = acks.of(b);
+    const uint64_t a = acked[b];
     per += (b ? " B" : "B") + std::to_string(b) + "=" + std::to_string(a) + "(sent=" + std::to_string(sent_to[b]) +
            ",short=" + std::to_string(sent_to[b] > a ? sent_to[b] - a : 0) + ")";
   }
@@ -46,14 +54,17 @@ std::string per_broker_acks(const PubRun& run, const AckCollector& acks, size_t 
 }
 
 void log_ack_timeout(const PubRun& run, const AckCollector& acks, size_t nbrokers) {
-  const unsigned long long acked = acks.total(), target = run.total_msgs;
+  const std::vector<uint64_t> now = ack_snapshot(acks, nbrokers);
+  unsigned long long acked = 0;
+  for (const uint64_t a : now) acked += a;
+  const unsigned long long target = run.total_msgs;
   const long long t = run.s.ack_timeout_sec;
   uint64_t sent = 0, failed = 0;
   for (const auto& c : run.conns) {
     sent += c->batches;
     failed += c->failed;
   }
-  const std::string per = per_broker_acks(run, acks, nbrokers);
+  const std::string per = per_broker_acks(run, now, nbrokers);
   LOGI("[Phase] ack_timeout");
   LOGE("[Publisher ACK Timeout]: Waited %lld seconds for ACKs, received %llu out of %llu (timeout=%llds)", t, acked,
        target, t);
@@ -106,7 +117,7 @@ int finish_run(PubRun& run, AckCollector& acks, size_t nbrokers, int64_t t_start
     if (run.s.ack_level >= 1) {
       LOGI("[Phase] ack_done");
       // Extra (real builds print it only on a timeout): the per-broker ground truth of a successful run.
-      LOGI("[Publisher ACK Per-Broker]: %s", per_broker_acks(run, acks, nbrokers).c_str());
+      LOGI("[Publisher ACK Per-Broker]: %s", per_broker_acks(run, ack_snapshot(acks, nbrokers), nbrokers).c_str());
     }
     const double secs = (t_end - t_start) / 1e6;
     LOGI("Publisher finished sending %llu messages, keeping cluster context alive for subscriber",
