@@ -39,3 +39,40 @@ def test_cli_ingest_bad_sut_exits_1(tmp_path: Path, capsys: pytest.CaptureFixtur
     (tmp_path / "logs" / "client.log").write_text("I20260202 12:00:00.000000  1000 x.cc:1] hello\n")
     assert main(["ingest", str(tmp_path / "logs"), "--out", str(tmp_path / "run"), "--sut", "HEAD"]) == 1
     assert "--sut 'HEAD'" in capsys.readouterr().err
+
+
+def test_cli_error_after_a_stop_signal_is_the_interrupt_not_a_bug(monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Seen in the interrupt soak: ^C 0.08 s into `stallscope run` also killed the `git version` GitPython runs on
+    import, and its ImportError printed a traceback as an internal error."""
+    import os
+    import signal
+
+    from stallscope import cli
+    from stallscope.experiment import interrupts
+
+    def start_then_fail(_args: object) -> None:
+        interrupts.install()
+        os.kill(os.getpid(), signal.SIGINT)
+        raise ImportError("Failed to initialize: Cmd('git') failed due to: exit code(-2)")
+
+    monkeypatch.setattr(cli, "_cmd_ingest", start_then_fail)
+    try:
+        rc = main(["ingest", "somewhere", "--out", "elsewhere"])
+    finally:
+        interrupts.restore()
+    err = capsys.readouterr().err
+    assert rc == 130 and "Traceback" not in err and "interrupted by SIGINT" in err, err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_cli_error_without_a_stop_signal_is_still_a_bug(monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from stallscope import cli
+
+    def fail(_args: object) -> None:
+        raise ImportError("broken install")
+
+    monkeypatch.setattr(cli, "_cmd_ingest", fail)
+    assert main(["ingest", "somewhere", "--out", "elsewhere"]) == 3
+    assert "internal error" in capsys.readouterr().err

@@ -229,7 +229,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-    except Exception:  # a bug: say so loudly
+    except Exception as exc:  # a bug: say so loudly, unless a stop signal caused it
+        from stallscope.experiment import interrupts
+
+        if interrupts.requested():  # e.g. ^C also reached the `git version` GitPython runs on import
+            print(f"stallscope {args.command}: {interrupts.describe()} ({type(exc).__name__} on the way "
+                  "out)", file=sys.stderr)
+            return 130
         traceback.print_exc()
         print(f"stallscope {args.command}: internal error (a bug); traceback above", file=sys.stderr)
         return 3
