@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 import random
+import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -94,3 +96,43 @@ def test_signal_before_any_process_still_writes_the_interrupted_manifest(tmp_pat
     m = schemas.read_json(out / "manifest.interrupted.json", "manifest")
     assert m["processes"] == [] and m["harness"]["errors"] == ["interrupted by SIGTERM"]
     assert not (out / "manifest.json").exists()
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("nth", [1, 2])  # 1: the `git version` GitPython runs on import; 2: a provenance git call
+def test_ctrl_c_at_the_terminal_while_the_run_asks_git(tmp_path: Path, ref_build: Path, nth: int) -> None:
+    """^C signals the whole process group, git included: a git killed under the run must not end it unrecorded."""
+    real = shutil.which("git")
+    assert real is not None
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    slow_git = bin_dir / "git"
+    slow_git.write_text(f"#!/bin/sh\nsleep 1\nexec {shlex.quote(real)} \"$@\"\n")
+    slow_git.chmod(0o755)
+    out = tmp_path / "run"
+    runner = subprocess.Popen([sys.executable, "-m", "stallscope.cli", "run", "--config", str(SMALL), "--scenario",
+                               "e2e_10mb", "--build", str(ref_build), "--out", str(out)],
+                              stderr=subprocess.PIPE, text=True, start_new_session=True,
+                              env=os.environ | {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"})
+    seen: set[int] = set()
+
+    def nth_git_running() -> bool:
+        seen.update(pid for pid, argv in children_of(runner.pid) if str(slow_git) in argv)
+        return len(seen) >= nth
+
+    try:
+        wait_for(nth_git_running, timeout_s=30)
+        os.killpg(runner.pid, signal.SIGINT)
+        rc = runner.wait(timeout=60)
+        err = runner.stderr.read()
+    finally:
+        if runner.poll() is None:
+            os.killpg(runner.pid, signal.SIGKILL)
+            runner.wait(timeout=10)
+    assert rc == 130, err
+    assert "Traceback" not in err, err
+    assert err.strip().splitlines()[-1].startswith("stallscope run: interrupted by SIGINT"), err
+    assert not (out / "manifest.json").exists()
+    m = schemas.read_json(out / "manifest.interrupted.json", "manifest")
+    assert m["harness"]["errors"] == ["interrupted by SIGINT"], m["harness"]
+    assert m["stallscope"]["commit"] is not None  # git answered: it was not killed

@@ -44,7 +44,8 @@ def _cmd_run(a: argparse.Namespace) -> None:
     from stallscope.experiment import interrupts
 
     interrupts.install()  # before the heavier imports; kept until exit, so no signal can raise a traceback
-    from stallscope.experiment.run import run_scenario
+    with interrupts.shielded():  # a ^C must not kill the `git version` GitPython runs on import
+        from stallscope.experiment.run import run_scenario
 
     run_scenario(
         config_path=a.config, scenario=a.scenario, trial=a.trial, build_json=a.build, out_dir=a.out
@@ -55,8 +56,9 @@ def _cmd_bench(a: argparse.Namespace) -> None:
     from stallscope.experiment import interrupts
 
     interrupts.install()  # as for run: between two publishes a signal must still stop cleanly
-    from stallscope.experiment.bench import bench_broker, sink_shapes
-    from stallscope.experiment.config import load_config
+    with interrupts.shielded():
+        from stallscope.experiment.bench import bench_broker, sink_shapes
+        from stallscope.experiment.config import load_config
 
     shapes = sink_shapes(load_config(a.config)) if a.config else []
     bench_broker(a.build, a.out, repeats=a.repeats, total_bytes=a.total_bytes, shapes=shapes,

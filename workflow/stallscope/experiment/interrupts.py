@@ -8,7 +8,10 @@ in their own time, so a second signal, or a SIGHUP from a closed terminal, chang
 
 from __future__ import annotations
 
+import contextlib
 import signal
+import threading
+from collections.abc import Iterator
 from types import FrameType
 from typing import Any
 
@@ -60,3 +63,28 @@ def describe() -> str:
         return ""
     more = f" (then {', '.join(names[1:])})" if len(names) > 1 else ""
     return f"interrupted by {names[0]}{more}"
+
+
+@contextlib.contextmanager
+def shielded() -> Iterator[None]:
+    """Children started inside ignore stop signals; the ones sent to us meanwhile are recorded when it ends.
+
+    ^C at a terminal signals the whole foreground process group, so it also reaches the short-lived helpers a
+    run starts for itself: the ``git version`` GitPython runs on import, the git calls of its provenance. One
+    killed there ends the run without its record. An ignored signal stays ignored across exec (Python's
+    subprocess resets handlers and the mask in the child, never an ignore), and Linux never discards a blocked
+    signal, even while it is ignored: so block, ignore, start the children, then put the recorder back and
+    unblock. Without our handlers installed (or off the main thread) this changes nothing.
+    """
+    if _previous is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        for s in STOP_SIGNALS:
+            signal.signal(s, signal.SIG_IGN)
+        yield
+    finally:
+        for s in STOP_SIGNALS:
+            signal.signal(s, _record)
+        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)

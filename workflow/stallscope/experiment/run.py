@@ -284,6 +284,8 @@ def run_scenario(config_path: Path, scenario: str, trial: int, build_json: Path,
         cfg = load_config(config_path)
         scn = resolve_scenario(cfg, scenario)
         build = schemas.read_json(build_json, "build")
+        with interrupts.shielded():  # asks git (read once per process): a ^C must not end the run unrecorded
+            stallscope_facts()
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         for stale in list(out.glob("broker_*.log")) + [out / n for n in ("client.log", "manifest.json",
