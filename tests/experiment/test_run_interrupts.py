@@ -45,6 +45,44 @@ def test_handlers_record_and_never_raise() -> None:
     assert signal.getsignal(signal.SIGINT) is before
 
 
+
+def _ignored_by(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(ln.split()[1] for ln in status.splitlines() if ln.startswith("SigIgn:")), 16)
+
+
+def test_shielded_children_ignore_stop_signals_and_ours_arrive_after() -> None:
+    stop_bits = sum(1 << (s - 1) for s in interrupts.STOP_SIGNALS)
+    with interrupts.shielded():  # no handlers installed: nothing changes
+        child = subprocess.Popen(["sleep", "5"])
+    try:
+        assert _ignored_by(child.pid) & stop_bits == 0
+    finally:
+        child.kill()
+        child.wait(timeout=10)
+    assert interrupts.install()
+    try:
+        with interrupts.shielded():
+            child = subprocess.Popen(["sleep", "5"])
+            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(child.pid, signal.SIGINT)
+            time.sleep(0.05)
+            assert not interrupts.requested()  # held back, not lost
+        try:
+            assert _ignored_by(child.pid) & stop_bits == stop_bits
+            assert child.poll() is None  # the ^C did not kill it
+        finally:
+            child.kill()
+            child.wait(timeout=10)
+        time.sleep(0.05)
+        assert interrupts.received() == ["SIGINT"]
+        os.kill(os.getpid(), signal.SIGTERM)  # after the block, recorded as before
+        time.sleep(0.05)
+        assert interrupts.received() == ["SIGINT", "SIGTERM"]
+    finally:
+        interrupts.restore()
+
+
 @pytest.mark.e2e
 @pytest.mark.parametrize("name", sorted(SEQUENCES))
 def test_run_survives_signal_sequences(tmp_path: Path, ref_build: Path, name: str) -> None:

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from stallscope.experiment import interrupts
 from stallscope.experiment import placement as pl
 
 #: Seconds for one SLURM client command (a wedged controller must not hang the run).
@@ -42,7 +43,8 @@ def nodes_of(spec: dict[str, Any]) -> list[str]:
 
 def _run(argv: list[str]) -> str:
     try:
-        res = subprocess.run(argv, capture_output=True, text=True, timeout=CMD_TIMEOUT_S)
+        with interrupts.shielded():  # a ^C meant for the run must not kill the scheduler query it makes
+            res = subprocess.run(argv, capture_output=True, text=True, timeout=CMD_TIMEOUT_S)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise ClusterError(f"{argv[0]}: {exc}") from None
     if res.returncode != 0:
@@ -134,8 +136,10 @@ def end_steps(job_id: str, timeout_s: float = 15.0) -> list[str]:
     """
     left = steps(job_id)
     if left:
-        subprocess.run(["scancel", "--signal=CONT", *left], capture_output=True, timeout=CMD_TIMEOUT_S, check=False)
-        subprocess.run(["scancel", *left], capture_output=True, timeout=CMD_TIMEOUT_S, check=False)
+        with interrupts.shielded():  # a second ^C must not stop the cleanup half done
+            subprocess.run(["scancel", "--signal=CONT", *left], capture_output=True, timeout=CMD_TIMEOUT_S,
+                           check=False)
+            subprocess.run(["scancel", *left], capture_output=True, timeout=CMD_TIMEOUT_S, check=False)
     deadline = time.monotonic() + timeout_s
     while left and time.monotonic() < deadline:
         time.sleep(0.25)

@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from stallscope.experiment import interrupts
 from stallscope.experiment import placement as pl
 
 CMD_TIMEOUT_S = 10.0
@@ -47,7 +48,8 @@ class Built:
 
 def _run(argv: Sequence[str], check: bool = True) -> subprocess.CompletedProcess[str]:
     try:
-        cp = subprocess.run(list(argv), capture_output=True, text=True, timeout=CMD_TIMEOUT_S, check=False)
+        with interrupts.shielded():  # a ^C meant for the run must not kill an `ip` half way through setup or teardown
+            cp = subprocess.run(list(argv), capture_output=True, text=True, timeout=CMD_TIMEOUT_S, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise NetnsError(f"{' '.join(argv)}: {exc}") from None
     if check and cp.returncode != 0:
