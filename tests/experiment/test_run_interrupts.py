@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -79,6 +80,21 @@ def test_shielded_children_ignore_stop_signals_and_ours_arrive_after() -> None:
         os.kill(os.getpid(), signal.SIGTERM)  # after the block, recorded as before
         time.sleep(0.05)
         assert interrupts.received() == ["SIGINT", "SIGTERM"]
+        # Another thread could take a signal while it is ignored, and drop it: then there is no shield.
+        stop = threading.Event()
+        other = threading.Thread(target=stop.wait, args=(10,))
+        other.start()
+        try:
+            with interrupts.shielded():
+                child = subprocess.Popen(["sleep", "5"])
+        finally:
+            stop.set()
+            other.join(timeout=10)
+        try:
+            assert _ignored_by(child.pid) & stop_bits == 0
+        finally:
+            child.kill()
+            child.wait(timeout=10)
     finally:
         interrupts.restore()
 

@@ -9,6 +9,7 @@ in their own time, so a second signal, or a SIGHUP from a closed terminal, chang
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -65,6 +66,14 @@ def describe() -> str:
     return f"interrupted by {names[0]}{more}"
 
 
+def _only_thread() -> bool:
+    """This process runs one thread (C threads included): no other thread could take a signal while we ignore it."""
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return threading.active_count() == 1
+
+
 @contextlib.contextmanager
 def shielded() -> Iterator[None]:
     """Children started inside ignore stop signals; the ones sent to us meanwhile are recorded when it ends.
@@ -72,19 +81,21 @@ def shielded() -> Iterator[None]:
     ^C at a terminal signals the whole foreground process group, so it also reaches the short-lived helpers a
     run starts for itself: the ``git version`` GitPython runs on import, the git calls of its provenance. One
     killed there ends the run without its record. An ignored signal stays ignored across exec (Python's
-    subprocess resets handlers and the mask in the child, never an ignore), and Linux never discards a blocked
-    signal, even while it is ignored: so block, ignore, start the children, then put the recorder back and
-    unblock. Without our handlers installed (or off the main thread) this changes nothing.
+    subprocess resets handlers and the mask in the child, never an ignore), and Linux never discards a signal
+    blocked by the thread it is sent to, even while it is ignored: so block, ignore, start the children, then
+    put the handlers back and unblock. Another thread that does not block it could take it and drop it, so with
+    more than one thread, without our handlers installed, or off the main thread, this changes nothing.
     """
-    if _previous is None or threading.current_thread() is not threading.main_thread():
+    if _previous is None or threading.current_thread() is not threading.main_thread() or not _only_thread():
         yield
         return
     old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    handlers: dict[int, Any] = {}
     try:
         for s in STOP_SIGNALS:
-            signal.signal(s, signal.SIG_IGN)
+            handlers[s] = signal.signal(s, signal.SIG_IGN)
         yield
     finally:
-        for s in STOP_SIGNALS:
-            signal.signal(s, _record)
+        for s, h in handlers.items():
+            signal.signal(s, h)
         signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
