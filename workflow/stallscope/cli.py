@@ -234,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: say so loudly, unless a stop signal caused it
         from stallscope.experiment import interrupts
 
-        if interrupts.requested():  # e.g. ^C also reached the `git version` GitPython runs on import
+        if interrupts.requested():  # e.g. a child of ours that the ^C reached too (one started unshielded)
             print(f"stallscope {args.command}: {interrupts.describe()} ({type(exc).__name__} on the way "
                   "out)", file=sys.stderr)
             return 130

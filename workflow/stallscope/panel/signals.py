@@ -11,6 +11,8 @@ looked like there.
 
 from __future__ import annotations
 
+from typing import Any
+
 from stallscope import schemas
 from stallscope.panel.context import Run
 
@@ -232,15 +234,14 @@ def mid_batch_pauses(run: Run) -> int | None:
     # A sender's pauses that shaped the run take a fair share of its publish; the machine pausing (scheduling or
     # reclaim on shared cores) also stalls one broker's payload reads now and then, for a sliver of it.
     if (total >= MIN_PAYLOAD_PAUSES and len(payload) >= 2 and max(payload.values()) >= CONCENTRATED_SHARE * total
-            and _paused(run, max(payload, key=lambda b: payload[b]))):
+            and _paused(run, per[max(payload, key=lambda b: payload[b])].get("by_kind") or {})):
         n += int(total)
     return n
 
 
-def _paused(run: Run, broker: str) -> bool:
-    """One broker's payload stalls are long (``PAUSE_OVER_THRESHOLD`` times the stall threshold, median) or took
-    ``PAUSE_SHARE`` of the publish phase: a sender's pauses, not the machine's."""
-    kinds = run.get(f"stalls.per_broker.{broker}.by_kind") or {}
+def _paused(run: Run, kinds: dict[str, Any]) -> bool:
+    """One broker's payload stalls (``kinds``: its stalls by kind) are long (``PAUSE_OVER_THRESHOLD`` times the stall
+    threshold, median) or took ``PAUSE_SHARE`` of the publish phase: a sender's pauses, not the machine's."""
     median, threshold = num((kinds.get("payload") or {}).get("median_ms")), num(run.param("stall_threshold_ms"))
     if median is not None and threshold and median >= PAUSE_OVER_THRESHOLD * threshold:
         return True
