@@ -21,7 +21,7 @@ from pathlib import Path
 
 from stallscope.analysis.metrics import compute_metrics
 from stallscope.errors import StallscopeError
-from stallscope.logs.ingest import driver_source, ingest
+from stallscope.logs.ingest import ingest, is_multi_run
 from stallscope.logs.parse import parse_run
 from stallscope.outlock import output_lock
 from stallscope.panel.assess import assess_runs
@@ -71,7 +71,7 @@ def assess_logs(src: Path, out_dir: Path, scenario: str | None = None, stall_tim
             raise StallscopeError(out.parent, None, f"cannot write here: {exc.strerror}") from None
         try:
             with contextlib.chdir(tmp):
-                target = Path("runs" if driver_source(src) is not None else "run")
+                target = Path("runs" if is_multi_run(src) else "run")
                 run_dirs = ingest(src, target, scenario=scenario or _default_scenario(src),
                                   stall_timers=stall_timers)
                 for run_dir in run_dirs:

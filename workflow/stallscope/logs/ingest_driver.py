@@ -109,7 +109,8 @@ def attempt_tags(path: Path) -> list[str]:
 
 
 def ingest_driver(path: Path, out: Path, scenario: str | None = None, sut: str | None = None,
-                  only: str | None = None, stall_timers: str | None = None) -> list[Path]:
+                  only: str | None = None, stall_timers: str | None = None,
+                  not_understood: list[dict[str, str]] | None = None) -> list[Path]:
     """Write one run directory per attempt under ``out``; return them in trial and attempt order.
 
     With ``only`` (a ``t<k>a<a>`` tag) just that attempt is written, into ``out`` itself: one workflow job per run.
@@ -135,6 +136,7 @@ def ingest_driver(path: Path, out: Path, scenario: str | None = None, sut: str |
             hosts = a.hosts or sorted(a.clients)
             files, notes = _files(logs, a, final, hosts)
             files.extra.append(("driver.log", path))
+            files.not_understood = list(not_understood or [])
             notes.insert(0, f"driver.log lines {a.first_line}-{a.last_line}: trial {trial} attempt {a.number}"
                          f"{' / ' + str(a.of) if a.of else ''}, result {result or 'unknown'}")
             params = _params(base, files, contract)

@@ -15,7 +15,7 @@ from typing import Any
 
 from stallscope import schemas
 from stallscope.errors import StallscopeError
-from stallscope.logs import vetting
+from stallscope.logs import transcode, vetting
 from stallscope.logs.catalogue import load_catalogue
 from stallscope.logs.glog import FileScanner
 from stallscope.shared.manifest import new_manifest
@@ -31,6 +31,9 @@ class RunFiles:
     clients: list[tuple[str, Path]] = field(default_factory=list)  # (name in the run, source); primary first
     timeseries: dict[str, Path] = field(default_factory=dict)  # client name in the run -> csv source
     extra: list[tuple[str, Path]] = field(default_factory=list)  # copied for provenance, not parsed
+    side: dict[str, tuple[str, Path]] = field(default_factory=dict)  # kind -> (name in the run, source)
+    driver_log: tuple[str, Path] | None = None  # a driver's own text log: read for exit statuses and kills
+    not_understood: list[dict[str, str]] = field(default_factory=list)  # files of the input no run uses, and why
 
 
 def _banner(path: Path) -> dict[str, Any] | None:
@@ -111,21 +114,36 @@ def write_run(out: Path, src: Path, files: RunFiles, *, name: str, run_id: str, 
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StallscopeError(out, None, f"cannot create the run directory: {exc.strerror}") from None
+    notes = list(notes)
+
+    def copy(p: Path, name: str) -> None:
+        part = out / f".{name}.part"
+        vetting.copy_regular(p, part, root)
+        notes.extend(transcode.readable_copy(part, out / name, p.name))
+
     broker_names = []
     for idx, p in files.brokers:
-        vetting.copy_regular(p, out / f"broker_{idx}.log", root)
+        copy(p, f"broker_{idx}.log")
         broker_names.append(f"broker_{idx}.log")
-    for n, p in files.clients + files.extra:
-        vetting.copy_regular(p, out / n, root)
+    for n, p in files.clients + files.extra + list(files.side.values()) + (
+            [files.driver_log] if files.driver_log else []):
+        copy(p, n)
     series = {}
     for n, p in files.timeseries.items():
         series[n] = n[: -len(".log")] + TIMESERIES_SUFFIX
-        vetting.copy_regular(p, out / series[n], root)
+        copy(p, series[n])
     client_names = [n for n, _ in files.clients]
+    extra_files: dict[str, Any] = {}
+    if files.side:
+        extra_files["side_files"] = {k: n for k, (n, _) in files.side.items()}
+    if files.driver_log:
+        extra_files["driver_log"] = files.driver_log[0]
+    if files.not_understood:
+        extra_files["not_understood"] = files.not_understood
     manifest = new_manifest(
         run_id, name, trial, "ingested", params=params, sut=_sut(contract, sut, src), notes=notes,
         files={"client_log": client_names[0] if client_names else None, "broker_logs": broker_names,
-               "client_logs": client_names, "client_timeseries": series},
+               "client_logs": client_names, "client_timeseries": series} | extra_files,
         clock_aligned=len(broker_names) + len(client_names) <= 1, rerun_command=rerun,
     )
     if stall_timers in ("yes", "no"):
