@@ -215,8 +215,8 @@ def discover(src: Path) -> Plan:
         found.append(f)
     drivers = [f for f in found if f.role == "log" and is_driver_log(f.path)]
     if len(drivers) > 1:
-        raise StallscopeError(src, None, f"{len(drivers)} driver logs here ({', '.join(str(d.path.relative_to(src)) for d in drivers)}); "
-                              "ingest one at a time")
+        names = ", ".join(str(d.path.relative_to(src)) for d in drivers)
+        raise StallscopeError(src, None, f"{len(drivers)} driver logs here ({names}); ingest one at a time")
     if drivers:
         plan.driver_log = drivers[0].path
         _driver_leftovers(plan, src, found, drivers[0])
