@@ -188,7 +188,7 @@ def compute_outcome(ev: pd.DataFrame, manifest: dict[str, Any]) -> dict[str, Any
     names = {f.get("name") for f in _fields(ev, "phase")}
     if kinds & {"ack_timeout", "publish_failed"} or "ack_timeout" in names:
         ok: bool | None = False
-    elif kinds & {"publish_completed", "publish_finished"} or "ack_done" in names:
+    elif kinds & {"publish_completed", "publish_finished", "failure_completed"} or "ack_done" in names:
         ok = True
     else:
         ok = None

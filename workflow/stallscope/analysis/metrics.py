@@ -10,6 +10,7 @@ import pandas as pd
 
 from stallscope import schemas
 from stallscope.analysis import acks, benign, checks, clients, clock, evidence, latency, phases, refs, stalls
+from stallscope.analysis.outcome import acks_extras, decide_outcome, driver_block, throughput_extras
 from stallscope.errors import StallscopeError
 from stallscope.shared import events
 
@@ -68,6 +69,7 @@ def compute_metrics(run_dir: Path, out: Path | None = None) -> Path:
     if acks_m["per_broker"] is None:
         acks_m["per_broker"] = clients.broker_side_acks(ev)
         acks_m["per_broker_source"] = "broker_log" if acks_m["per_broker"] is not None else None
+    acks_extras(ev, acks_m, multi)
     lat = latency.compute_latency(ev)
     if lat is not None:
         acks_m["latency"] = lat
@@ -79,6 +81,9 @@ def compute_metrics(run_dir: Path, out: Path | None = None) -> Path:
     check_params = dict(params)
     if multi and isinstance(params.get("total_bytes"), int):  # each client's banner states its own share
         check_params["total_bytes"] = params["total_bytes"] // len(client_names)
+    driver = driver_block(manifest)
+    tp = clients.summed_throughput(ev, client_names) if multi else acks.compute_throughput(ev)
+    throughput_extras(ev, tp, per_client, driver, run_dir, client_names)
     client_path = run_dir / client_log if client_log else None
     matches, firsts = benign.client_log_matches(client_path, cond)
     data: dict[str, Any] = {
@@ -102,7 +107,8 @@ def compute_metrics(run_dir: Path, out: Path | None = None) -> Path:
         "ring_full": stalls.compute_ring_full(ev, broker_ids),
         "received": received,
         "acks": acks_m,
-        "throughput": clients.summed_throughput(ev, client_names) if multi else acks.compute_throughput(ev),
+        "throughput": tp,
+        "driver": driver,
         "init": phases.init_metrics(ev, bnd, lines),
         "tcp": acks.compute_tcp(ev),
         "client_log_matches": matches,
@@ -114,6 +120,7 @@ def compute_metrics(run_dir: Path, out: Path | None = None) -> Path:
     if multi:
         data["outcome"] = clients.summed_outcome(per_client, data["outcome"])
     data["outcome"]["status"] = evidence.outcome_status(data["outcome"], acks_m)
+    decide_outcome(ev, manifest, data["outcome"], acks_m, run_dir, client_names)
     present = {n: (run_dir / n).is_file() for n in [*files["broker_logs"], *client_names, client_log] if n}
     data["evidence"] = evidence.inventory(ev, lines, manifest, present)
     data["tcp_phases"] = evidence.tcp_phases(ev)

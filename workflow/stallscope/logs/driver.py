@@ -34,6 +34,7 @@ _CLIENT_RESULT = re.compile(
     r"ack_wait=(\d+(?:\.\d+)?)ms\)")
 _TOTAL = re.compile(r"^\s{2}TOTAL\s+→\s+(\d+(?:\.\d+)?) MB/s")
 _SENDDONE = re.compile(r"^\s{2}SENDDONE\s+→\s+(\d+(?:\.\d+)?) MB/s")
+_OVERLAP = re.compile(r"^\s{2}OVERLAP\s+→\s+(\d+(?:\.\d+)?) GB/s")
 _BYTES = re.compile(r"^(\d+) B\b")
 
 #: How many of a file's first lines are searched for the banner title (it is the driver's first output).
@@ -57,6 +58,7 @@ class Attempt:
     clients: dict[str, dict[str, float]] = field(default_factory=dict)
     total_mb_s: float | None = None
     senddone_mb_s: float | None = None
+    overlap_gb_s: float | None = None
     results_line: int | None = None
 
 
@@ -165,6 +167,8 @@ def read_driver_log(path: Path) -> DriverLog:
                 cur.senddone_mb_s = float(m.group(1))
                 if cur.result is None:
                     cur.result = "success"
+            elif in_results is not None and (m := _OVERLAP.match(line)):
+                cur.overlap_gb_s = float(m.group(1))
             elif in_results is not None and (m := _CLIENT_RESULT.match(line)):
                 cur.clients[m.group(1)] = {"mb_s": float(m.group(2)), "send_done_mb_s": float(m.group(3)),
                                            "join_ms": float(m.group(4)), "ack_wait_ms": float(m.group(5))}

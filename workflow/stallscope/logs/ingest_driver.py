@@ -100,7 +100,8 @@ def _attempt_block(a: Attempt, final: bool, result: str | None, reason: str | No
     return {"number": a.number, "of": a.of, "final": final, "result": result, "reason": reason,
             "driver_log": "driver.log", "driver_lines": [a.first_line, a.last_line],
             "driver_results_line": a.results_line, "driver_clients": a.clients or {},
-            "driver_total_mb_s": a.total_mb_s, "driver_senddone_mb_s": a.senddone_mb_s}
+            "driver_total_mb_s": a.total_mb_s, "driver_senddone_mb_s": a.senddone_mb_s,
+            "driver_overlap_gb_s": a.overlap_gb_s}
 
 
 def attempt_tags(path: Path) -> list[str]:

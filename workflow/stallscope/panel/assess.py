@@ -79,6 +79,21 @@ def run_entry(r: Run, configured: dict[str, dict[str, Any]] | None = None,
     } | ({"network": net} if (net := network_summary(m)) else {})
 
 
+def cap_unknown(diag: dict[str, Any], entry: dict[str, Any], run: Run) -> dict[str, Any]:
+    """No confident answer about a run whose logs do not say how it ended: with outcome ``unknown`` (or nothing
+    readable) the diagnosis and the bound are low confidence at most, and a cause is named as a lead only."""
+    nothing = bool((entry.get("evidence") or {}).get("judged_on_nothing")) and run.get("outcome.source") != "driver"
+    if entry["outcome"] != "unknown" and not nothing:
+        return diag
+    why = "no line says how the run ended" if entry["outcome"] == "unknown" else "nothing readable"
+    if entry["bound"]["confidence"] != "low":
+        entry["bound"] = entry["bound"] | {"confidence": "low",
+                                           "summary": f"{entry['bound']['summary']} (low confidence: {why})"}
+    if diag["confidence"] != "low":
+        diag = diag | {"confidence": "low", "summary": f"{diag['summary']} (low confidence: {why})"}
+    return diag
+
+
 def _kind(r: Run, configured: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """What the run is by its parameters, and which scenarios' claims it counts for (``panel.kinds``)."""
     return {"label": kinds.label(r.kind_params), "bytes": kinds.run_bytes(r.kind_params),
@@ -162,7 +177,7 @@ def assess_runs(
     bench = ctx.extra("overhead_bench")
     bounds = [decide_bound(r, bench) for r in loaded]
     entries = [run_entry(r, ctx.configured, b) for r, b in zip(loaded, bounds, strict=True)]
-    diagnosis = [diagnose(r) | {"outcome": e["outcome"], "bound": e["bound"]}
+    diagnosis = [cap_unknown(diagnose(r), e, r) | {"outcome": e["outcome"], "bound": e["bound"]}
                  for r, e in zip(loaded, entries, strict=True)]
     counts = {k: 0 for k in reversed(PRIORITY)}
     for v in verdicts:

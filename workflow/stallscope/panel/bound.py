@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from stallscope.panel import bound_harness
 from stallscope.panel.ack_gaps import ack_gap_brokers, ack_gap_on_one_broker, in_flight_allowance
 from stallscope.panel.bound_parts import (
     CLEAR_SHARE,
@@ -227,10 +228,14 @@ def decide_bound(run: Run, bench: dict[str, Any] | None = None) -> dict[str, Any
     """The run's throughput bound (the claims.json ``bound`` entry)."""
     if not run.harness_ok:
         return entry("unknown", "low", "no bound: the harness failed", [], ["a working run"], {})
-    if run.get("evidence.judged_on_nothing"):
+    if run.get("evidence.judged_on_nothing") and run.get("throughput.source") != "driver":
         bad, total = run.get("evidence.lines_unreadable"), run.get("evidence.lines_total")
         return entry("unknown", "low", f"no bound: {bad} of {total} lines unreadable, nothing to judge on", [],
                       ["readable logs"], {})
+    for rule in (bound_harness.killed_broker, bound_harness.paced, bound_harness.stopped_broker_bound):
+        stated = rule(run)
+        if stated is not None:  # what the logs state (a kill, a pace, a broker that stopped) comes first
+            return stated
     share, sink_missing = sink_share(run, bench)
     if share is None and is_ack_short(run):
         sink_missing = None  # a run whose ACKs fell short was bounded by something: "none" is out either way
@@ -262,6 +267,9 @@ def decide_bound(run: Run, bench: dict[str, Any] | None = None) -> dict[str, Any
                       + (f" ({lagging})" if lagging else "")
                       + ("" if received else " (what it received is unknown)"),
                       [metric(run.run_id, "acks.per_broker", str(run.get("acks.per_broker")))], missing, base)
+    if (waited := bound_harness.ack_wait(run)) is not None:
+        waited["missing"] = missing
+        return waited
     wait = ack_wait_share(run)
     if wait is not None and wait >= LIFECYCLE_SHARE:
         return entry("ack_path", "high" if wait >= (1 + LIFECYCLE_SHARE) / 2 else "medium",

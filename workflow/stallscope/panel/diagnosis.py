@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stallscope.panel.ack_gaps import ack_gap_brokers
+from stallscope.panel.bound_harness import stopped_broker
 from stallscope.panel.context import Run
 from stallscope.panel.readable import has_nothing_readable, unreadable_note
 from stallscope.panel.signals import (
@@ -126,6 +127,12 @@ def _broker_ring(run: Run, s: Score) -> None:
 
 
 def _ack_path(run: Run, s: Score) -> None:
+    stopped = stopped_broker(run)
+    if stopped is not None:
+        s.add(run, 2.0, f"broker {stopped}'s ACKs stopped at {run.get(f'acks.per_broker.{stopped}')} while every "
+              "other broker acknowledged its share (even split assumed)", f"acks.per_broker.{stopped}",
+              run.get(f"acks.per_broker.{stopped}"))
+        return
     gaps = ack_gap_brokers(run)
     n = len(run.get("acks.per_broker") or {})
     if is_ack_short(run) and gaps is not None and len(gaps) == 1 and n >= 2:
@@ -186,6 +193,12 @@ def diagnose(run: Run) -> dict[str, Any]:
         return base | {"bottleneck": "none", "confidence": "low", "matches_expected": None,
                        "summary": "No diagnosis: the harness failed (" + "; ".join(run.harness_errors) + ").",
                        "evidence_for": [], "evidence_against": []}
+    if run.get("evidence.judged_on_nothing") and run.get("outcome.source") == "driver" and run.get(
+            "outcome.status") in ("completed", "completed_shortfall"):
+        return base | {"bottleneck": "none", "confidence": "medium", "matches_expected": None,
+                       "summary": f"No failure to diagnose: {run.get('outcome.reason')} (the driver's log only; "
+                       "no client or broker log to read a cause from).", "evidence_for": [],
+                       "evidence_against": []}
     if run.get("evidence.judged_on_nothing"):
         bad, total = run.get("evidence.lines_unreadable"), run.get("evidence.lines_total")
         return base | {"bottleneck": "unknown", "confidence": "low", "matches_expected": None,
