@@ -28,6 +28,8 @@ HEAD_BYTES = 256 << 10
 _SIGNAL = re.compile(r"^\*\*\* (SIG[A-Z]+) \(.*received by PID")
 _CHECK = re.compile(r"^\*\*\* Check failure stack trace: \*\*\*")
 _PACING = re.compile(r"\btarget_mbps=(\d{1,9}(?:\.\d{1,6})?)\b")
+#: a send gap the harness injected: ``gap_ms=3000``, ``gap of 3000 ms``, ``3 s gap``
+_GAP = re.compile(r"\bgap_ms=(\d{1,7})\b|\bgap\D{0,12}?(\d{1,7}) ?ms\b|\b(\d{1,4}(?:\.\d{1,3})?) ?s (?:send )?gap\b")
 #: signals that end a process from outside (a harness's kill or timeout), not a fault of its own
 KILL_SIGNALS = ("SIGTERM", "SIGKILL", "SIGINT", "SIGHUP")
 #: exit statuses that mean "killed": timeout(1)'s 124 and 128 + SIGKILL / SIGTERM
@@ -71,19 +73,21 @@ def client_signals(run_dir: Path, names: list[str]) -> list[dict[str, Any]]:
     return out
 
 
-def pacing_target(run_dir: Path, names: list[str]) -> tuple[float | None, dict[str, Any] | None]:
-    """The producer's configured rate (``target_mbps=``, MB/s = 2^20 B/s) summed over clients, with a cite."""
-    total, cite = 0.0, None
+def pacing(run_dir: Path, names: list[str]) -> tuple[float | None, float | None]:
+    """The producers' configured rate (``target_mbps=``, MB/s = 2^20 B/s) summed over clients, and the longest
+    send gap a client states (seconds); (None, None) unless every client states a pace."""
+    total, gap, paced = 0.0, None, 0
     for name in names:
-        for no, text in _lines(run_dir / name, False, HEAD_BYTES):
-            m = _PACING.search(text)
-            if m:
+        found = False
+        for _, text in _lines(run_dir / name, False, HEAD_BYTES):
+            if not found and (m := _PACING.search(text)):
                 total += float(m.group(1))
-                cite = cite or _cite(name, no, text)
-                break
-        else:
-            return None, None  # a client without a pace: the run was not paced as a whole
-    return (total, cite) if cite else (None, None)
+                found = True
+            if g := _GAP.search(text):
+                ms = float(g.group(1) or g.group(2)) if (g.group(1) or g.group(2)) else float(g.group(3)) * 1000
+                gap = max(gap or 0.0, ms / 1000)
+        paced += found
+    return (total, gap) if names and paced == len(names) else (None, None)
 
 
 def driver_facts(run_dir: Path, driver: str | None, span: list[int] | None, trial: int | None) -> dict[str, Any]:

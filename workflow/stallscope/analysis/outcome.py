@@ -101,7 +101,7 @@ def throughput_extras(ev: pd.DataFrame, tp: dict[str, Any], clients: list[dict[s
         tp["source"] = "driver" if tp["delivered_mb_s"] is not None else None
         pairs = [(c.get("mb_s"), c.get("send_done_mb_s")) for c in driver["clients"].values()]
     tp["ack_wait_share"] = ack_wait_share(pairs) if pairs else None
-    tp["pacing_target_mb_s"], _ = endings.pacing_target(run_dir, names)
+    tp["pacing_target_mb_s"], tp["pacing_gap_s"] = endings.pacing(run_dir, names)
 
 
 def _completed(outcome: dict[str, Any], acks_m: dict[str, Any], ev: pd.DataFrame, killed: list[int]) -> None:

@@ -185,6 +185,28 @@ def score_causes(run: Run) -> dict[str, Score]:
     return scores
 
 
+def _ended_by_kill(run: Run, base: dict[str, Any]) -> dict[str, Any] | None:
+    """A run that did not complete because a broker was killed, or whose client was killed or crashed: what the
+    lines state is the diagnosis (a killed broker names the cause; a killed client alone does not)."""
+    status = run.get("outcome.status")
+    if status not in ("killed", "crashed", "failed"):
+        return None
+    killed = run.get("outcome.killed_brokers") or []
+    cites = [Evidence(run.run_id, c.get("file"), c.get("line"), c.get("text"), "outcome.status", status).to_dict()
+             for c in (run.get("outcome.cites") or [])[:5]]
+    reason = run.get("outcome.reason") or status
+    if killed:
+        return base | {"bottleneck": "broker_failure", "confidence": "high" if cites else "medium",
+                       "matches_expected": None if base["expected_cause"] is None else False,
+                       "summary": f"broker {', '.join(map(str, killed))} killed, and the run {status.replace('_', ' ')}"
+                       f": {reason}.", "evidence_for": cites, "evidence_against": []}
+    if status in ("killed", "crashed"):
+        return base | {"bottleneck": "unknown", "confidence": "low", "matches_expected": None,
+                       "summary": f"The client {status}: {reason}; the logs name no cause before it.",
+                       "evidence_for": cites, "evidence_against": []}
+    return None
+
+
 def diagnose(run: Run) -> dict[str, Any]:
     """Name the run's most likely bottleneck (the claims.json ``diagnosis`` entry)."""
     expected = run.manifest.get("expected_cause") if run.manifest else run.get("expected_cause")
@@ -208,6 +230,9 @@ def diagnose(run: Run) -> dict[str, Any]:
         return base | {"bottleneck": "unknown", "confidence": "low", "matches_expected": None,
                        "summary": f"No diagnosis: {unreadable_note(run)}.", "evidence_for": [],
                        "evidence_against": []}
+    ended = _ended_by_kill(run, base)
+    if ended is not None:
+        return ended
     scores = score_causes(run)
     ranked = sorted(scores.values(), key=lambda s: (-s.points, TIE_ORDER.index(s.cause)))
     best, second = ranked[0], ranked[1]

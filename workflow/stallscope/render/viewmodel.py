@@ -279,6 +279,15 @@ def coverage_notes(runs: list[dict[str, Any]], coverage: dict[str, Any]) -> dict
     return notes
 
 
+def files_not_understood(runs: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Every file of the input folders that no run used, with why, once each (runs of one folder share it)."""
+    seen: dict[str, dict[str, str]] = {}
+    for r in runs:
+        for f in r.get("not_understood") or []:
+            seen.setdefault(str(f["file"]), {"file": str(f["file"]), "why": str(f["why"])})
+    return list(seen.values())
+
+
 def build_view(claims: dict[str, Any], figures: list[FigureRef], coverage: dict[str, Any] | None = None
                ) -> dict[str, Any]:
     """Prepare every string of the assessment page.
@@ -320,6 +329,7 @@ def build_view(claims: dict[str, Any], figures: list[FigureRef], coverage: dict[
         "figures": figures_vm, "figure_notes": list(notes.values()),
         "input_findings": [{"run_id": r["run_id"], "findings": list(r["input_findings"])}
                            for r in claims["runs"] if r.get("input_findings")],
+        "files_not_understood": files_not_understood(claims["runs"]),
         "missing_runs": [{"run_id": m["run_id"], "missing": m["missing"]} for m in coverage.get("missing") or []],
         "appendix": _appendix(claims), "provenance": _provenance(claims), "num": num,
         "trial_rows": trial_rows(claims), "comparison": None,
