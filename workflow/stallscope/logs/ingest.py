@@ -25,7 +25,7 @@ import shlex
 from pathlib import Path
 
 from stallscope.errors import StallscopeError
-from stallscope.logs.discover import Plan, RunPlan, discover
+from stallscope.logs.discover import Found, Plan, RunPlan, discover
 from stallscope.logs.driver import read_run_contract
 from stallscope.logs.layout import (
     RunFiles,
@@ -104,8 +104,9 @@ def ingest_dir(src: Path, out: Path, scenario: str | None = None, sut: str | Non
     src, out = Path(src), Path(out)
     _check_sut(sut)
     plan = discover(src)
-    if plan.driver_log is not None:
-        raise StallscopeError(src, None, "a multi-client driver's log: one run per attempt, use `stallscope ingest`")
+    if plan.driver_log is not None:  # as one run: the driver's log is its only log (`ingest` splits it by attempt)
+        plan = Plan(plan.root, runs=[RunPlan(None, None, clients=[Found(plan.driver_log, plan.driver_log.name,
+                                                                        "client")])], notes=plan.notes)
     _no_runs(src, plan)
     if len(plan.runs) > 1:
         raise StallscopeError(src, None, f"{len(plan.runs)} runs here ({', '.join(r.tag for r in plan.runs)}): "
