@@ -7,6 +7,7 @@ from stallscope.targets import (
     assessed_run_dirs,
     checked_config_or_exit,
     config_file_for_stages,
+    ingest_attempt_args,
     ingested_suts,
     run_dirs,
     template_files,
@@ -57,8 +58,8 @@ def get_ingest_src(wildcards):
 
 
 def get_ingest_attempt(wildcards):
-    """For a driver log's attempt (t<k>a<a>), the option that ingests that attempt alone."""
-    return [] if wildcards.trial == "t1" else [f"--attempt={wildcards.trial}"]
+    """For one run of a folder of several (t<k>, t<k>a<a>), the option that ingests it alone."""
+    return ingest_attempt_args(config["ingest"][wildcards.name], wildcards.trial)
 
 
 def report_targets():

@@ -88,3 +88,12 @@ def template_files() -> list[str]:
     """The report's templates and style sheets: inputs of the report rule, so editing one reruns only it."""
     root = Path(__file__).resolve().parent / "render" / "templates"
     return sorted(str(p) for p in root.iterdir() if p.is_file())
+
+
+def ingest_attempt_args(src: str, trial: str) -> list[str]:
+    """The ``stallscope ingest`` option that writes run ``trial`` of ``src`` alone: none when the folder is one
+    run, ``--attempt=<trial>`` when it holds several (a driver's attempts, per-trial files)."""
+    from stallscope.logs.ingest import run_tags
+
+    return [] if run_tags(Path(src)) == ["t1"] else [f"--attempt={trial}"]
+
