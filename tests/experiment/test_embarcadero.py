@@ -174,7 +174,7 @@ def test_taken_port_is_one_clear_error_and_nothing_starts(tmp_path: Path, fake_b
         assert time.monotonic() - t0 < 5  # an error, not a wait
     finally:
         holder.close()
-    assert len(res.errors) == 1 and f"port {port} " in res.errors[0] and "taken" in res.errors[0]
+    assert len(res.errors) == 1 and f"ports are taken: {port} (" in res.errors[0]
     assert res.brokers == [] and res.client is None
     _assert_nothing_left(res)
 

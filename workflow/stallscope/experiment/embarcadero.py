@@ -104,15 +104,17 @@ def port_in_use(port: int) -> str | None:
 
 
 def check_ports(brokers: int) -> list[str]:
-    """One line per fixed port that is taken (empty when all are free)."""
-    errors = []
+    """One line naming every fixed port that is taken (empty when all are free)."""
+    taken = []
     for name, port in ports(brokers).items():
         why = port_in_use(port)
         if why:
-            role = "the head broker's gRPC port" if name == "grpc" else f"{name}'s data port"
-            errors.append(f"port {port} ({role}) is taken: {why}; Embarcadero's ports are fixed, so another "
-                          "Embarcadero (or any listener there) must stop first")
-    return errors
+            role = "head gRPC" if name == "grpc" else f"{name} data"
+            taken.append(f"{port} ({role}: {why})")
+    if not taken:
+        return []
+    return [f"Embarcadero's fixed ports are taken: {', '.join(taken)}; another Embarcadero (or any listener "
+            "there) must stop first"]
 
 
 @contextlib.contextmanager
