@@ -117,7 +117,7 @@ def ingest_dir(src: Path, out: Path, scenario: str | None = None, sut: str | Non
 def _no_runs(src: Path, plan: Plan) -> None:
     if plan.runs:
         return
-    why = [*plan.notes, *(f"{n['file']}: {n['why']}" for n in plan.not_understood
+    why = [*plan.notes, *(f"{n['file']!r}: {n['why']}" for n in plan.not_understood
                           if not n["why"].startswith("refused"))]
     shown = f" ({'; '.join(why[:6])}{' ...' if len(why) > 6 else ''})" if why else ""
     raise StallscopeError(src, None, "no logs here (expected broker_<i>.log, client.log or client_*.log, "
