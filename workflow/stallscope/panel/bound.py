@@ -18,6 +18,10 @@ gives the same answer:
 - the senders' shares of the publish phase's wall time W (``metrics.tcp_phases``): idle (``client_producer``),
   rwnd-limited (``flow_control``), sndbuf-limited (``send_buffer``), busy with neither (``network``), the
   largest wins (the Web100 triage rule in ``../shared/reference/tcp-info.md``).
+- ``host_cpu`` (before the paths and the senders) when the CPU samples show the cores saturated and the run's
+  threads queueing for them with no thread of its own the limit (``bound_host.py``), which also keeps a
+  ``client_producer`` bound high only when the producer thread was on CPU nearly all the publish or was slowed on
+  purpose.
 - without TCP_INFO: the producer's own ``Publish()`` bandwidth against what was delivered, with the EAGAIN
   count per batch (a producer that barely outruns delivery and never found a socket full bound the run).
 """
@@ -27,6 +31,7 @@ from __future__ import annotations
 from typing import Any
 
 from stallscope.panel.ack_gaps import ack_gap_brokers, ack_gap_on_one_broker, in_flight_allowance
+from stallscope.panel.bound_host import cap_producer, host_bound
 from stallscope.panel.bound_parts import (
     CLEAR_SHARE,
     DOMINANT_SHARE,
@@ -47,7 +52,7 @@ from stallscope.panel.signals import (
 from stallscope.panel.verdicts import Evidence, metric
 
 BOUNDS = ("client_producer", "flow_control", "send_buffer", "network", "broker_ring", "ack_path",
-          "init_lifecycle", "none", "unknown")
+          "init_lifecycle", "host_cpu", "none", "unknown")
 #: Delivered at least this share of the raw sink's goodput: nothing but the machine bounded the run.
 NONE_SHARE_OF_SINK = 0.8
 #: Init plus the time after the last ACK take at least this share of the wall time: a perfect publish would
@@ -268,6 +273,11 @@ def decide_bound(run: Run, bench: dict[str, Any] | None = None) -> dict[str, Any
                       f"waiting for the last ACKs after everything was sent took {wait:.0%} of the wall time",
                       [metric(run.run_id, "phases.drain.duration_s", run.get("phases.drain.duration_s"))],
                       missing, base | {"ack_wait_share": round(wait, 4)})
+    host = host_bound(run)
+    if host is not None:
+        host["shares"] = base | host["shares"]
+        host["missing"] = missing
+        return host
     slow = slow_brokers(run)
     if slow is not None:
         slow["shares"] = base | slow["shares"]
@@ -285,4 +295,4 @@ def decide_bound(run: Run, bench: dict[str, Any] | None = None) -> dict[str, Any
             ["TCP_INFO", "the producer's Publish() bandwidth and EAGAIN count"], {})
     out["shares"] = base | ({} if life is None else {"lifecycle_share": round(life, 4)}) | out["shares"]
     out["missing"] = missing + out["missing"]
-    return out
+    return cap_producer(run, out)

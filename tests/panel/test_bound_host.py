@@ -1,0 +1,76 @@
+"""The host bound and the CPU rule for a confident slow producer, from hand-built CPU shares drawn at random."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+
+from stallscope.panel.bound import decide_bound
+from stallscope.panel.bound_host import ONE_THREAD, RUNQ_PER_CORE, SATURATED
+from tests.builders.panel import panel_manifest, panel_metrics, panel_run
+from tests.panel.test_bound import _bench, _phase
+
+SEED = random.randrange(2**32)
+
+
+def _cpu(busy: float, runq: float, producer: float, top: float | None = None) -> dict[str, Any]:
+    top = max(producer, top or 0.0)
+    return {"status": "measured", "reason": None, "source": "cpu.csv", "cores": 2, "interval_s": 0.1, "node": "h",
+            "phases": {"publish": {
+                "start_us": 0, "end_us": 2_000_000, "samples": 20, "resolved": True, "host_busy_share": busy,
+                "sut_share_of_cores": 0.5, "other_share_of_cores": max(busy - 0.5, 0.0), "sut_runq_per_core": runq,
+                "busiest_thread": {"role": "client", "thread": "producer", "cpu_share": top},
+                "roles": {"client": {"cpu_share": producer}},
+                "threads": {"client": {"producer": {"count": 1, "cpu_share_max": producer,
+                                                    "cpu_share_sum": producer, "wait_share_max": 0.1}}}}}}
+
+
+def _run(cpu: dict[str, Any] | None, faults: dict[str, Any] | None = None, delivered: float = 500.0) -> Any:
+    m = panel_metrics("unit")
+    m["throughput"]["delivered_mb_s"] = delivered
+    m["tcp_phases"] = {"publish": _phase(4_000_000, 200_000)}  # senders idle 95 %: client_producer, high
+    if cpu is not None:
+        m["cpu"] = cpu
+    man = panel_manifest("unit")
+    man["faults"] = dict(faults or {})
+    return panel_run(m, man)
+
+
+@pytest.mark.parametrize("draw", range(20))
+def test_saturated_cores_with_queued_threads_and_no_busy_thread_read_host_cpu(draw: int) -> None:
+    rng = random.Random(f"{SEED}-{draw}")
+    busy, runq = rng.uniform(SATURATED, 1.0), rng.uniform(RUNQ_PER_CORE, 8.0)
+    prod = rng.uniform(0.0, ONE_THREAD - 0.01)
+    b = decide_bound(_run(_cpu(busy, runq, prod)), _bench())
+    assert b["cause"] == "host_cpu", (SEED, b)
+    assert b["shares"]["host_busy_share"] == busy and b["shares"]["sut_runq_per_core"] == runq
+
+
+@pytest.mark.parametrize("draw", range(20))
+def test_host_cpu_needs_every_sign(draw: int) -> None:
+    """Idle cores, threads that do not queue (a sleeping producer or receiver), or one thread on CPU nearly all
+    the publish: not the host."""
+    rng = random.Random(f"{SEED}-{draw}")
+    missing = rng.choice(["busy", "runq", "thread"])
+    busy = rng.uniform(0.0, SATURATED - 0.01) if missing == "busy" else rng.uniform(SATURATED, 1.0)
+    runq = rng.uniform(0.0, RUNQ_PER_CORE - 0.01) if missing == "runq" else rng.uniform(RUNQ_PER_CORE, 8.0)
+    prod = rng.uniform(ONE_THREAD, 1.0) if missing == "thread" else rng.uniform(0.0, 0.5)
+    b = decide_bound(_run(_cpu(busy, runq, prod)), _bench())
+    assert b["cause"] == "client_producer", (SEED, missing, b)
+    assert b["confidence"] == ("high" if missing == "thread" else "medium"), (SEED, missing, b)
+
+
+def test_a_sink_share_of_none_wins_over_the_host() -> None:
+    b = decide_bound(_run(_cpu(1.0, 4.0, 0.2), delivered=3900.0), _bench())
+    assert b["cause"] == "none"
+
+
+def test_idle_senders_stay_a_confident_producer_when_injected_or_without_cpu_evidence() -> None:
+    assert decide_bound(_run(_cpu(0.5, 0.1, 0.1), {"producer_cost_ns": 1000}), _bench())["confidence"] == "high"
+    assert decide_bound(_run(None), _bench())["confidence"] == "high"  # logs from elsewhere: unchanged
+    unresolved = _cpu(1.0, 4.0, 0.1)
+    unresolved["phases"]["publish"]["resolved"] = False
+    b = decide_bound(_run(unresolved), _bench())
+    assert (b["cause"], b["confidence"]) == ("client_producer", "high")

@@ -1,0 +1,93 @@
+"""The host as a bound: the cores, not one role, held the run; and what CPU evidence a high-confidence bound needs.
+
+Why: the publisher, the brokers and their connections may share two cores (with whatever else the machine runs).
+Then senders idle or wait on a window because the thread that would feed or drain them is waiting for a core,
+and the sender shares alone would name the producer or flow control with confidence. The CPU samples
+(``metrics.cpu``, ``analysis/cpu.py``) tell the two apart, from shares only:
+
+- ``host_cpu`` when, over the publish, the machine's cores were busy ``SATURATED`` of the time, the brokers' and
+  publisher's runnable threads waited for a core ``RUNQ_PER_CORE`` of all cores' time (the cores were the queue),
+  and no thread of theirs was on CPU ``ONE_THREAD`` of the wall time (no single role the limit);
+- a ``client_producer`` bound is high only when the producer thread was on CPU ``ONE_THREAD`` of the publish, or
+  the producer's slowness was injected (a client-side fault knob; issue-free runs have none): otherwise an idle
+  sender may be a producer waiting for a core, and the bound says medium.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stallscope.panel.bound_parts import entry
+from stallscope.panel.context import Run
+from stallscope.panel.signals import num
+from stallscope.panel.verdicts import metric
+
+#: The machine's busy share of all its cores over the publish at least this: saturated.
+SATURATED = 0.9
+#: The SUT's threads' run-queue wait over all cores' time at least this: they queued for the cores (a slow
+#: producer or a slow receiver sleeps, and reads below a fifth of this).
+RUNQ_PER_CORE = 0.5
+#: One thread on CPU at least this share of the publish: that thread, not the machine, is the limit.
+ONE_THREAD = 0.9
+#: Client-side fault knobs that make the producer slow on purpose (injected, so its idle senders are no mystery).
+PRODUCER_FAULTS = ("producer_cost_ns", "batch_gap_ms", "header_pause_ms", "payload_pause_ms")
+
+
+def publish_cpu(run: Run) -> dict[str, Any] | None:
+    """The publish phase's CPU figures when measured and resolved by the samples, else None."""
+    if run.get("cpu.status") != "measured":
+        return None
+    ph = run.get("cpu.phases.publish")
+    return ph if isinstance(ph, dict) and ph.get("resolved") else None
+
+
+def producer_share(run: Run) -> float | None:
+    """The publisher's producer thread's on-CPU share of the publish (None without CPU evidence naming it)."""
+    ph = publish_cpu(run)
+    return num(((ph or {}).get("threads") or {}).get("client", {}).get("producer", {}).get("cpu_share_max"))
+
+
+def host_bound(run: Run) -> dict[str, Any] | None:
+    """The ``host_cpu`` bound entry when the evidence shows the cores held the publish, else None."""
+    ph = publish_cpu(run)
+    if ph is None:
+        return None
+    busy, runq = num(ph.get("host_busy_share")), num(ph.get("sut_runq_per_core"))
+    top = ph.get("busiest_thread") or {}
+    top_share = num(top.get("cpu_share")) or 0.0
+    if busy is None or runq is None or busy < SATURATED or runq < RUNQ_PER_CORE or top_share >= ONE_THREAD:
+        return None
+    conf = "high" if busy >= (1 + SATURATED) / 2 and runq >= 2 * RUNQ_PER_CORE else "medium"
+    other = num(ph.get("other_share_of_cores"))
+    rid = run.run_id
+    summary = (f"the cores were busy {busy:.0%} of the publish and the brokers' and publisher's threads queued for "
+               f"them ({runq:.2f} of all cores' time runnable but waiting); no thread of theirs was on CPU more "
+               f"than {top_share:.0%} of it (busiest: {top.get('role')}/{top.get('thread')})"
+               + (f"; other work took {other:.0%} of the cores" if other else ""))
+    ev = [metric(rid, "cpu.phases.publish.host_busy_share", busy),
+          metric(rid, "cpu.phases.publish.sut_runq_per_core", runq),
+          metric(rid, "cpu.phases.publish.busiest_thread.cpu_share", top_share)]
+    shares = {"host_busy_share": busy, "sut_runq_per_core": runq, "busiest_thread_cpu_share": top_share}
+    if other is not None:
+        shares["other_share_of_cores"] = other
+    return entry("host_cpu", conf, summary, ev, [], shares)
+
+
+def cap_producer(run: Run, out: dict[str, Any]) -> dict[str, Any]:
+    """A high ``client_producer`` bound stays high only with the producer thread on CPU nearly all the publish,
+    or its slowness injected; with CPU evidence that shows neither it becomes medium, saying why."""
+    if out.get("cause") != "client_producer" or out.get("confidence") != "high" or publish_cpu(run) is None:
+        return out
+    if any(run.fault(k) not in (None, 0, False) for k in PRODUCER_FAULTS):
+        return out
+    share = producer_share(run)
+    if share is not None and share >= ONE_THREAD:
+        out["summary"] += f"; the producer thread was on CPU {share:.0%} of the publish"
+        return out
+    out["confidence"] = "medium"
+    out["summary"] += (f"; medium: the producer thread was on CPU only "
+                       f"{'an unknown share' if share is None else f'{share:.0%}'} of the publish, so idle senders "
+                       "may be a producer waiting for the machine rather than a slow one")
+    out["evidence"].append(metric(run.run_id, "cpu.phases.publish.threads.client.producer.cpu_share_max",
+                                  share).to_dict())
+    return out
