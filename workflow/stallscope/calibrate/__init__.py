@@ -1,0 +1,1 @@
+"""Calibration: seeded random fault draws, run and diagnosed, scored as a confusion matrix."""
