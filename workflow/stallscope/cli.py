@@ -110,7 +110,7 @@ def _cmd_assess(a: argparse.Namespace) -> None:
 def _cmd_report(a: argparse.Namespace) -> None:
     from stallscope.render.report import render_report
 
-    render_report(a.claims, out_dir=a.out, formats=a.formats, comparison=a.comparison)
+    render_report(a.claims, out_dir=a.out, formats=a.formats, comparison=a.comparison, calibration=a.calibration)
 
 
 def _cmd_index(a: argparse.Namespace) -> None:
@@ -214,6 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--formats", default="html,pdf", help="comma-separated: html, pdf")
     s.add_argument("--comparison", type=Path, default=None,
                    help="comparison.json of `stallscope compare`: adds the before/after section")
+    s.add_argument("--calibration", type=Path, default=None,
+                   help="confusion.json of `stallscope calibrate`, shown when it exists (else: none was run)")
     s.set_defaults(func=_cmd_report)
 
     s = sub.add_parser("index", help="rebuild reports/index.html over every archived commit")
