@@ -70,7 +70,32 @@ def test_a_sink_share_of_none_wins_over_the_host() -> None:
 def test_idle_senders_stay_a_confident_producer_when_injected_or_without_cpu_evidence() -> None:
     assert decide_bound(_run(_cpu(0.5, 0.1, 0.1), {"producer_cost_ns": 1000}), _bench())["confidence"] == "high"
     assert decide_bound(_run(None), _bench())["confidence"] == "high"  # logs from elsewhere: unchanged
-    unresolved = _cpu(1.0, 4.0, 0.1)
+    unresolved = _cpu(0.5, 0.1, 0.1)
     unresolved["phases"]["publish"]["resolved"] = False
-    b = decide_bound(_run(unresolved), _bench())
-    assert (b["cause"], b["confidence"]) == ("client_producer", "high")
+    b = decide_bound(_run(unresolved, {"producer_cost_ns": 1000}), _bench())
+    assert (b["cause"], b["confidence"]) == ("client_producer", "medium") and "too short" in b["summary"]
+
+
+@pytest.mark.parametrize("draw", range(10))
+def test_a_sender_bound_is_high_only_where_the_machine_is_ruled_out(draw: int) -> None:
+    """Receive-window limited senders (a slow reader): high on idle cores or with one thread the limit, medium on
+    saturated cores with no such thread (a reader waiting for a core reads the same)."""
+    rng = random.Random(f"{SEED}-{draw}")
+    m = panel_metrics("unit")
+    m["throughput"]["delivered_mb_s"] = 500.0
+    m["tcp_phases"] = {"publish": _phase(4_000_000, 3_900_000, rwnd=3_500_000)}
+    saturated, one = rng.random() < 0.5, rng.random() < 0.5
+    m["cpu"] = _cpu(rng.uniform(SATURATED, 1.0) if saturated else rng.uniform(0.1, SATURATED - 0.01),
+                    rng.uniform(0.0, RUNQ_PER_CORE - 0.01), 0.1,
+                    top=rng.uniform(ONE_THREAD, 1.0) if one else rng.uniform(0.0, ONE_THREAD - 0.01))
+    b = decide_bound(panel_run(m, panel_manifest("unit")), _bench())
+    assert b["cause"] == "flow_control", (SEED, b)
+    assert b["confidence"] == ("medium" if saturated and not one else "high"), (SEED, saturated, one, b)
+
+
+def test_none_is_medium_and_says_so_when_the_broker_beat_the_sink() -> None:
+    bench = _bench() | {"anchor": {"beaten_repeats": [2]}}
+    b = decide_bound(_run(None, delivered=3900.0), bench)
+    assert (b["cause"], b["confidence"]) == ("none", "medium") and "not an upper bound" in b["summary"]
+    assert decide_bound(_run(None, delivered=3900.0), _bench() | {"anchor": {"beaten_repeats": []}})[
+        "confidence"] == "high"

@@ -5,7 +5,8 @@ sink can then be held by the cores, not by any one role, and only CPU evidence t
 runner-agnostic: roles are names, PIDs are given (``watch``), so any runner (the reference broker's, a real
 broker's) records the same ``cpu.csv`` that ``analysis/cpu.py`` aligns with the phases the logs give.
 
-Every ``interval_s`` (about 100 ms) one row per watched process (its own and its dead threads' CPU, from
+Every ``interval_s`` (50 ms: a publish of a few tenths of a second still spans several samples, at a few
+per cent of one core for the sampling) one row per watched process (its own and its dead threads' CPU, from
 ``/proc/<pid>/stat``), one per live thread (``/proc/<pid>/task/<tid>/schedstat``: on-CPU and run-queue wait in ns,
 the thread's name from ``comm``), and one for the machine (``/proc/stat``: busy and idle time over all cores).
 Counters are cumulative; the analysis takes differences, so a late first sample or a missed one costs nothing but
@@ -100,7 +101,7 @@ class CpuSampler:
     samples taken, the machine's busy share over the sampled span.
     """
 
-    def __init__(self, path: Path, interval_s: float = 0.1) -> None:
+    def __init__(self, path: Path, interval_s: float = 0.05) -> None:
         self.path = Path(path)
         self.interval_s = interval_s
         self._pids: dict[str, int] = {}

@@ -38,6 +38,15 @@ def append_line(log: Path, message: str) -> None:
         os.close(fd)
 
 
+def _spun(pid: int) -> bool:
+    """The process has been on a CPU in user mode at least one clock tick (it reached its loop)."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return True  # gone: nothing to wait for
+    return int(raw[raw.rfind(b")") + 2:].split()[11]) > 0
+
+
 def _child_setup() -> None:
     set_parent_death_signal(signal.SIGKILL)
 
@@ -54,15 +63,25 @@ class CpuHog:
     def pids(self) -> list[int]:
         return [c.pid for c in self.children]
 
-    def start(self) -> CpuHog:
-        """Start the spinners, then log the window's start."""
+    def start(self, mark: bool = True, warm_s: float = 2.0) -> CpuHog:
+        """Start the spinners and wait (at most ``warm_s``) until each has spun, so the hog is on before what it
+        is meant to slow starts; then log the window's start unless ``mark`` is False (``mark_start`` later: a
+        runner that starts the hog before the SUT's log exists)."""
         for _ in range(self.procs):
             self.children.append(subprocess.Popen(
                 [sys.executable, "-c", _SPIN], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL, start_new_session=True, preexec_fn=_child_setup, close_fds=True))
+        deadline = time.monotonic() + warm_s
+        while time.monotonic() < deadline and not all(_spun(c.pid) for c in self.children):
+            time.sleep(0.01)
+        if mark:
+            self.mark_start()
+        return self
+
+    def mark_start(self) -> None:
+        """Log the window's start in ``log`` (the spinners already run)."""
         if self.log is not None:
             append_line(self.log, f"[FaultWindow] start name=cpu_hog procs={self.procs}")
-        return self
 
     def stop(self) -> None:
         """Kill each spinner's process group by its leader's PID (bounded wait), then log the window's end."""

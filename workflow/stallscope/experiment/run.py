@@ -202,17 +202,19 @@ def _run_processes(res: Outcome, out: Path, scn: dict[str, Any], bin_dir: Path, 
     argv = place.exec_prefix(place.client) + fill_argv(
         client_t, {**p, "bin_dir": bin_dir, "brokers": brokers, "bind_addr": place.client.host.address},
         {"{client_fault_args}": client_fault_args(scn["faults"]), "{client_net_args}": client_net_args(place)})
+    if scn["faults"].get("cpu_hog"):  # from outside the SUT: spinning before the publisher starts, until it ends
+        res.hog = hog.CpuHog(out / "client.log").start(mark=False)
+        if res.sampler is not None:
+            for k, pid in enumerate(res.hog.pids):
+                res.sampler.watch(f"cpu_hog_{k}", pid)
     res.client = procs.start(procs.Proc("client", "client", None, argv, out / "client.log"))
+    if res.hog is not None:
+        res.hog.mark_start()  # the publisher's log exists now (its own first line may come after this one)
     if res.client.start_error:
         res.errors.append(res.client.start_error)
     else:
         if res.sampler is not None:
             res.sampler.watch("client", res.client.pid)
-        if scn["faults"].get("cpu_hog"):  # from outside the SUT: spins while the publisher runs
-            res.hog = hog.CpuHog(out / "client.log").start()
-            if res.sampler is not None:
-                for k, pid in enumerate(res.hog.pids):
-                    res.sampler.watch(f"cpu_hog_{k}", pid)
         res.timeouts += _supervise_client(res.client, res.brokers, _client_timeout_s(scn, run_cfg),
                                           run_cfg["progress_interval_s"])
     if res.hog is not None:

@@ -8,9 +8,12 @@ and the sender shares alone would name the producer or flow control with confide
 - ``host_cpu`` when, over the publish, the machine's cores were busy ``SATURATED`` of the time, the brokers' and
   publisher's runnable threads waited for a core ``RUNQ_PER_CORE`` of all cores' time (the cores were the queue),
   and no thread of theirs was on CPU ``ONE_THREAD`` of the wall time (no single role the limit);
-- a ``client_producer`` bound is high only when the producer thread was on CPU ``ONE_THREAD`` of the publish, or
-  the producer's slowness was injected (a client-side fault knob; issue-free runs have none): otherwise an idle
-  sender may be a producer waiting for a core, and the bound says medium.
+- a bound read from the senders or one slow path (``client_producer``, ``flow_control``, ``send_buffer``,
+  ``network``) is high only when the CPU samples can rule the machine out: the publish spanned enough samples, and
+  the cores were not saturated or one thread of the run was on CPU ``ONE_THREAD`` of it (that thread, not the
+  machine, was the limit); a ``client_producer`` bound moreover needs the producer thread on CPU ``ONE_THREAD`` of
+  the publish or its slowness injected (a client-side fault knob): otherwise an idle sender may be a producer
+  waiting for a core. Otherwise medium, saying why. Logs from elsewhere (no samples) are judged as before.
 """
 
 from __future__ import annotations
@@ -73,6 +76,34 @@ def host_bound(run: Run) -> dict[str, Any] | None:
     return entry("host_cpu", conf, summary, ev, [], shares)
 
 
+#: Bounds read from the senders' shares or one slow path: what a machine short of cores also produces.
+SENDER_BOUNDS = ("client_producer", "flow_control", "send_buffer", "network")
+
+
+def _medium(run: Run, out: dict[str, Any], why: str, name: str, value: Any) -> dict[str, Any]:
+    out["confidence"] = "medium"
+    out["summary"] += f"; medium: {why}"
+    out["evidence"].append(metric(run.run_id, name, value).to_dict())
+    return out
+
+
+def cap_unproven(run: Run, out: dict[str, Any]) -> dict[str, Any]:
+    """A high sender or slow-path bound stays high only when the CPU samples rule the machine out (module doc)."""
+    if out.get("cause") not in SENDER_BOUNDS or out.get("confidence") != "high" or run.get("cpu.status") != "measured":
+        return out
+    ph = run.get("cpu.phases.publish")
+    if not isinstance(ph, dict) or not ph.get("resolved"):
+        return _medium(run, out, "the publish was too short for the CPU samples to rule out the machine",
+                       "cpu.phases.publish.resolved", False if isinstance(ph, dict) else None)
+    busy = num(ph.get("host_busy_share"))
+    top = num((ph.get("busiest_thread") or {}).get("cpu_share")) or 0.0
+    if busy is not None and busy >= SATURATED and top < ONE_THREAD:
+        return _medium(run, out, f"the cores were busy {busy:.0%} of the publish and no thread of the run was on "
+                       f"CPU more than {top:.0%} of it: the machine cannot be ruled out",
+                       "cpu.phases.publish.host_busy_share", busy)
+    return cap_producer(run, out)
+
+
 def cap_producer(run: Run, out: dict[str, Any]) -> dict[str, Any]:
     """A high ``client_producer`` bound stays high only with the producer thread on CPU nearly all the publish,
     or its slowness injected; with CPU evidence that shows neither it becomes medium, saying why."""
@@ -84,10 +115,7 @@ def cap_producer(run: Run, out: dict[str, Any]) -> dict[str, Any]:
     if share is not None and share >= ONE_THREAD:
         out["summary"] += f"; the producer thread was on CPU {share:.0%} of the publish"
         return out
-    out["confidence"] = "medium"
-    out["summary"] += (f"; medium: the producer thread was on CPU only "
-                       f"{'an unknown share' if share is None else f'{share:.0%}'} of the publish, so idle senders "
-                       "may be a producer waiting for the machine rather than a slow one")
-    out["evidence"].append(metric(run.run_id, "cpu.phases.publish.threads.client.producer.cpu_share_max",
-                                  share).to_dict())
-    return out
+    return _medium(run, out, f"the producer thread was on CPU only "
+                   f"{'an unknown share' if share is None else f'{share:.0%}'} of the publish, so idle senders may "
+                   "be a producer waiting for the machine rather than a slow one",
+                   "cpu.phases.publish.threads.client.producer.cpu_share_max", share)
