@@ -99,3 +99,19 @@ def test_none_is_medium_and_says_so_when_the_broker_beat_the_sink() -> None:
     assert (b["cause"], b["confidence"]) == ("none", "medium") and "not an upper bound" in b["summary"]
     assert decide_bound(_run(None, delivered=3900.0), _bench() | {"anchor": {"beaten_repeats": []}})[
         "confidence"] == "high"
+
+
+@pytest.mark.parametrize("draw", range(10))
+def test_moderate_queueing_gives_way_to_senders_held_by_the_receive_window(draw: int) -> None:
+    rng = random.Random(f"{SEED}-{draw}")
+    strong = rng.random() < 0.5
+    runq = rng.uniform(2 * RUNQ_PER_CORE, 8.0) if strong else rng.uniform(RUNQ_PER_CORE, 2 * RUNQ_PER_CORE - 0.01)
+    m = panel_metrics("unit")
+    m["throughput"]["delivered_mb_s"] = 500.0
+    wall = 4_000_000
+    rwnd = int(wall * rng.uniform(0.5, 0.95))
+    m["tcp_phases"] = {"publish": _phase(wall, min(wall, rwnd + 100_000), rwnd=rwnd)}
+    m["cpu"] = _cpu(rng.uniform(0.95, 1.0), runq, 0.1)
+    b = decide_bound(panel_run(m, panel_manifest("unit")), _bench())
+    assert b["cause"] == ("host_cpu" if strong else "flow_control"), (SEED, runq, b)
+    assert b["confidence"] == ("high" if strong else "medium"), (SEED, b)

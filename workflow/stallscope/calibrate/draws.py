@@ -35,11 +35,15 @@ def _shape(rng: random.Random, lo_mib: int, hi_mib: int, threads: tuple[int, ...
 
 
 def _producer(rng: random.Random) -> dict[str, Any]:
-    if rng.random() < 0.5:  # a slow single producer (1-4 us per message), at 1 KiB messages as in the seed's runs
-        shape = _shape(rng, 256, 1024) | {"message_size": 1024}
+    if rng.random() < 0.5:  # a slow single producer, at 1 KiB messages as in the seed's runs
+        if rng.random() < 0.5:  # severe: >= 2.5 us x >= 512 Ki messages outlasts the 1 s deadline, which cuts it
+            shape = _shape(rng, 512, 1024) | {"message_size": 1024}
+            knobs = {"ack_timeout_s": 1, "faults": {"producer_cost_ns": rng.randrange(2500, 4001, 250)}}
+        else:  # mild: 1-2 us per message, the run completes
+            shape = _shape(rng, 256, 512) | {"message_size": 1024}
+            knobs = {"ack_timeout_s": 60, "faults": {"producer_cost_ns": rng.randrange(1000, 2001, 250)}}
         shape["total_bytes"] = shape["total_bytes"] // 1024 * 1024
-        timeout = rng.choice([3, 60])  # severe: the deadline cuts the publish; mild: it completes
-        return shape | {"ack_timeout_s": timeout, "faults": {"producer_cost_ns": rng.randrange(1000, 4001, 250)}}
+        return shape | knobs
     shape = _shape(rng, 64, 128, threads=(1,))  # pauses inside headers and payloads of one connection
     return shape | {"ack_timeout_s": 30, "faults": {
         "header_pause_ms": rng.randrange(150, 301, 50), "header_pause_count": rng.randint(2, 4),
@@ -48,8 +52,10 @@ def _producer(rng: random.Random) -> dict[str, Any]:
 
 
 def _flow(rng: random.Random) -> dict[str, Any]:
-    shape = _shape(rng, 96, 256, threads=(1, 2))
-    return shape | {"ack_timeout_s": rng.choice([3, 60]), "faults": {"recv_delay_us": rng.randrange(3000, 6001, 200)}}
+    delay = {"recv_delay_us": rng.randrange(3000, 6001, 200)}
+    if rng.random() < 0.5:  # severe: at most 4 connections of <= 64 KiB per 3 ms carry 256 MiB in over 2 s
+        return _shape(rng, 256, 512, threads=(1,)) | {"ack_timeout_s": 2, "faults": delay}
+    return _shape(rng, 96, 160, threads=(1, 2)) | {"ack_timeout_s": 60, "faults": delay}  # mild: completes
 
 
 def _ring(rng: random.Random) -> dict[str, Any]:

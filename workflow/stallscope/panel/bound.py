@@ -19,7 +19,8 @@ gives the same answer:
   rwnd-limited (``flow_control``), sndbuf-limited (``send_buffer``), busy with neither (``network``), the
   largest wins (the Web100 triage rule in ``../shared/reference/tcp-info.md``).
 - ``host_cpu`` (before the paths and the senders) when the CPU samples show the cores saturated and the run's
-  threads queueing for them with no thread of its own the limit (``bound_host.py``), which also keeps a
+  threads queueing for them with no thread of its own the limit (``bound_host.py``; a medium one gives way to
+  senders held by the receive window or send buffer over most of W: the direct sign), which also keeps a
   ``client_producer`` bound high only when the producer thread was on CPU nearly all the publish or was slowed on
   purpose.
 - without TCP_INFO: the producer's own ``Publish()`` bandwidth against what was delivered, with the EAGAIN
@@ -205,6 +206,12 @@ def _from_senders(run: Run, shares: dict[str, float], source: str, capped: bool)
     return entry(cause, conf, f"senders over W: {parts}{note}", ev, [], dict(shares))
 
 
+def _downstream_dominant(shares: dict[str, float]) -> bool:
+    """The senders' largest share is a receive-window or send-buffer limit held over most of W (a dominant one)."""
+    best = max(shares, key=lambda k: shares[k])
+    return best in ("rwnd_share", "sndbuf_share") and shares[best] >= DOMINANT_SHARE
+
+
 def _from_producer(run: Run) -> dict[str, Any] | None:
     pb, dl = num(run.get("producer.publish_bw_mb_s")), num(run.get("producer.delivered_mb_s"))
     dl = dl if dl is not None else num(run.get("throughput.delivered_mb_s"))
@@ -281,6 +288,9 @@ def decide_bound(run: Run, bench: dict[str, Any] | None = None) -> dict[str, Any
                       [metric(run.run_id, "phases.drain.duration_s", run.get("phases.drain.duration_s"))],
                       missing, base | {"ack_wait_share": round(wait, 4)})
     host = host_bound(run)
+    shares, source = sender_shares(run)
+    if host is not None and host["confidence"] != "high" and shares and _downstream_dominant(shares):
+        host = None  # queueing for the cores was moderate; the senders show a receiver or buffer limit outright
     if host is not None:
         host["shares"] = base | host["shares"]
         host["missing"] = missing
@@ -290,7 +300,6 @@ def decide_bound(run: Run, bench: dict[str, Any] | None = None) -> dict[str, Any
         slow["shares"] = base | slow["shares"]
         slow["missing"] = missing
         return cap_unproven(run, slow)
-    shares, source = sender_shares(run)
     if shares:
         publish = publish_share(run)
         out = _from_senders(run, shares, source, capped=sink_missing is not None
