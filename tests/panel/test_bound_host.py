@@ -9,7 +9,9 @@ import pytest
 
 from stallscope.panel.bound import decide_bound
 from stallscope.panel.bound_host import ONE_THREAD, RUNQ_PER_CORE, SATURATED
+from stallscope.panel.diagnosis import diagnose
 from tests.builders.panel import panel_manifest, panel_metrics, panel_run
+from tests.panel.signatures import ALL
 from tests.panel.test_bound import _bench, _phase
 
 SEED = random.randrange(2**32)
@@ -115,3 +117,22 @@ def test_moderate_queueing_gives_way_to_senders_held_by_the_receive_window(draw:
     b = decide_bound(panel_run(m, panel_manifest("unit")), _bench())
     assert b["cause"] == ("host_cpu" if strong else "flow_control"), (SEED, runq, b)
     assert b["confidence"] == ("high" if strong else "medium"), (SEED, b)
+
+
+@pytest.mark.parametrize("draw", range(6))
+def test_a_slow_producer_diagnosis_is_high_only_with_its_fault_or_its_thread_on_cpu(draw: int) -> None:
+    rng = random.Random(f"{SEED}-{draw}")
+    m, man = ALL["slow_producer_10gb"]()
+    base = diagnose(panel_run(m, man))
+    assert (base["bottleneck"], base["confidence"]) == ("client_producer", "high")  # fault set, no CPU evidence
+    injected, busy_thread = rng.random() < 0.5, rng.random() < 0.5
+    if not injected:
+        man["faults"] = {}
+    m["cpu"] = _cpu(rng.uniform(0.0, 1.0), rng.uniform(0.0, 4.0),
+                    rng.uniform(ONE_THREAD, 1.0) if busy_thread else rng.uniform(0.0, ONE_THREAD - 0.01))
+    d = diagnose(panel_run(m, man))
+    assert d["bottleneck"] == "client_producer", d["summary"]
+    if injected or busy_thread:
+        assert d["confidence"] == "high", (SEED, d["summary"])
+    else:
+        assert d["confidence"] == "medium" and "may have waited for the machine" in d["summary"], (SEED, d)
