@@ -44,6 +44,7 @@ def _phase(df: pd.DataFrame, start: int, end: int, cores: int, interval_s: float
     dur_ns = (end - start) * 1000.0
     host = df[df["role"] == HOST]
     busy, idle = _delta(host, "cpu_ns", start, end), _delta(host, "wait_ns", start, end)
+    irq = _delta(host, "irq_ns", start, end) if host["irq_ns"].notna().all() else 0.0
     roles: dict[str, Any] = {}
     threads: dict[str, dict[str, Any]] = {}
     procs = df[(df["role"] != HOST) & (df["tid"] == 0)]
@@ -74,7 +75,9 @@ def _phase(df: pd.DataFrame, start: int, end: int, cores: int, interval_s: float
         "resolved": (end - start) / 1e6 >= MIN_INTERVALS * interval_s and len(host) >= 2,
         "host_busy_share": None if host_share is None else round(min(host_share, 1.0), 4),
         "sut_share_of_cores": round(min(ours / cores, 1.0), 4),
-        "other_share_of_cores": None if host_share is None else round(max(min(host_share, 1.0) - ours / cores, 0.0), 4),
+        # other processes' CPU: interrupts and softirqs (the network's receive path, ours too) are charged to none
+        "other_share_of_cores": None if busy + idle <= 0 else round(
+            min(max((busy - irq) / (busy + idle) - ours / cores, 0.0), 1.0), 4),
         "sut_runq_per_core": round(waiting / dur_ns / cores, 4),
         "busiest_thread": None if busiest is None else {"role": busiest[0], "thread": busiest[1],
                                                         "cpu_share": busiest[2]},
@@ -97,6 +100,7 @@ def compute_cpu(run_dir: Path, manifest: dict[str, Any], phases: dict[str, Any])
     for col in ("wall_us", "pid", "tid", "cpu_ns"):
         df[col] = pd.to_numeric(df[col], errors="coerce")
     df["wait_ns"] = pd.to_numeric(df["wait_ns"], errors="coerce")
+    df["irq_ns"] = pd.to_numeric(df["irq_ns"], errors="coerce") if "irq_ns" in df else float("nan")
     df = df.dropna(subset=["wall_us", "tid", "cpu_ns"])
     df["tid"] = df["tid"].astype(int)
     host = df[df["role"] == HOST]

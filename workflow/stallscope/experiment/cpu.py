@@ -15,7 +15,8 @@ resolution. Children of a watched process are watched too (a wrapper that forks,
 Columns: ``wall_us`` (the local wall clock read as UTC, like the logs' timestamps), ``role``, ``pid``, ``tid``
 (0 for a process row), ``thread`` (``comm``; empty for a process row), ``cpu_ns`` (time on CPU), ``wait_ns``
 (run-queue wait for a thread; empty for a process). The machine's row has role ``host``, ``cpu_ns`` = busy time and
-``wait_ns`` = idle time summed over all cores, ``tid`` = the number of cores.
+``wait_ns`` = idle time summed over all cores, ``irq_ns`` = the part of the busy time spent in interrupts
+and softirqs (loopback TCP's receive path runs there, charged to no process), ``tid`` = the number of cores.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-COLUMNS = ("wall_us", "role", "pid", "tid", "thread", "cpu_ns", "wait_ns")
+COLUMNS = ("wall_us", "role", "pid", "tid", "thread", "cpu_ns", "wait_ns", "irq_ns")
 HOST = "host"
 _TICK_NS = 1_000_000_000 // os.sysconf("SC_CLK_TCK")
 _PROC = Path("/proc")
@@ -40,14 +41,16 @@ def wall_us() -> int:
     return now // 1000 + time.localtime(now // 1_000_000_000).tm_gmtoff * 1_000_000
 
 
-def host_times() -> tuple[int, int]:
-    """(busy, idle) ns summed over all cores since boot, from the ``cpu`` line of /proc/stat (idle includes iowait)."""
+def host_times() -> tuple[int, int, int]:
+    """(busy, idle, irq) ns summed over all cores since boot, from the ``cpu`` line of /proc/stat (idle includes
+    iowait; irq is hard and soft interrupts, inside busy)."""
     with open(_PROC / "stat", encoding="ascii") as fh:
         fields = [int(x) for x in fh.readline().split()[1:]]
     # user nice system idle iowait irq softirq steal [guest guest_nice: already inside user and nice]
     idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
     busy = sum(fields[:8]) - idle
-    return busy * _TICK_NS, idle * _TICK_NS
+    irq = sum(fields[5:7])
+    return busy * _TICK_NS, idle * _TICK_NS, irq * _TICK_NS
 
 
 def process_cpu_ns(pid: int) -> int | None:
@@ -140,8 +143,8 @@ class CpuSampler:
     def sample(self) -> None:
         """Take one sample of the machine and every watched process and thread."""
         t = wall_us()
-        busy, idle = host_times()
-        rows: list[tuple[Any, ...]] = [(t, HOST, 0, os.cpu_count() or 1, "", busy, idle)]
+        busy, idle, irq = host_times()
+        rows: list[tuple[Any, ...]] = [(t, HOST, 0, os.cpu_count() or 1, "", busy, idle, irq)]
         self._host.append((t, busy, idle))
         with self._lock:
             watched = dict(self._pids)
@@ -158,8 +161,8 @@ class CpuSampler:
                 if cpu is None:
                     continue
                 total = (total or 0) + cpu
-                rows.append((t, role, p, 0, "", cpu, ""))
-                rows += [(t, role, p, tid, name, run, wait) for tid, name, run, wait in thread_rows(p)]
+                rows.append((t, role, p, 0, "", cpu, "", ""))
+                rows += [(t, role, p, tid, name, run, wait, "") for tid, name, run, wait in thread_rows(p)]
                 todo += children(p)
             if total is not None:
                 self._last[role] = total

@@ -19,8 +19,9 @@ gives the same answer:
   rwnd-limited (``flow_control``), sndbuf-limited (``send_buffer``), busy with neither (``network``), the
   largest wins (the Web100 triage rule in ``../shared/reference/tcp-info.md``).
 - ``host_cpu`` (before the paths and the senders) when the CPU samples show the cores saturated and the run's
-  threads queueing for them with no thread of its own the limit (``bound_host.py``; a medium one gives way to
-  senders held by the receive window or send buffer over most of W: the direct sign), which also keeps a
+  threads queueing for them with no thread of its own the limit (``bound_host.py``; it gives way to senders held
+  by the receive window or send buffer over most of W, the direct sign: the starved runs drawn here all had idle
+  senders, their one producer waiting for a core), which also keeps a
   ``client_producer`` bound high only when the producer thread was on CPU nearly all the publish or was slowed on
   purpose.
 - without TCP_INFO: the producer's own ``Publish()`` bandwidth against what was delivered, with the EAGAIN
@@ -32,7 +33,7 @@ from __future__ import annotations
 from typing import Any
 
 from stallscope.panel.ack_gaps import ack_gap_brokers, ack_gap_on_one_broker, in_flight_allowance
-from stallscope.panel.bound_host import cap_unproven, host_bound
+from stallscope.panel.bound_host import cap_unproven, host_bound, other_load
 from stallscope.panel.bound_parts import (
     CLEAR_SHARE,
     DOMINANT_SHARE,
@@ -258,6 +259,14 @@ def decide_bound(run: Run, bench: dict[str, Any] | None = None) -> dict[str, Any
     if share is not None and share >= NONE_SHARE_OF_SINK:
         same = "connections and size" if _sink_at_shape(run, bench or {}) else "connections"
         beaten = ((bench or {}).get("anchor") or {}).get("beaten_repeats") or []
+        other = other_load(run)
+        if other is not None:  # the sink was measured apart, on a machine that may not have been this busy
+            return entry("none", "medium", f"delivered {share:.0%} of the raw loopback sink for the same {same}; "
+                          f"but other processes took {other:.0%} of the cores during the publish, so the sink "
+                          "measured apart may not compare",
+                          [metric(run.run_id, "throughput.delivered_mb_s", run.get("throughput.delivered_mb_s")),
+                           metric(run.run_id, "cpu.phases.publish.other_share_of_cores", other)],
+                          [], {"share_of_sink": round(share, 4), "other_share_of_cores": other})
         if beaten:  # the anchor did not bound the broker from above: "none" is then a weaker statement
             return entry("none", "medium", f"delivered {share:.0%} of the raw loopback sink for the same {same}; "
                           f"but the sink is not an upper bound here (the broker beat it in benchmark repeat(s) "
@@ -289,8 +298,8 @@ def decide_bound(run: Run, bench: dict[str, Any] | None = None) -> dict[str, Any
                       missing, base | {"ack_wait_share": round(wait, 4)})
     host = host_bound(run)
     shares, source = sender_shares(run)
-    if host is not None and host["confidence"] != "high" and shares and _downstream_dominant(shares):
-        host = None  # queueing for the cores was moderate; the senders show a receiver or buffer limit outright
+    if host is not None and shares and _downstream_dominant(shares):
+        host = None  # the senders show a receiver or buffer limit outright (a starved run's senders idle instead)
     if host is not None:
         host["shares"] = base | host["shares"]
         host["missing"] = missing

@@ -32,6 +32,9 @@ SATURATED = 0.9
 RUNQ_PER_CORE = 0.5
 #: One thread on CPU at least this share of the publish: that thread, not the machine, is the limit.
 ONE_THREAD = 0.9
+#: Other processes took at least this share of the cores over the publish: the raw sink, measured at another
+#: moment, may have met a different machine, so "none" is not said with high confidence.
+OTHER_LOAD = 0.5
 #: Client-side fault knobs that make the producer slow on purpose (injected, so its idle senders are no mystery).
 PRODUCER_FAULTS = ("producer_cost_ns", "batch_gap_ms", "header_pause_ms", "payload_pause_ms")
 
@@ -48,6 +51,13 @@ def producer_share(run: Run) -> float | None:
     """The publisher's producer thread's on-CPU share of the publish (None without CPU evidence naming it)."""
     ph = publish_cpu(run)
     return num(((ph or {}).get("threads") or {}).get("client", {}).get("producer", {}).get("cpu_share_max"))
+
+
+def other_load(run: Run) -> float | None:
+    """The share of the cores other processes took over the publish, when it is ``OTHER_LOAD`` or more."""
+    ph = publish_cpu(run)
+    other = num((ph or {}).get("other_share_of_cores"))
+    return other if other is not None and other >= OTHER_LOAD else None
 
 
 def host_bound(run: Run) -> dict[str, Any] | None:
