@@ -12,6 +12,7 @@ from stallscope.panel.bound_host import ONE_THREAD, RUNQ_PER_CORE, SATURATED
 from stallscope.panel.diagnosis import diagnose
 from tests.builders.panel import panel_manifest, panel_metrics, panel_run
 from tests.panel.signatures import ALL
+from tests.panel.test_bound import SINK_MB_S as SINK
 from tests.panel.test_bound import _bench, _phase
 
 SEED = random.randrange(2**32)
@@ -71,8 +72,11 @@ def test_a_sink_share_of_none_wins_over_the_host_high_only_without_other_load(dr
     loaded = rng.random() < 0.5
     cpu["phases"]["publish"]["other_share_of_cores"] = rng.uniform(0.5, 1.0) if loaded else rng.uniform(0, 0.49)
     b = decide_bound(_run(cpu, delivered=3900.0), _bench())
-    assert b["cause"] == "none"
-    assert b["confidence"] == ("medium" if loaded else "high"), (SEED, b)
+    assert b["cause"] == ("host_cpu" if loaded else "none"), (SEED, b)  # the host's signs hold in this cpu
+    assert b["confidence"] == "high" and b["shares"]["share_of_sink"] == round(3900 / SINK, 4)
+    cpu["phases"]["publish"]["sut_runq_per_core"] = rng.uniform(0.0, RUNQ_PER_CORE - 0.01)  # no queueing
+    b = decide_bound(_run(cpu, delivered=3900.0), _bench())
+    assert (b["cause"], b["confidence"]) == ("none", "medium" if loaded else "high"), (SEED, b)
 
 
 def test_idle_senders_stay_a_confident_producer_when_injected_or_without_cpu_evidence() -> None:

@@ -8,6 +8,8 @@ gives the same answer:
   (first: the delivered figure counts only the publish, which is then a sliver of the run).
 - ``none`` when the run delivered at least ``NONE_SHARE_OF_SINK`` of what this machine's raw loopback sink
   delivers for the same connections (the benchmark); without that measurement ``none`` cannot be decided.
+  When other processes took half the cores over the publish, the sink (measured apart) may not compare: then
+  ``host_cpu`` if its signs hold, else ``none`` with medium confidence.
 - ``broker_ring`` and ``ack_path`` from the broker's repeated ring-full events and a one-broker ACK gap: they
   also make senders wait on the receiver, so they are named before the transport shares; ``ack_path`` also
   when the wait for the last ACKs after everything was sent takes ``LIFECYCLE_SHARE`` of the wall time.
@@ -260,6 +262,12 @@ def decide_bound(run: Run, bench: dict[str, Any] | None = None) -> dict[str, Any
         same = "connections and size" if _sink_at_shape(run, bench or {}) else "connections"
         beaten = ((bench or {}).get("anchor") or {}).get("beaten_repeats") or []
         other = other_load(run)
+        host = host_bound(run) if other is not None else None
+        if host is not None:  # other work held the cores and the run queued for them: the direct answer
+            host["shares"] = {"share_of_sink": round(share, 4)} | host["shares"]
+            host["summary"] += (f" (it delivered {share:.0%} of the raw sink, measured apart on a machine that may "
+                                "not have been this busy)")
+            return host
         if other is not None:  # the sink was measured apart, on a machine that may not have been this busy
             return entry("none", "medium", f"delivered {share:.0%} of the raw loopback sink for the same {same}; "
                           f"but other processes took {other:.0%} of the cores during the publish, so the sink "
