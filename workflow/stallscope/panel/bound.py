@@ -8,8 +8,6 @@ gives the same answer:
   (first: the delivered figure counts only the publish, which is then a sliver of the run).
 - ``none`` when the run delivered at least ``NONE_SHARE_OF_SINK`` of what this machine's raw loopback sink
   delivers for the same connections (the benchmark); without that measurement ``none`` cannot be decided.
-  When other processes took half the cores over the publish, the sink (measured apart) may not compare: then
-  ``host_cpu`` if its signs hold, else ``none`` with medium confidence.
 - ``broker_ring`` and ``ack_path`` from the broker's repeated ring-full events and a one-broker ACK gap: they
   also make senders wait on the receiver, so they are named before the transport shares; ``ack_path`` also
   when the wait for the last ACKs after everything was sent takes ``LIFECYCLE_SHARE`` of the wall time.
@@ -21,11 +19,8 @@ gives the same answer:
   rwnd-limited (``flow_control``), sndbuf-limited (``send_buffer``), busy with neither (``network``), the
   largest wins (the Web100 triage rule in ``../shared/reference/tcp-info.md``).
 - ``host_cpu`` (before the paths and the senders) when the CPU samples show the cores saturated and the run's
-  threads queueing for them with no thread of its own the limit (``bound_host.py``; it gives way to senders held
-  by the receive window or send buffer over most of W, the direct sign: the starved runs drawn here all had idle
-  senders, their one producer waiting for a core), which also keeps a
-  ``client_producer`` bound high only when the producer thread was on CPU nearly all the publish or was slowed on
-  purpose.
+  threads queueing for them with no thread of its own the limit (``bound_host.py``, which also says when a sender
+  or path bound may be high, and when ``none`` is).
 - without TCP_INFO: the producer's own ``Publish()`` bandwidth against what was delivered, with the EAGAIN
   count per batch (a producer that barely outruns delivery and never found a socket full bound the run).
 """
@@ -35,7 +30,7 @@ from __future__ import annotations
 from typing import Any
 
 from stallscope.panel.ack_gaps import ack_gap_brokers, ack_gap_on_one_broker, in_flight_allowance
-from stallscope.panel.bound_host import cap_unproven, host_bound, other_load
+from stallscope.panel.bound_host import cap_unproven, host_bound, within_sink
 from stallscope.panel.bound_parts import (
     CLEAR_SHARE,
     DOMINANT_SHARE,
@@ -209,12 +204,6 @@ def _from_senders(run: Run, shares: dict[str, float], source: str, capped: bool)
     return entry(cause, conf, f"senders over W: {parts}{note}", ev, [], dict(shares))
 
 
-def _downstream_dominant(shares: dict[str, float]) -> bool:
-    """The senders' largest share is a receive-window or send-buffer limit held over most of W (a dominant one)."""
-    best = max(shares, key=lambda k: shares[k])
-    return best in ("rwnd_share", "sndbuf_share") and shares[best] >= DOMINANT_SHARE
-
-
 def _from_producer(run: Run) -> dict[str, Any] | None:
     pb, dl = num(run.get("producer.publish_bw_mb_s")), num(run.get("producer.delivered_mb_s"))
     dl = dl if dl is not None else num(run.get("throughput.delivered_mb_s"))
@@ -260,30 +249,7 @@ def decide_bound(run: Run, bench: dict[str, Any] | None = None) -> dict[str, Any
                       [], {"lifecycle_share": round(life, 4)})
     if share is not None and share >= NONE_SHARE_OF_SINK:
         same = "connections and size" if _sink_at_shape(run, bench or {}) else "connections"
-        beaten = ((bench or {}).get("anchor") or {}).get("beaten_repeats") or []
-        other = other_load(run)
-        host = host_bound(run) if other is not None else None
-        if host is not None:  # other work held the cores and the run queued for them: the direct answer
-            host["shares"] = {"share_of_sink": round(share, 4)} | host["shares"]
-            host["summary"] += (f" (it delivered {share:.0%} of the raw sink, measured apart on a machine that may "
-                                "not have been this busy)")
-            return host
-        if other is not None:  # the sink was measured apart, on a machine that may not have been this busy
-            return entry("none", "medium", f"delivered {share:.0%} of the raw loopback sink for the same {same}; "
-                          f"but other processes took {other:.0%} of the cores during the publish, so the sink "
-                          "measured apart may not compare",
-                          [metric(run.run_id, "throughput.delivered_mb_s", run.get("throughput.delivered_mb_s")),
-                           metric(run.run_id, "cpu.phases.publish.other_share_of_cores", other)],
-                          [], {"share_of_sink": round(share, 4), "other_share_of_cores": other})
-        if beaten:  # the anchor did not bound the broker from above: "none" is then a weaker statement
-            return entry("none", "medium", f"delivered {share:.0%} of the raw loopback sink for the same {same}; "
-                          f"but the sink is not an upper bound here (the broker beat it in benchmark repeat(s) "
-                          f"{', '.join(map(str, beaten))})",
-                          [metric(run.run_id, "throughput.delivered_mb_s", run.get("throughput.delivered_mb_s"))],
-                          [], {"share_of_sink": round(share, 4)})
-        return entry("none", "high", f"delivered {share:.0%} of the raw loopback sink for the same {same}",
-                      [metric(run.run_id, "throughput.delivered_mb_s", run.get("throughput.delivered_mb_s"))],
-                      [], {"share_of_sink": round(share, 4)})
+        return within_sink(run, share, same, bench, sender_shares(run)[0])
     base: dict[str, Any] = {} if share is None else {"share_of_sink": round(share, 4)}
     if ring_repeated(run):
         return entry("broker_ring", "high", f"the broker's ring was full {run.get('ring_full.events')} times",
@@ -304,10 +270,8 @@ def decide_bound(run: Run, bench: dict[str, Any] | None = None) -> dict[str, Any
                       f"waiting for the last ACKs after everything was sent took {wait:.0%} of the wall time",
                       [metric(run.run_id, "phases.drain.duration_s", run.get("phases.drain.duration_s"))],
                       missing, base | {"ack_wait_share": round(wait, 4)})
-    host = host_bound(run)
     shares, source = sender_shares(run)
-    if host is not None and shares and _downstream_dominant(shares):
-        host = None  # the senders show a receiver or buffer limit outright (a starved run's senders idle instead)
+    host = host_bound(run, shares)
     if host is not None:
         host["shares"] = base | host["shares"]
         host["missing"] = missing

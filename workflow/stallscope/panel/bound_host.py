@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stallscope.panel.bound_parts import entry
+from stallscope.panel.bound_parts import DOMINANT_SHARE, entry
 from stallscope.panel.context import Run
 from stallscope.panel.signals import num
 from stallscope.panel.verdicts import metric
@@ -60,10 +60,47 @@ def other_load(run: Run) -> float | None:
     return other if other is not None and other >= OTHER_LOAD else None
 
 
-def host_bound(run: Run) -> dict[str, Any] | None:
-    """The ``host_cpu`` bound entry when the evidence shows the cores held the publish, else None."""
+def within_sink(run: Run, share: float, same: str, bench: dict[str, Any] | None,
+                senders: dict[str, float] | None) -> dict[str, Any]:
+    """The bound of a run that delivered at least the raw sink's ``NONE_SHARE_OF_SINK``: ``none``, high unless
+    other processes took ``OTHER_LOAD`` of the cores (then ``host_cpu`` when its signs hold, the sink measured apart
+    not comparing, else medium) or the sink is no upper bound here (the broker beat it in a benchmark repeat)."""
+    rid, delivered = run.run_id, run.get("throughput.delivered_mb_s")
+    said = f"delivered {share:.0%} of the raw loopback sink for the same {same}"
+    other = other_load(run)
+    host = host_bound(run, senders) if other is not None else None
+    if host is not None:  # other work held the cores and the run queued for them: the direct answer
+        host["shares"] = {"share_of_sink": round(share, 4)} | host["shares"]
+        host["summary"] += f" (it {said}, measured apart on a machine that may not have been this busy)"
+        return host
+    ev = [metric(rid, "throughput.delivered_mb_s", delivered)]
+    if other is not None:
+        return entry("none", "medium", f"{said}; but other processes took {other:.0%} of the cores during the "
+                     "publish, so the sink measured apart may not compare",
+                     [*ev, metric(rid, "cpu.phases.publish.other_share_of_cores", other)], [],
+                     {"share_of_sink": round(share, 4), "other_share_of_cores": other})
+    beaten = ((bench or {}).get("anchor") or {}).get("beaten_repeats") or []
+    if beaten:  # the anchor did not bound the broker from above: "none" is then a weaker statement
+        return entry("none", "medium", f"{said}; but the sink is not an upper bound here (the broker beat it in "
+                     f"benchmark repeat(s) {', '.join(map(str, beaten))})", ev, [], {"share_of_sink": round(share, 4)})
+    return entry("none", "high", said, ev, [], {"share_of_sink": round(share, 4)})
+
+
+def _downstream_dominant(senders: dict[str, float] | None) -> bool:
+    """The senders' largest share is a receive-window or send-buffer limit held over most of W (a dominant one)."""
+    if not senders:
+        return False
+    best = max(senders, key=lambda k: senders[k])
+    return best in ("rwnd_share", "sndbuf_share") and senders[best] >= DOMINANT_SHARE
+
+
+def host_bound(run: Run, senders: dict[str, float] | None = None) -> dict[str, Any] | None:
+    """The ``host_cpu`` bound entry when the evidence shows the cores held the publish, else None. It gives way to
+    ``senders`` (their shares of W) held by the receive window or send buffer over most of W, the direct sign of
+    a slow reader or buffer: the starved runs drawn here (hog or other work) all had idle senders instead, their
+    one producer waiting for a core."""
     ph = publish_cpu(run)
-    if ph is None:
+    if ph is None or _downstream_dominant(senders):
         return None
     busy, runq = num(ph.get("host_busy_share")), num(ph.get("sut_runq_per_core"))
     top = ph.get("busiest_thread") or {}
