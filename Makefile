@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: report report-embarcadero test clean-results
+.PHONY: report report-embarcadero test calibrate clean-results
 
 # setup.py builds the compiled line scanner in place: a change to its C source reinstalls.
 $(STAMP): pyproject.toml setup.py workflow/stallscope/logs/_fastscan.c
@@ -27,6 +27,10 @@ report-embarcadero: $(STAMP)
 		echo "cloning $(EMBARCADERO_BUNDLE) into $(EMBARCADERO_SRC)"; git clone -q $(EMBARCADERO_BUNDLE) $(EMBARCADERO_SRC); fi
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/snakemake --cores 4 --workflow-profile profiles/default \
 		--configfile=config/embarcadero.yaml report
+## make calibrate: seeded random fault draws (config `calibration`), run and diagnosed; the confusion matrix the
+## next `make report` shows (results/calibration/<sut>/confusion.json). Not part of `make report`: it is long.
+calibrate: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/snakemake --cores 4 --workflow-profile profiles/default calibrate
 
 TEST_BUILD := build/test
 RUN := PATH="$(CURDIR)/$(BIN):$$PATH"

@@ -16,6 +16,7 @@ include: "workflow/rules/analysis.smk"
 include: "workflow/rules/panel.smk"
 include: "workflow/rules/render.smk"
 include: "workflow/rules/baseline.smk"
+include: "workflow/rules/calibrate.smk"
 
 
 rule all:
@@ -37,3 +38,8 @@ rule runs:
 rule bench:
     input:
         f"results/bench/{SUT}/bench.json",
+
+
+rule calibrate:
+    input:
+        f"results/calibration/{SUT}/confusion.json",

@@ -18,8 +18,12 @@ rule render_report:
         "results/benchmarks/render_report/{sut}.tsv"
     conda:
         "../../envs/stallscope.yaml"
+    params:
+        # Read when it exists, never made by this rule: `make report` does not run the (long) calibration.
+        calibration=lambda wc: f"results/calibration/{wc.sut}/confusion.json",
     shell:
-        "stallscope report {input.claims:q} --out reports/{wildcards.sut:q} 2> {log:q}"
+        "stallscope report {input.claims:q} --out reports/{wildcards.sut:q}"
+        " --calibration {params.calibration:q} 2> {log:q}"
 
 
 rule build_index:

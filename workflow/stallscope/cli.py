@@ -65,6 +65,16 @@ def _cmd_bench(a: argparse.Namespace) -> None:
                  sink_repeats=a.sink_repeats)
 
 
+def _cmd_calibrate(a: argparse.Namespace) -> None:
+    from stallscope.experiment import interrupts
+
+    interrupts.install()  # as for run: between two draws a signal must still stop cleanly
+    with interrupts.shielded():
+        from stallscope.calibrate.stage import calibrate
+
+    calibrate(a.config, a.build, a.seed, a.draws, a.out)
+
+
 def _cmd_ingest(a: argparse.Namespace) -> None:
     from stallscope.logs.ingest import ingest
 
@@ -100,7 +110,7 @@ def _cmd_assess(a: argparse.Namespace) -> None:
 def _cmd_report(a: argparse.Namespace) -> None:
     from stallscope.render.report import render_report
 
-    render_report(a.claims, out_dir=a.out, formats=a.formats, comparison=a.comparison)
+    render_report(a.claims, out_dir=a.out, formats=a.formats, comparison=a.comparison, calibration=a.calibration)
 
 
 def _cmd_index(a: argparse.Namespace) -> None:
@@ -151,6 +161,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--sink-repeats", type=int, default=3, help="raw-sink publishes per scenario shape (--config)")
     s.set_defaults(func=_cmd_bench)
 
+    s = sub.add_parser("calibrate", help="run seeded random fault draws, diagnose them, write confusion.json")
+    s.add_argument("--config", type=Path, default=Path("config/config.yaml"), help="sut and run settings")
+    s.add_argument("--build", type=Path, required=True, help="build.json of a reference build")
+    s.add_argument("--seed", type=int, required=True, help="the same seed draws the same scenarios")
+    s.add_argument("--draws", type=int, default=40, help="scenarios to draw and run")
+    s.add_argument("--out", type=Path, required=True, help="confusion.json to write (draws run beside it)")
+    s.set_defaults(func=_cmd_calibrate)
+
     s = sub.add_parser("ingest", help="lay out logs from elsewhere as a run directory")
     s.add_argument("src", type=Path, help="directory with broker_*.log and client*.log, or one log of any name; "
                    "a multi-client driver's log (or its folder) gives one run per attempt")
@@ -196,6 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--formats", default="html,pdf", help="comma-separated: html, pdf")
     s.add_argument("--comparison", type=Path, default=None,
                    help="comparison.json of `stallscope compare`: adds the before/after section")
+    s.add_argument("--calibration", type=Path, default=None,
+                   help="confusion.json of `stallscope calibrate`, shown when it exists (else: none was run)")
     s.set_defaults(func=_cmd_report)
 
     s = sub.add_parser("index", help="rebuild reports/index.html over every archived commit")

@@ -33,6 +33,7 @@ KINDS: dict[str, tuple[str, int, str]] = {
     "scenario_summary": ("scenario_summary.schema.json", 1, "stallscope compare"),
     "comparison": ("comparison.schema.json", 1, "stallscope compare"),
     "bench": ("bench.schema.json", 1, "stallscope bench"),
+    "confusion": ("confusion.schema.json", 1, "stallscope calibrate"),
 }
 
 

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <linux/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -91,6 +92,8 @@ int connect_to(const std::string& host, uint16_t port, int timeout_ms) {
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   return fd;
 }
+
+void name_this_thread(const char* name) { pthread_setname_np(pthread_self(), name); }
 
 void set_socket_timeouts(int fd, int rcv_sec, int snd_sec) {
   struct timeval r{rcv_sec, 0}, s{snd_sec, 0};

@@ -30,6 +30,9 @@ struct RecvResult {
 
 int64_t now_us();  // monotonic clock in microseconds
 void sleep_us(int64_t us);
+// Names the calling thread (its /proc comm, at most 15 characters): the run's CPU sampler tells the publisher's
+// producer, sender and ACK threads apart by it.
+void name_this_thread(const char* name);
 
 // Listens on 127.0.0.1:port (0 = ephemeral). Returns fd or -1 (errno set); *bound gets the port.
 int listen_local(uint16_t port, uint16_t* bound);

@@ -46,6 +46,7 @@ size_t AckCollector::accept_all(int lfd, int timeout_ms) {
 }
 
 void AckCollector::read_loop(int fd, size_t broker) {
+  name_this_thread("ack");
   while (!stop_.load()) {
     uint64_t v = 0;
     RecvResult r = recv_exact(fd, &v, sizeof v, stop_);

@@ -84,6 +84,7 @@ void dispatch(PubRun& run, BatchPtr b) {
 }  // namespace
 
 void run_producer(PubRun& run) {
+  name_this_thread("producer");
   const uint64_t rec = padded_msg_bytes(uint64_t(run.s.msg_bytes));
   const int64_t cost_ns = run.s.producer_cost_ns;
   const int64_t t0 = now_us();
@@ -152,6 +153,7 @@ bool send_split(PubRun& run, PubConn& c, const char* p, size_t n, size_t first, 
 }  // namespace
 
 void run_sender(PubRun& run, PubConn& c) {
+  name_this_thread("sender");
   const PubSettings& s = run.s;
   uint64_t seen = 0;
   int64_t gaps = 0, header_pauses = 0, payload_pauses = 0;

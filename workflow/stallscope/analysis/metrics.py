@@ -15,6 +15,7 @@ from stallscope.analysis import (
     checks,
     clients,
     clock,
+    cpu,
     evidence,
     latency,
     phases,
@@ -140,6 +141,7 @@ def compute_metrics(run_dir: Path, out: Path | None = None) -> Path:
     summary = summarycsv.read_summary(run_dir)
     if summary is not None:
         data["summary_csv"] = summary
+    data["cpu"] = cpu.compute_cpu(run_dir, manifest, ph)
     counts = {"benign_matches": matches["benign"], "real_matches": matches["real"]}
     data["refs"] = refs.collect_refs(ev, st, client_log, firsts, counts, run_dir)
     target = Path(out) if out is not None else run_dir / "metrics.json"

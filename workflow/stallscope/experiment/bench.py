@@ -27,6 +27,7 @@ from stallscope.experiment.commands import REFERENCE_BROKER, REFERENCE_CLIENT
 from stallscope.experiment.config import resolve_scenario, validate_config
 from stallscope.experiment.run import execute
 from stallscope.shared.provenance import host_facts, utc_now
+from stallscope.shared.trialstats import median_ci
 
 RECEIVERS = {"broker": "refbroker", "broker_notimers": "refbroker-notimers", "raw_sink": "rawsink"}
 _BANDWIDTH = re.compile(r"\] Bandwidth: ([0-9.]+) MB/s")
@@ -88,6 +89,21 @@ def _one(bin_dir: Path, binary: str, scn: dict[str, Any], work: Path) -> float |
     return float(m.group(1))
 
 
+def anchor(rounds: list[dict[str, float | None]]) -> dict[str, Any]:
+    """Whether the raw sink bounded the broker from above: the broker/sink ratio of each interleaved repeat, the
+    repeats where the broker beat the sink (flagged), and the median ratio with its 95 % interval (bootstrap)."""
+    per = []
+    for i, r in enumerate(rounds):
+        b, s = r.get("broker"), r.get("raw_sink")
+        ratio = round(b / s, 4) if b and s else None
+        per.append({"repeat": i + 1, "broker_mb_s": b, "raw_sink_mb_s": s, "ratio": ratio,
+                    "broker_beats_sink": None if ratio is None else ratio >= 1.0})
+    ci = median_ci([p["ratio"] for p in per])
+    beaten = [p["repeat"] for p in per if p["broker_beats_sink"]]
+    return {"per_repeat": per, "ratio_median": ci["median"], "ratio_lo": ci["lo"], "ratio_hi": ci["hi"],
+            "beaten_repeats": beaten, "is_upper_bound": None if ci["median"] is None else not beaten}
+
+
 def bench_broker(build_json: Path, out: Path, repeats: int = 3, total_bytes: int = 10737418240,
                  shapes: list[dict[str, int]] | None = None, sink_repeats: int = 3) -> Path:
     """Run the benchmark and write ``out`` (JSON): per receiver every goodput, the medians and the ratios, and
@@ -99,11 +115,14 @@ def bench_broker(build_json: Path, out: Path, repeats: int = 3, total_bytes: int
             raise StallscopeError(bin_dir / binary, None, "benchmark needs this binary (reference build)")
     scn = bench_scenario(total_bytes)
     samples: dict[str, list[float]] = {k: [] for k in RECEIVERS}
+    rounds: list[dict[str, float | None]] = []
     with tempfile.TemporaryDirectory(prefix="stallscope-bench-") as tmp:
         for i in range(repeats):
+            rounds.append({})
             for name, binary in RECEIVERS.items():
                 mb_s = _one(bin_dir, binary, scn, Path(tmp) / f"{name}-{i}")
                 print(f"repeat {i + 1}/{repeats} {name}: {mb_s} MB/s", file=sys.stderr, flush=True)
+                rounds[-1][name] = mb_s
                 if mb_s is not None:
                     samples[name].append(mb_s)
         sink_at = _sink_at(bin_dir, list(shapes or []), sink_repeats, Path(tmp))
@@ -124,6 +143,7 @@ def bench_broker(build_json: Path, out: Path, repeats: int = 3, total_bytes: int
         "ratio_broker_vs_raw_sink": ratio("broker", "raw_sink"),
         "ratio_timers_on_vs_off": ratio("broker", "broker_notimers"),
         "raw_sink_at": sink_at,
+        "anchor": anchor(rounds),
     }
     schemas.write_json(out, "bench", result)
     print(json.dumps({k: result[k] for k in ("median_mb_s", "ratio_broker_vs_raw_sink", "ratio_timers_on_vs_off")}),

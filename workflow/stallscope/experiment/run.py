@@ -22,7 +22,7 @@ from typing import Any
 
 from stallscope import schemas
 from stallscope.errors import StallscopeError
-from stallscope.experiment import cluster, interrupts, netns, procs
+from stallscope.experiment import cluster, cpu, hog, interrupts, netns, procs
 from stallscope.experiment import placement as pl
 from stallscope.experiment.commands import (
     broker_fault_args,
@@ -176,6 +176,11 @@ class Outcome:
     steps_left: list[str] = field(default_factory=list)
     #: What a SUT adapter adds to the manifest under its kind (the Embarcadero runner: env, shm, memory).
     adapter_record: dict[str, Any] | None = None
+    #: CPU samples of the run's processes (cpu.csv) while they run; its totals once stopped.
+    sampler: cpu.CpuSampler | None = None
+    cpu: dict[str, Any] | None = None
+    #: The CPU hog of a ``cpu_hog`` scenario, while it spins.
+    hog: hog.CpuHog | None = None
 
     @property
     def is_interrupted(self) -> bool:
@@ -190,20 +195,43 @@ def _run_processes(res: Outcome, out: Path, scn: dict[str, Any], bin_dir: Path, 
     res.timeouts += [e for e in res.errors if "not ready" in e]
     if res.errors or interrupts.requested():
         return
+    if place.kind == "slurm":
+        res.cpu = {"status": "not_run", "reason": "the processes run on other nodes, where this runner cannot "
+                   "sample them"}
+    else:
+        res.sampler = cpu.CpuSampler(out / "cpu.csv").start()
+        for b in res.brokers:
+            res.sampler.watch(b.name, b.pid)
     p = scn["params"]
     brokers = ",".join(f"{place.broker(i).host.address}:{res.ports[f'broker_{i}']}" for i in range(p["brokers"]))
     argv = place.exec_prefix(place.client) + fill_argv(
         client_t, {**p, "bin_dir": bin_dir, "brokers": brokers, "bind_addr": place.client.host.address},
         {"{client_fault_args}": client_fault_args(scn["faults"]), "{client_net_args}": client_net_args(place)})
+    if scn["faults"].get("cpu_hog"):  # from outside the SUT: spinning before the publisher starts, until it ends
+        res.hog = hog.CpuHog(out / "client.log").start(mark=False)
+        if res.sampler is not None:
+            for k, pid in enumerate(res.hog.pids):
+                res.sampler.watch(f"cpu_hog_{k}", pid)
     res.client = procs.start(procs.Proc("client", "client", None, argv, out / "client.log"))
+    if res.hog is not None:
+        res.hog.mark_start()  # the publisher's log exists now (its own first line may come after this one)
     if res.client.start_error:
         res.errors.append(res.client.start_error)
     else:
+        if res.sampler is not None:
+            res.sampler.watch("client", res.client.pid)
         res.timeouts += _supervise_client(res.client, res.brokers, _client_timeout_s(scn, run_cfg),
                                           run_cfg["progress_interval_s"])
+    if res.hog is not None:
+        res.hog.stop()
 
 
 def _stop_processes(res: Outcome, run_cfg: dict[str, Any]) -> None:
+    if res.hog is not None:
+        res.hog.stop()
+    if res.sampler is not None:
+        res.cpu = {"status": "sampled", "reason": None} | res.sampler.stop() | {"node": host_facts().get("hostname")}
+        res.sampler = None
     procs.stop_all(([res.client] if res.client else []) + res.brokers, run_cfg["stop_grace_s"])
     place = res.placement
     if place is not None and place.kind == "slurm" and place.tag:
@@ -386,6 +414,8 @@ def _manifest(scn: dict[str, Any], trial: int, build: dict[str, Any], res: Outco
             record["files"]["client_timeseries"] = {"client.log": "client_timeseries.csv"}
     if build.get("stall_timers") in ("yes", "no"):
         record["stall_timers"] = build["stall_timers"]
+    if res.cpu is not None:
+        record["cpu"] = res.cpu
     if scn.get("network"):
         record["network"] = _network_record(scn["network"], res)
     elif scn.get("slurm_nodes"):

@@ -18,6 +18,9 @@ gives the same answer:
 - the senders' shares of the publish phase's wall time W (``metrics.tcp_phases``): idle (``client_producer``),
   rwnd-limited (``flow_control``), sndbuf-limited (``send_buffer``), busy with neither (``network``), the
   largest wins (the Web100 triage rule in ``../shared/reference/tcp-info.md``).
+- ``host_cpu`` (before the paths and the senders) when the CPU samples show the cores saturated and the run's
+  threads queueing for them with no thread of its own the limit (``bound_host.py``, which also says when a sender
+  or path bound may be high, and when ``none`` is).
 - without TCP_INFO: the producer's own ``Publish()`` bandwidth against what was delivered, with the EAGAIN
   count per batch (a producer that barely outruns delivery and never found a socket full bound the run).
 """
@@ -28,6 +31,7 @@ from typing import Any
 
 from stallscope.panel import bound_harness
 from stallscope.panel.ack_gaps import ack_gap_brokers, ack_gap_on_one_broker, in_flight_allowance
+from stallscope.panel.bound_host import cap_unproven, host_bound, within_sink
 from stallscope.panel.bound_parts import (
     CLEAR_SHARE,
     DOMINANT_SHARE,
@@ -48,7 +52,7 @@ from stallscope.panel.signals import (
 from stallscope.panel.verdicts import Evidence, metric
 
 BOUNDS = ("client_producer", "paced", "flow_control", "send_buffer", "network", "broker_ring", "ack_path",
-          "broker_failure", "init_lifecycle", "none", "unknown")
+          "broker_failure", "init_lifecycle", "host_cpu", "none", "unknown")
 #: Delivered at least this share of the raw sink's goodput: nothing but the machine bounded the run.
 NONE_SHARE_OF_SINK = 0.8
 #: Init plus the time after the last ACK take at least this share of the wall time: a perfect publish would
@@ -250,9 +254,7 @@ def decide_bound(run: Run, bench: dict[str, Any] | None = None) -> dict[str, Any
                       [], {"lifecycle_share": round(life, 4)})
     if share is not None and share >= NONE_SHARE_OF_SINK:
         same = "connections and size" if _sink_at_shape(run, bench or {}) else "connections"
-        return entry("none", "high", f"delivered {share:.0%} of the raw loopback sink for the same {same}",
-                      [metric(run.run_id, "throughput.delivered_mb_s", run.get("throughput.delivered_mb_s"))],
-                      [], {"share_of_sink": round(share, 4)})
+        return within_sink(run, share, same, bench, sender_shares(run)[0])
     base: dict[str, Any] = {} if share is None else {"share_of_sink": round(share, 4)}
     if ring_repeated(run):
         return entry("broker_ring", "high", f"the broker's ring was full {run.get('ring_full.events')} times",
@@ -276,12 +278,17 @@ def decide_bound(run: Run, bench: dict[str, Any] | None = None) -> dict[str, Any
                       f"waiting for the last ACKs after everything was sent took {wait:.0%} of the wall time",
                       [metric(run.run_id, "phases.drain.duration_s", run.get("phases.drain.duration_s"))],
                       missing, base | {"ack_wait_share": round(wait, 4)})
+    shares, source = sender_shares(run)
+    host = host_bound(run, shares)
+    if host is not None:
+        host["shares"] = base | host["shares"]
+        host["missing"] = missing
+        return host
     slow = slow_brokers(run)
     if slow is not None:
         slow["shares"] = base | slow["shares"]
         slow["missing"] = missing
-        return slow
-    shares, source = sender_shares(run)
+        return cap_unproven(run, slow)
     if shares:
         publish = publish_share(run)
         out = _from_senders(run, shares, source, capped=sink_missing is not None
@@ -293,4 +300,4 @@ def decide_bound(run: Run, bench: dict[str, Any] | None = None) -> dict[str, Any
             ["TCP_INFO", "the producer's Publish() bandwidth and EAGAIN count"], {})
     out["shares"] = base | ({} if life is None else {"lifecycle_share": round(life, 4)}) | out["shares"]
     out["missing"] = missing + out["missing"]
-    return out
+    return cap_unproven(run, out)

@@ -13,6 +13,7 @@ from typing import Any
 
 from stallscope.panel.ack_gaps import ack_gap_brokers
 from stallscope.panel.bound_harness import stopped_broker
+from stallscope.panel.bound_host import ONE_THREAD, PRODUCER_FAULTS, producer_share, publish_cpu
 from stallscope.panel.context import Run
 from stallscope.panel.readable import has_nothing_readable, unreadable_note
 from stallscope.panel.signals import (
@@ -205,6 +206,13 @@ def _ended_by_kill(run: Run, base: dict[str, Any]) -> dict[str, Any] | None:
                        "summary": f"The client {status}: {reason}; the logs name no cause before it.",
                        "evidence_for": cites, "evidence_against": []}
     return None
+def _producer_unproven(run: Run) -> bool:
+    """With CPU evidence: no producer fault set and the producer thread on CPU under ``ONE_THREAD`` of the publish
+    (a fault-free run is named a slow producer with high confidence only when its own evidence shows it)."""
+    if publish_cpu(run) is None or any(run.fault(k) not in (None, 0, False) for k in PRODUCER_FAULTS):
+        return False
+    share = producer_share(run)
+    return share is None or share < ONE_THREAD
 
 
 def diagnose(run: Run) -> dict[str, Any]:
@@ -257,6 +265,10 @@ def diagnose(run: Run) -> dict[str, Any]:
         margin = best.points - second.points
         conf = ("high" if best.points >= HIGH_SCORE and margin >= HIGH_MARGIN
                 else "medium" if best.points >= MEDIUM_SCORE and margin >= MEDIUM_MARGIN else "low")
+        if conf == "high" and best.cause == "client_producer" and _producer_unproven(run):
+            conf = "medium"
+            best.reasons.append("medium: no producer fault and the producer thread was not on CPU nearly all the "
+                                "publish (it may have waited for the machine)")
         summary = f"{best.cause.replace('_', ' ')} ({conf} confidence): " + "; ".join(best.reasons) + "."
         bottleneck, ev_for, against_of = best.cause, best.evidence, ranked[1:]
     against = [{"cause": s.cause, "reason": (f"score {s.points:.1f}: " + "; ".join(s.reasons)) if s.reasons

@@ -36,6 +36,7 @@ SHIPPED: dict[str, dict[str, int]] = {
     "network_control": {"total_bytes": 419_430_400, **_DEFAULT_LEVELS},
     "flow_control_mild": {"total_bytes": 157_286_400, **_DEFAULT_LEVELS},
     "slow_producer_mild": {"total_bytes": 536_870_912, **_DEFAULT_LEVELS},
+    "cpu_hog": {"total_bytes": 1 * GIB, **_DEFAULT_LEVELS},
 }
 
 

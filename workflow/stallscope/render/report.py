@@ -18,6 +18,7 @@ from stallscope import schemas
 from stallscope.errors import StallscopeError
 from stallscope.render import plots, plots_time
 from stallscope.render import series as series_mod
+from stallscope.render.calibration_view import calibration_view
 from stallscope.render.inputs import RunData, load_run_data, read_claims
 from stallscope.render.templating import render_template
 from stallscope.render.trials_view import comparison_view
@@ -89,7 +90,7 @@ def write_figures(runs: list[RunData], fig_dir: Path) -> tuple[list[FigureRef], 
             figures.append(FigureRef(src=f"figures/{name}", caption=caption, key=key))
         elif key != "stalls" and not key.startswith("series "):  # runs without stalls get a sentence instead
             no_data.append(key)
-    written = {Path(f.src).name for f in figures}
+    written = {Path(f.src).name for f in figures} | {"calibration.svg"}
     for stale in fig_dir.glob("*.svg"):
         if stale.name not in written:
             stale.unlink()
@@ -114,13 +115,15 @@ def write_pdf(html: str, out_dir: Path, attachments: list[tuple[Path, str]]) -> 
     return write_text_atomic(out_dir / "assessment.pdf", pdf)
 
 
-def render_report(claims: Path, out_dir: Path, formats: str = "html,pdf", comparison: Path | None = None) -> Path:
+def render_report(claims: Path, out_dir: Path, formats: str = "html,pdf", comparison: Path | None = None,
+                  calibration: Path | None = None) -> Path:
     """Render the assessment from ``claims`` into ``out_dir``; return the PDF path (the HTML path if no PDF).
 
     Reads claims.json (validated; a bad file is a StallscopeError naming it) and, for each run in claims.runs,
     ``<dir>/metrics.json``, ``events.csv`` and ``manifest.json`` (missing or invalid: "evidence missing").
     Writes assessment.html, assessment.pdf, figures/*.svg, claims.json, metrics/*.json and manifests/*.json.
-    ``comparison`` (``stallscope compare``'s JSON) adds the before/after section.
+    ``comparison`` (``stallscope compare``'s JSON) adds the before/after section; ``calibration`` (a
+    confusion.json, read when it exists) the calibration's matrix, or the note that none was run.
     """
     chosen = _parse_formats(formats)
     claims, out_dir = Path(claims), Path(out_dir)
@@ -141,6 +144,10 @@ def render_report(claims: Path, out_dir: Path, formats: str = "html,pdf", compar
             attachments.append((dst, f"manifest_{run.slug}.json"))
 
     view = build_view(data, figures, coverage)
+    sut = data.get("sut")
+    view["calibration"] = calibration_view(calibration, str(sut.get("id") if isinstance(sut, dict) else sut),
+                                           [str(h) for h in data.get("hosts") or []],
+                                           out_dir / "figures")
     view["comparison"] = comparison_view(schemas.read_json(comparison, "comparison") if comparison else None)
     html = render_template("assessment.html.j2", view)
     html_path = write_text_atomic(out_dir / "assessment.html", html)
