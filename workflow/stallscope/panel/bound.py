@@ -236,10 +236,8 @@ def decide_bound(run: Run, bench: dict[str, Any] | None = None) -> dict[str, Any
         bad, total = run.get("evidence.lines_unreadable"), run.get("evidence.lines_total")
         return entry("unknown", "low", f"no bound: {bad} of {total} lines unreadable, nothing to judge on", [],
                       ["readable logs"], {})
-    for rule in (bound_harness.killed_broker, bound_harness.paced, bound_harness.stopped_broker_bound):
-        stated = rule(run)
-        if stated is not None:  # what the logs state (a kill, a pace, a broker that stopped) comes first
-            return stated
+    if (stated := bound_harness.stated_bound(run)) is not None:  # a kill, a pace, a stopped broker: first
+        return stated
     share, sink_missing = sink_share(run, bench)
     if share is None and is_ack_short(run):
         sink_missing = None  # a run whose ACKs fell short was bounded by something: "none" is out either way
@@ -279,8 +277,7 @@ def decide_bound(run: Run, bench: dict[str, Any] | None = None) -> dict[str, Any
                       [metric(run.run_id, "phases.drain.duration_s", run.get("phases.drain.duration_s"))],
                       missing, base | {"ack_wait_share": round(wait, 4)})
     shares, source = sender_shares(run)
-    host = host_bound(run, shares)
-    if host is not None:
+    if (host := host_bound(run, shares)) is not None:
         host["shares"] = base | host["shares"]
         host["missing"] = missing
         return host

@@ -132,3 +132,13 @@ def stopped_broker_bound(run: Run) -> dict[str, Any] | None:
                  "every other broker acknowledged its whole share (the client logs no per-broker sent counts: an "
                  "even split assumed)", [metric(run.run_id, f"acks.per_broker.{b}", run.get(f"acks.per_broker.{b}"))],
                  ["per-broker sent counts"], {}, brokers=[int(b)])
+
+
+def stated_bound(run: Run) -> dict[str, Any] | None:
+    """What the logs state held the run (a killed broker, a configured pace, a broker that stopped): it comes
+    before any bound read from shares."""
+    for rule in (killed_broker, paced, stopped_broker_bound):
+        stated = rule(run)
+        if stated is not None:
+            return stated
+    return None
