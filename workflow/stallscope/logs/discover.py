@@ -266,7 +266,7 @@ def _plan_runs(plan: Plan, src: Path, found: list[Found]) -> None:
     for f in placed:
         if f.role in ("broker", "client"):
             t = f.trial if trials else None
-            attempts.setdefault(t, set()).add(f.attempt if f.role == "broker" else None)
+            attempts.setdefault(t, set()).add(f.attempt)
     runs: dict[tuple[int | None, int | None], RunPlan] = {}
     for t, atts in sorted(attempts.items(), key=lambda kv: kv[0] or 0):
         numbered = sorted(a for a in atts if a is not None)
@@ -280,9 +280,9 @@ def _plan_runs(plan: Plan, src: Path, found: list[Found]) -> None:
                 r.side.append(f)
             continue
         cands = [r for (rt, _), r in runs.items() if rt == t]
-        if f.role == "broker":
+        if f.role == "broker" or f.attempt is not None:
             cands = [r for r in cands if r.attempt == f.attempt] or [r for r in cands if r.attempt is None]
-        else:
+        else:  # a retry reuses the client log names: those on disk are the trial's last attempt's
             cands = [r for r in cands if r.is_final]
         if not cands:
             why = ("no trial in its name while the others have one" if t is None and trials
