@@ -235,7 +235,7 @@ def _driver_leftovers(plan: Plan, src: Path, found: list[Found], driver: Found) 
     for f in found:
         if f is driver:
             continue
-        if f.role in ("broker", "client", "timeseries") and f.trial is not None and not f.path.name.endswith(".gz"):
+        if f.role in ("broker", "client", "timeseries") and f.trial is not None:
             continue
         if f.role == "side" and f.what in ("attempt_summary", "run_contract"):
             continue
