@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from stallscope.logs.discover import driver_line_rules
+from stallscope.shared.driver_lines import driver_line_rules
 
 #: bytes read from the end of each client log for a signal's stack trace
 TAIL_BYTES = 256 << 10

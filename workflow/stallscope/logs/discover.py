@@ -29,6 +29,7 @@ from stallscope import schemas
 from stallscope.errors import StallscopeError
 from stallscope.logs import vetting
 from stallscope.logs.driver import is_driver_log
+from stallscope.shared.driver_lines import driver_line_rules
 
 RULES_PATH = Path(__file__).with_name("discover.yaml")
 #: directories deeper than this below the input are not walked (a harness nests two or three levels)
@@ -96,16 +97,10 @@ class Plan:
 
 
 @functools.cache
-def _table() -> tuple[tuple[NameRule, ...], dict[str, re.Pattern[str]]]:
+def _table() -> tuple[NameRule, ...]:
     data = schemas.load_yaml(RULES_PATH.read_text(encoding="utf-8"))
-    rules = tuple(NameRule(r["role"], re.compile(r["regex"]), r.get("what"), bool(r.get("shared")))
-                  for r in data["names"])
-    return rules, {k: re.compile(v) for k, v in data["driver_lines"].items()}
-
-
-def driver_line_rules() -> dict[str, re.Pattern[str]]:
-    """The driver-line patterns of the table (``trial``, ``attempt``, ``exited``, ``broken``, ``killed_broker``)."""
-    return _table()[1]
+    return tuple(NameRule(r["role"], re.compile(r["regex"]), r.get("what"), bool(r.get("shared")))
+                 for r in data["names"])
 
 
 def plain_name(path: Path) -> str:
@@ -142,7 +137,7 @@ def is_driver_text(path: Path) -> bool:
 def classify(path: Path) -> Found | None:
     """Place one file by its name (None when no rule matches)."""
     name = plain_name(path)
-    for rule in _table()[0]:
+    for rule in _table():
         m = rule.regex.fullmatch(name)
         if m is None:
             continue

@@ -6,8 +6,8 @@ names, so the client logs on disk belong to the trial's last attempt; earlier at
 the driver's own lines. Each attempt becomes ``<out>/t<k>a<a>/`` (run id ``<scenario>/t<k>a<a>``) with the
 driver log copied as ``driver.log`` and the attempt described in ``manifest.attempt``: its result (from
 ``attempt_summary.csv``, else from the driver's text), whether it is the trial's final attempt (the trial's
-result) and the driver's own per-client and TOTAL figures, so the stages' figures can be checked against them. The trial files
-are placed by the discovery table (``logs.discover``), so gzipped ones are read too.
+result) and the driver's own per-client and TOTAL figures, so the stages' figures can be checked against them. The trial
+files are placed by the discovery table (``logs.discover``), so gzipped ones are read too.
 """
 
 from __future__ import annotations
