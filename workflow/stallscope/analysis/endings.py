@@ -30,6 +30,8 @@ _CHECK = re.compile(r"^\*\*\* Check failure stack trace: \*\*\*")
 _PACING = re.compile(r"\btarget_mbps=(\d{1,9}(?:\.\d{1,6})?)\b")
 #: a send gap the harness injected: ``gap_ms=3000``, ``gap of 3000 ms``, ``3 s gap``
 _GAP = re.compile(r"\bgap_ms=(\d{1,7})\b|\bgap\D{0,12}?(\d{1,7}) ?ms\b|\b(\d{1,4}(?:\.\d{1,3})?) ?s (?:send )?gap\b")
+#: an allowed shortfall, however the client words it: the first count after the words
+_SHORTFALL = re.compile(r"(?i)\ballowed[ _-]?shortfall\b\D{0,24}?(\d{1,19})\b")
 #: signals that end a process from outside (a harness's kill or timeout), not a fault of its own
 KILL_SIGNALS = ("SIGTERM", "SIGKILL", "SIGINT", "SIGHUP")
 #: exit statuses that mean "killed": timeout(1)'s 124 and 128 + SIGKILL / SIGTERM
@@ -141,3 +143,16 @@ def killed_by_client(ev: pd.DataFrame) -> tuple[list[int], dict[str, Any] | None
               "recovery_s": round((frontier - t_kill) / 1000, 3) if frontier is not None and t_kill is not None
               else None}
     return brokers, _cite(str(k["file"]), int(k["line"]), str(k["text"])), timing
+
+
+def allowed_shortfall(run_dir: Path, names: list[str]) -> tuple[int | None, dict[str, Any] | None]:
+    """Messages a client allowed to be lost (its ``Allowed shortfall`` line near the end), summed over clients."""
+    total, cite = 0, None
+    for name in names:
+        for no, text in reversed(_lines(run_dir / name, True, TAIL_BYTES)):
+            if m := _SHORTFALL.search(text):
+                total += int(m.group(1))
+                cite = cite or _cite(name, no, text)
+                break
+    return (total, cite) if cite else (None, None)
+

@@ -104,10 +104,12 @@ def throughput_extras(ev: pd.DataFrame, tp: dict[str, Any], clients: list[dict[s
     tp["pacing_target_mb_s"], tp["pacing_gap_s"] = endings.pacing(run_dir, names)
 
 
-def _completed(outcome: dict[str, Any], acks_m: dict[str, Any], ev: pd.DataFrame, killed: list[int]) -> None:
-    short = _last(ev, "allowed_shortfall", "messages")
+def _completed(outcome: dict[str, Any], acks_m: dict[str, Any], run_dir: Path, names: list[str],
+               killed: list[int]) -> None:
+    short, cite = endings.allowed_shortfall(run_dir, names)
     if short is not None:
-        outcome["messages_lost"] = int(short)
+        outcome["messages_lost"] = short
+        outcome["cites"] = [*outcome["cites"], cite][:10]
     elif killed and isinstance(acks_m.get("unacked"), int):
         outcome["messages_lost"] = acks_m["unacked"]
     if outcome["messages_lost"]:
@@ -151,14 +153,14 @@ def decide_outcome(ev: pd.DataFrame, manifest: dict[str, Any], outcome: dict[str
     elif status == "completed":
         outcome["reason"] = "the publish test completed" + (f" in every client ({len(names)})" if len(names) > 1
                                                             else "")
-        _completed(outcome, acks_m, ev, killed)
+        _completed(outcome, acks_m, run_dir, names, killed)
     elif outcome["publish_ok"] is None and attempt.get("result"):
         result = str(attempt["result"])
         outcome["source"] = "driver"
         if result == "success":
             outcome.update(status="completed", publish_ok=True,
                            reason=f"the driver's result for this attempt: {result}")
-            _completed(outcome, acks_m, ev, killed)
+            _completed(outcome, acks_m, run_dir, names, killed)
         else:
             outcome.update(status="failed", publish_ok=False,
                            reason=f"the driver's result for this attempt: {result}"
