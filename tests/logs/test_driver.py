@@ -172,6 +172,10 @@ def test_retried_trial_one_run_per_attempt_result_is_last_attempt(tmp_path: Path
         assert got == expected[trial]["clients"] == rates[trial]
         assert metrics[name]["clients_total"]["delivered_mb_s"] == pytest.approx(expected[trial]["total"], abs=0.011)
         assert metrics[name]["acks"]["completeness"] == 1.0
+    # every attempt's outcome is stated: the retried one failed (the driver's result), the others completed
+    assert {n: m["outcome"]["status"] for n, m in metrics.items()} == {"t1a1": "completed", "t2a1": "failed",
+                                                                     "t2a2": "completed"}
+    assert metrics["t2a1"]["outcome"]["source"] == "driver" and "incomplete" in metrics["t2a1"]["outcome"]["reason"]
     # the incomplete attempt's brokers say what the client logs no longer can: broker 1 acknowledged nothing
     acks = metrics["t2a1"]["acks"]
     assert acks["per_broker"] == {"0": 1000, "1": 0} and acks["per_broker_source"] == "broker_log"
