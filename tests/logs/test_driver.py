@@ -254,3 +254,15 @@ def test_host_names_with_path_separators_are_not_taken(tmp_path: Path) -> None:
                    "  Launching client[1] host=h1  NUMA=0  log=/tmp/y\n", encoding="utf-8")
     [attempt] = read_driver_log(log).attempts
     assert attempt.hosts == ["h1"]
+
+
+def test_driver_reporting_an_ack_timeout_gives_the_attempt_that_outcome(tmp_path: Path) -> None:
+    src, _ = _retried_benchmark(tmp_path / "src", random.randrange(1 << 20))
+    log = src / "bench.log"
+    text = log.read_text(encoding="utf-8")
+    warning = "WARNING: trial 2 attempt 1 incomplete"
+    log.write_text(text.replace(warning, f"  client h2: ACK wait timed out after 300 s\n{warning}"), encoding="utf-8")
+    metrics = _analyse(ingest(src, tmp_path / "runs"))
+    assert {n: m["outcome"]["status"] for n, m in metrics.items()} == {"t1a1": "completed", "t2a1": "ack_timeout",
+                                                                     "t2a2": "completed"}
+    assert any("ACK wait timed out" in c["text"] for c in metrics["t2a1"]["outcome"]["cites"])

@@ -30,6 +30,8 @@ _CHECK = re.compile(r"^\*\*\* Check failure stack trace: \*\*\*")
 _PACING = re.compile(r"\btarget_mbps=(\d{1,9}(?:\.\d{1,6})?)\b")
 #: a send gap the harness injected: ``gap_ms=3000``, ``gap of 3000 ms``, ``3 s gap``
 _GAP = re.compile(r"\bgap_ms=(\d{1,7})\b|\bgap\D{0,12}?(\d{1,7}) ?ms\b|\b(\d{1,4}(?:\.\d{1,3})?) ?s (?:send )?gap\b")
+#: a driver's report of a client's ACK timeout (its own words or the client's, relayed)
+_ACK_TIMEOUT = re.compile(r"(?i)\bACK(?: wait)? tim(?:ed|e)[ -]?out\b|\[Publisher ACK Timeout\]")
 #: an allowed shortfall, however the client words it: the first count after the words
 _SHORTFALL = re.compile(r"(?i)\ballowed[ _-]?shortfall\b\D{0,24}?(\d{1,19})\b")
 #: signals that end a process from outside (a harness's kill or timeout), not a fault of its own
@@ -94,7 +96,8 @@ def pacing(run_dir: Path, names: list[str]) -> tuple[float | None, float | None]
 
 def driver_facts(run_dir: Path, driver: str | None, span: list[int] | None, trial: int | None) -> dict[str, Any]:
     """What the run's driver lines say: exit statuses per session, brokers it killed, broken runs."""
-    facts: dict[str, Any] = {"exit_codes": {}, "killed_brokers": [], "broken": False, "cites": []}
+    facts: dict[str, Any] = {"exit_codes": {}, "killed_brokers": [], "broken": False, "ack_timeout": False,
+                             "cites": []}
     if not driver or not (run_dir / driver).is_file():
         return facts
     pats = driver_line_rules()
@@ -117,6 +120,9 @@ def driver_facts(run_dir: Path, driver: str | None, span: list[int] | None, tria
             b = int(m.group("broker"))
             if b not in facts["killed_brokers"]:
                 facts["killed_brokers"].append(b)
+            facts["cites"].append(_cite(driver, no, text))
+        elif _ACK_TIMEOUT.search(text):
+            facts["ack_timeout"] = True
             facts["cites"].append(_cite(driver, no, text))
         elif pats["broken"].match(text):
             facts["broken"] = True

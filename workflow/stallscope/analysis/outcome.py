@@ -127,7 +127,9 @@ def decide_outcome(ev: pd.DataFrame, manifest: dict[str, Any], outcome: dict[str
     files = manifest.get("files") or {}
     attempt = manifest.get("attempt") or {}
     killed, kill_cite, timing = endings.killed_by_client(ev)
-    facts = endings.driver_facts(run_dir, files.get("driver_log"), None, manifest.get("trial"))
+    span = attempt.get("driver_lines") if attempt.get("driver_log") else None
+    facts = endings.driver_facts(run_dir, files.get("driver_log") or attempt.get("driver_log"), span,
+                                 manifest.get("trial"))
     killed = sorted(set(killed) | set(facts["killed_brokers"]))
     signals = endings.client_signals(run_dir, names)
     cites = ([kill_cite] if kill_cite else []) + facts["cites"] + [
@@ -157,10 +159,13 @@ def decide_outcome(ev: pd.DataFrame, manifest: dict[str, Any], outcome: dict[str
     elif outcome["publish_ok"] is None and attempt.get("result"):
         result = str(attempt["result"])
         outcome["source"] = "driver"
-        if result == "success":
+        if result == "success" and not facts["ack_timeout"]:
             outcome.update(status="completed", publish_ok=True,
                            reason=f"the driver's result for this attempt: {result}")
             _completed(outcome, acks_m, run_dir, names, killed)
+        elif facts["ack_timeout"]:
+            outcome.update(status="ack_timeout", publish_ok=False,
+                           reason=f"the driver's result for this attempt: {result}; its lines report an ACK timeout")
         else:
             outcome.update(status="failed", publish_ok=False,
                            reason=f"the driver's result for this attempt: {result}"
