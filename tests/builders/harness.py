@@ -85,10 +85,13 @@ def write_paced(root: Path, rng: random.Random, gz_brokers: bool = True) -> Pace
             start = rng.uniform(1, 2)
             lines = [glog("Publisher: Expecting 4 brokers", t=_ts(h, m, 0.5), src="publisher.cc:411"),
                      *_banner(_ts(h, m, 0.6), size, total, rng.randint(2, 6), 5),
-                     glog(f"Pacing enabled: target_mbps={truth.target_mbps} burst_batches=4", t=_ts(h, m, 0.7),
+                     glog(rng.choice([f"Pacing enabled: target_mbps={truth.target_mbps} burst_batches=4",
+                                      f"Publisher pacing target_mbps: {truth.target_mbps}"]), t=_ts(h, m, 0.7),
                           src="publisher.cc:1930"),
                      glog("Publisher push start", t=_ts(h, m, start), src="publisher.cc:2001"),
-                     glog(f"Injected send gap of {int(truth.gap_s * 1000)} ms", t=_ts(h, m, start + 2), sev="W",
+                     glog(rng.choice([f"Injected send gap of {int(truth.gap_s * 1000)} ms",
+                                      f"[GAP] gap_ms={int(truth.gap_s * 1000)}",
+                                      f"injecting a {truth.gap_s:g} s send gap"]), t=_ts(h, m, start + 2), sev="W",
                           src="publisher.cc:2050"),
                      glog(f"[ACK_VERIFY] normalized_received={truth.messages} raw_received={truth.messages} "
                           f"target={truth.messages} 100%", t=_ts(h, m, start + send_s + poll_s),

@@ -78,7 +78,8 @@ def ack_wait_share(pairs: list[tuple[Any, Any]]) -> float | None:
 
 
 def throughput_extras(ev: pd.DataFrame, tp: dict[str, Any], clients: list[dict[str, Any]],
-                      driver: dict[str, Any] | None, run_dir: Path, names: list[str]) -> None:
+                      driver: dict[str, Any] | None, run_dir: Path, names: list[str],
+                      driver_log: str | None = None) -> None:
     """Send-done, end-to-end, active-window and paced figures; the driver's when no client log has them."""
     tp["source"] = "client_log" if tp.get("delivered_mb_s") is not None else None
     multi = len(clients) > 1
@@ -101,7 +102,7 @@ def throughput_extras(ev: pd.DataFrame, tp: dict[str, Any], clients: list[dict[s
         tp["source"] = "driver" if tp["delivered_mb_s"] is not None else None
         pairs = [(c.get("mb_s"), c.get("send_done_mb_s")) for c in driver["clients"].values()]
     tp["ack_wait_share"] = ack_wait_share(pairs) if pairs else None
-    tp["pacing_target_mb_s"], tp["pacing_gap_s"] = endings.pacing(run_dir, names)
+    tp["pacing_target_mb_s"], tp["pacing_gap_s"] = endings.pacing(run_dir, names, driver_log)
 
 
 def _completed(outcome: dict[str, Any], acks_m: dict[str, Any], run_dir: Path, names: list[str],
