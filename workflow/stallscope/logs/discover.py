@@ -51,7 +51,7 @@ class NameRule:
     is_shared: bool = False
 
 
-@dataclass
+@dataclass(frozen=True)
 class Found:
     """One file placed by a rule."""
 
