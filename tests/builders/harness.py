@@ -85,10 +85,13 @@ def write_paced(root: Path, rng: random.Random, gz_brokers: bool = True) -> Pace
             start = rng.uniform(1, 2)
             lines = [glog("Publisher: Expecting 4 brokers", t=_ts(h, m, 0.5), src="publisher.cc:411"),
                      *_banner(_ts(h, m, 0.6), size, total, rng.randint(2, 6), 5),
-                     glog(f"Pacing enabled: target_mbps={truth.target_mbps} burst_batches=4", t=_ts(h, m, 0.7),
+                     glog(rng.choice([f"Pacing enabled: target_mbps={truth.target_mbps} burst_batches=4",
+                                      f"Publisher pacing target_mbps: {truth.target_mbps}"]), t=_ts(h, m, 0.7),
                           src="publisher.cc:1930"),
                      glog("Publisher push start", t=_ts(h, m, start), src="publisher.cc:2001"),
-                     glog(f"Injected send gap of {int(truth.gap_s * 1000)} ms", t=_ts(h, m, start + 2), sev="W",
+                     glog(rng.choice([f"Injected send gap of {int(truth.gap_s * 1000)} ms",
+                                      f"[GAP] gap_ms={int(truth.gap_s * 1000)}",
+                                      f"injecting a {truth.gap_s:g} s send gap"]), t=_ts(h, m, start + 2), sev="W",
                           src="publisher.cc:2050"),
                      glog(f"[ACK_VERIFY] normalized_received={truth.messages} raw_received={truth.messages} "
                           f"target={truth.messages} 100%", t=_ts(h, m, start + send_s + poll_s),
@@ -144,4 +147,47 @@ def write_kv_killed(root: Path, rng: random.Random) -> KvTruth:
                  glog("Head broker unreachable, retrying", t=_ts(h, m, 4.0), sev="W", src="kv_client.cc:120")]
         lines += [x.format(unix=unix, pid=pid, ppid=pid - 1) for x in _STACK]
         (root / f"trial{truth.trial}_{s}.log").write_text("\n".join(lines) + "\n")
+    return truth
+
+
+@dataclass
+class ShortfallTruth:
+    """What a broker-kill failure test that lost messages states."""
+
+    trials: int
+    killed: dict[int, int]
+    lost: dict[int, int]
+    messages: int
+
+
+def write_failure_shortfall(root: Path, rng: random.Random) -> ShortfallTruth:
+    """A fig3-style failure folder (``client_failure_trial<k>.log``, no driver log) whose kill lost messages the
+    test allowed: the killed broker shows in the send failures after the kill, the loss in an allowed-shortfall
+    line."""
+    root.mkdir(parents=True, exist_ok=True)
+    size, total = 1024, rng.randint(8, 20) * 1024 * MIB
+    truth = ShortfallTruth(trials=rng.randint(1, 3), killed={}, lost={}, messages=total // size)
+    for k in range(1, truth.trials + 1):
+        h, m = _clock(rng)
+        b = truth.killed[k] = rng.randint(1, 3)
+        lost = truth.lost[k] = rng.randint(1, 40) * 1927
+        t_kill = rng.randint(1500, 2500)
+        took = rng.uniform(8, 14)
+        got = truth.messages - lost
+        lines = [*_banner(_ts(h, m, 0.5), size, total, 4, 5),
+                 glog(f"Triggering broker kill at t={t_kill}ms sent={total // 2} bytes", t=_ts(h, m, 2.5),
+                      src="publisher.cc:2973"),
+                 glog(f"Failure/Event @ {t_kill + 110} ms: Header Send Fail Broker {b} (send failed)", sev="W",
+                      t=_ts(h, m, 2.6), src="publisher.h:334"),
+                 glog(f"Failure/Event @ {t_kill + 111} ms: Reconnect Success Broker 0 (from {b})", sev="W",
+                      t=_ts(h, m, 2.6), src="publisher.h:334"),
+                 glog(f"[ACK_VERIFY] normalized_received={got} raw_received={got} target={truth.messages} "
+                      f"{100 * got / truth.messages:.2f}%", t=_ts(h, m, 2 + took), src="publisher.cc:2762"),
+                 glog(f"Allowed shortfall: {lost} messages (killed broker {b}, within the failure budget)",
+                      sev="W", t=_ts(h, m, 2 + took), src="publisher.cc:2770"),
+                 glog(f"Failure publish test completed in {took:.2f} seconds", t=_ts(h, m, 2 + took),
+                      src="test_utils.cc:1300"),
+                 glog(f"Bandwidth (end-to-end incl. tail drain): {total / MIB / took:.2f} MB/s", t=_ts(h, m, 2 + took),
+                      src="test_utils.cc:1304")]
+        (root / f"client_failure_trial{k}.log").write_text("".join(line + "\n" for line in lines))
     return truth

@@ -23,9 +23,13 @@ from stallscope.panel.assess import assess_runs
 from stallscope.pipeline import assess_logs
 
 try:
-    from tests.builders.harness import write_kv_killed, write_paced
+    from tests.builders.harness import write_failure_shortfall, write_kv_killed, write_paced
 except ImportError:  # tests/ has no __init__.py: pytest puts tests/ itself on sys.path
-    from builders.harness import write_kv_killed, write_paced  # type: ignore[no-redef]
+    from builders.harness import (  # type: ignore[no-redef]
+        write_failure_shortfall,
+        write_kv_killed,
+        write_paced,
+    )
 
 HARNESS = next((p / "shared" / "fixtures" / "embarcadero-harness" for p in Path(__file__).resolve().parents[1:5]
                 if (p / "shared" / "fixtures" / "embarcadero-harness").is_dir()), Path("/nonexistent"))
@@ -90,6 +94,21 @@ def test_kv_trial_with_the_head_broker_killed_is_killed_and_names_the_broker(tmp
     assert {c["file"] for c in o["cites"]} >= {"driver.log"}
     assert r["bound"]["cause"] == "broker_failure" and r["bound"]["brokers"] == [truth.killed_broker]
     assert d["bottleneck"] == "broker_failure"
+
+
+@pytest.mark.parametrize("seed", [random.randrange(1 << 30) for _ in range(2)])
+def test_failure_test_with_an_allowed_shortfall_names_the_broker_and_the_loss(tmp_path: Path, seed: int) -> None:
+    truth = write_failure_shortfall(tmp_path / "in", random.Random(seed))
+    assess_logs(tmp_path / "in", tmp_path / "out")
+    claims, metrics = _load(tmp_path / "out")
+    assert sorted(metrics) == [f"t{k}" for k in range(1, truth.trials + 1)]
+    for r in claims["runs"]:
+        k = int(r["run_id"].rsplit("/t", 1)[1])
+        o = metrics[f"t{k}"]["outcome"]
+        assert r["outcome"] == "completed_shortfall", (seed, o)
+        assert o["killed_brokers"] == [truth.killed[k]] and o["messages_lost"] == truth.lost[k]
+        assert metrics[f"t{k}"]["acks"]["unacked"] == truth.lost[k]
+        assert r["bound"]["cause"] == "broker_failure" and r["bound"]["brokers"] == [truth.killed[k]]
 
 
 def test_cr_only_log_reads_like_its_lf_original(tmp_path: Path) -> None:

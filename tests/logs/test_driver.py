@@ -172,6 +172,10 @@ def test_retried_trial_one_run_per_attempt_result_is_last_attempt(tmp_path: Path
         assert got == expected[trial]["clients"] == rates[trial]
         assert metrics[name]["clients_total"]["delivered_mb_s"] == pytest.approx(expected[trial]["total"], abs=0.011)
         assert metrics[name]["acks"]["completeness"] == 1.0
+    # every attempt's outcome is stated: the retried one failed (the driver's result), the others completed
+    assert {n: m["outcome"]["status"] for n, m in metrics.items()} == {"t1a1": "completed", "t2a1": "failed",
+                                                                     "t2a2": "completed"}
+    assert metrics["t2a1"]["outcome"]["source"] == "driver" and "incomplete" in metrics["t2a1"]["outcome"]["reason"]
     # the incomplete attempt's brokers say what the client logs no longer can: broker 1 acknowledged nothing
     acks = metrics["t2a1"]["acks"]
     assert acks["per_broker"] == {"0": 1000, "1": 0} and acks["per_broker_source"] == "broker_log"
@@ -250,3 +254,15 @@ def test_host_names_with_path_separators_are_not_taken(tmp_path: Path) -> None:
                    "  Launching client[1] host=h1  NUMA=0  log=/tmp/y\n", encoding="utf-8")
     [attempt] = read_driver_log(log).attempts
     assert attempt.hosts == ["h1"]
+
+
+def test_driver_reporting_an_ack_timeout_gives_the_attempt_that_outcome(tmp_path: Path) -> None:
+    src, _ = _retried_benchmark(tmp_path / "src", random.randrange(1 << 20))
+    log = src / "bench.log"
+    text = log.read_text(encoding="utf-8")
+    warning = "WARNING: trial 2 attempt 1 incomplete"
+    log.write_text(text.replace(warning, f"  client h2: ACK wait timed out after 300 s\n{warning}"), encoding="utf-8")
+    metrics = _analyse(ingest(src, tmp_path / "runs"))
+    assert {n: m["outcome"]["status"] for n, m in metrics.items()} == {"t1a1": "completed", "t2a1": "ack_timeout",
+                                                                     "t2a2": "completed"}
+    assert any("ACK wait timed out" in c["text"] for c in metrics["t2a1"]["outcome"]["cites"])

@@ -210,6 +210,10 @@ def test_ordering_path_statements(assessed: Any) -> None:
     # broker-side E/I lines are not failures; the broker logs state no bottleneck
     assert m["outcome"]["signal"] is None and o.diag["t1a1"]["bottleneck"] == "none"
     assert r["bound"]["cause"] in ("none", "unknown")
+    # clients' ids as the brokers see them: c4 753856, c3 424071, c1 602127, local 801150 (the probe 137860 is
+    # not one of the 4 clients)
+    ids = {c["host"]: c["client_id"] for c in m["clients"]}
+    assert ids == {"c4": 753856, "c3": 424071, "c1": 602127, "local": 801150}
     # run_contract.csv: git_commit cb6bb340..., git_dirty false, order 5, ACK 1
     assert man["sut"]["commit"] == "cb6bb340baa5c3ef531b30d068618bb85535996b" and man["sut"]["is_dirty"] is False
     assert (man["params"]["order"], man["params"]["ack_level"]) == (5, 1)

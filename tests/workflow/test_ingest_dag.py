@@ -48,3 +48,25 @@ def test_ingest_dag_driver_log_one_run_per_attempt(tmp_path: Path, embarcadero: 
     assert sorted(p.name for p in runs.iterdir()) == ["t1a1", "t2a1", "t3a1"]
     m = schemas.read_json(runs / "t2a1" / "metrics.json", "metrics")
     assert m["clients_total"]["count"] == 4 and m["clients_total"]["delivered_mb_s"] == 17250.29
+
+
+def test_ingest_dag_per_trial_files_one_run_per_trial(tmp_path: Path) -> None:
+    """A folder of per-trial files without a driver log (a failure test's client_failure_trial<k>.log) in
+    `ingest:` is assessed as one run per trial, one ingest job each, with the byte copies listed as not used."""
+    logs = next((p / "shared" / "fixtures" / "embarcadero-harness" / "fig3_prefix_safe"
+                 for p in Path(__file__).resolve().parents[1:5]
+                 if (p / "shared" / "fixtures" / "embarcadero-harness").is_dir()), Path("/nonexistent"))
+    if not logs.is_dir():
+        pytest.skip("harness fixtures absent")
+
+    def ingest_only(cfg: dict) -> None:
+        cfg["ingest"] = {"fig3": str(logs)}
+
+    wd = make_workdir(tmp_path, ingest_only)
+    res = snakemake(wd, "--cores", "2", "reports/ingested-fig3/assessment.pdf")
+    assert res.returncode == 0, res.stderr[-3000:]
+    claims = schemas.read_json(wd / "reports" / "ingested-fig3" / "claims.json", "claims")
+    assert [r["run_id"] for r in claims["runs"]] == ["fig3/t1", "fig3/t2", "fig3/t3"]
+    assert [r["outcome"] for r in claims["runs"]] == ["completed"] * 3
+    assert {f["file"] for f in claims["runs"][0]["not_understood"]} == {"failure_events.csv",
+                                                                         "real_time_acked_throughput.csv"}

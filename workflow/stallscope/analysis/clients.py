@@ -60,6 +60,7 @@ def client_entry(ev: pd.DataFrame, name: str, params: dict[str, Any], run_dir: P
         "throughput": {"delivered_mb_s": t["delivered_mb_s"], "send_done_mb_s": send_done,
                        "publish_bw_mb_s": t["publish_bw_mb_s"], "completed_s": t["completed_s"]},
         "publish_ok": out["publish_ok"], "timeseries": None, "timeseries_error": None,
+        "client_id": _client_id(sub),
     }
     if series:
         try:
@@ -67,6 +68,13 @@ def client_entry(ev: pd.DataFrame, name: str, params: dict[str, Any], run_dir: P
         except StallscopeError as exc:
             entry["timeseries_error"] = str(exc)
     return entry
+
+
+def _client_id(sub: pd.DataFrame) -> int | None:
+    """The client's id as the brokers see it: the most frequent ``client_id`` of its own log's records."""
+    ids = [f["client_id"] for f in sub.loc[sub["role"] == "client", "fields"]
+           if isinstance(f, dict) and isinstance(f.get("client_id"), int) and not isinstance(f.get("client_id"), bool)]
+    return max(set(ids), key=ids.count) if ids else None
 
 
 def compute_clients(ev: pd.DataFrame, names: list[str], params: dict[str, Any], run_dir: Path,

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from stallscope.logs.discover import driver_line_rules
+from stallscope.shared.driver_lines import driver_line_rules
 
 #: bytes read from the end of each client log for a signal's stack trace
 TAIL_BYTES = 256 << 10
@@ -27,9 +27,21 @@ TAIL_BYTES = 256 << 10
 HEAD_BYTES = 256 << 10
 _SIGNAL = re.compile(r"^\*\*\* (SIG[A-Z]+) \(.*received by PID")
 _CHECK = re.compile(r"^\*\*\* Check failure stack trace: \*\*\*")
-_PACING = re.compile(r"\btarget_mbps=(\d{1,9}(?:\.\d{1,6})?)\b")
-#: a send gap the harness injected: ``gap_ms=3000``, ``gap of 3000 ms``, ``3 s gap``
-_GAP = re.compile(r"\bgap_ms=(\d{1,7})\b|\bgap\D{0,12}?(\d{1,7}) ?ms\b|\b(\d{1,4}(?:\.\d{1,3})?) ?s (?:send )?gap\b")
+_PACING = re.compile(r"(?i)\btarget_mbps\s*[=:]\s*(\d{1,9}(?:\.\d{1,6})?)\b")
+#: a send gap the harness injected: ``gap_ms=3000``, ``gap of 3000 ms``, ``gap=3s``, ``3 s gap``
+_GAP = re.compile(r"(?i)\bgap(?P<key_ms>_ms)?\w*\D{0,16}?(?P<v1>\d{1,7}(?:\.\d{1,3})?)\s*(?P<u1>ms|s|sec|seconds)?\b"
+                  r"|\b(?P<v2>\d{1,7}(?:\.\d{1,3})?)\s*(?P<u2>ms|s|sec|seconds)\s+(?:send\s+)?gap\b")
+
+
+def _gap_s(m: re.Match[str]) -> float:
+    """A gap match in seconds: its unit, else ``gap_ms``'s, else milliseconds above 100 and seconds below."""
+    value, unit = (m.group("v1"), m.group("u1")) if m.group("v1") else (m.group("v2"), m.group("u2"))
+    ms = unit.lower() == "ms" if unit else (bool(m.group("key_ms")) or float(value) > 100)
+    return float(value) / 1000 if ms else float(value)
+#: a driver's report of a client's ACK timeout (its own words or the client's, relayed)
+_ACK_TIMEOUT = re.compile(r"(?i)\bACK(?: wait)? tim(?:ed|e)[ -]?out\b|\[Publisher ACK Timeout\]")
+#: an allowed shortfall, however the client words it: the first count after the words
+_SHORTFALL = re.compile(r"(?i)\ballowed[ _-]?shortfall\b\D{0,24}?(\d{1,19})\b")
 #: signals that end a process from outside (a harness's kill or timeout), not a fault of its own
 KILL_SIGNALS = ("SIGTERM", "SIGKILL", "SIGINT", "SIGHUP")
 #: exit statuses that mean "killed": timeout(1)'s 124 and 128 + SIGKILL / SIGTERM
@@ -73,26 +85,39 @@ def client_signals(run_dir: Path, names: list[str]) -> list[dict[str, Any]]:
     return out
 
 
-def pacing(run_dir: Path, names: list[str]) -> tuple[float | None, float | None]:
-    """The producers' configured rate (``target_mbps=``, MB/s = 2^20 B/s) summed over clients, and the longest
-    send gap a client states (seconds); (None, None) unless every client states a pace."""
+def _pace_and_gap(lines: list[tuple[int, str]]) -> tuple[float | None, float | None]:
+    pace = gap = None
+    for _, text in lines:
+        if pace is None and (m := _PACING.search(text)):
+            pace = float(m.group(1))
+        if g := _GAP.search(text):
+            gap = max(gap or 0.0, _gap_s(g))
+    return pace, gap
+
+
+def pacing(run_dir: Path, names: list[str], driver: str | None = None) -> tuple[float | None, float | None]:
+    """The producers' configured rate (``target_mbps``, MB/s = 2^20 B/s) summed over clients, and the longest
+    send gap stated (seconds); (None, None) unless every client states a pace, or the driver's log states one
+    (then per client)."""
     total, gap, paced = 0.0, None, 0
     for name in names:
-        found = False
-        for _, text in _lines(run_dir / name, False, HEAD_BYTES):
-            if not found and (m := _PACING.search(text)):
-                total += float(m.group(1))
-                found = True
-            if g := _GAP.search(text):
-                ms = float(g.group(1) or g.group(2)) if (g.group(1) or g.group(2)) else float(g.group(3)) * 1000
-                gap = max(gap or 0.0, ms / 1000)
-        paced += found
-    return (total, gap) if names and paced == len(names) else (None, None)
+        pace, g = _pace_and_gap(_lines(run_dir / name, False, HEAD_BYTES))
+        total += pace or 0.0
+        paced += pace is not None
+        gap = max(gap or 0.0, g) if g is not None else gap
+    if names and paced == len(names):
+        return total, gap
+    if driver and names and (run_dir / driver).is_file():
+        pace, g = _pace_and_gap(_lines(run_dir / driver, False, HEAD_BYTES))
+        if pace is not None:
+            return pace * len(names), g if g is not None else gap
+    return None, None
 
 
 def driver_facts(run_dir: Path, driver: str | None, span: list[int] | None, trial: int | None) -> dict[str, Any]:
     """What the run's driver lines say: exit statuses per session, brokers it killed, broken runs."""
-    facts: dict[str, Any] = {"exit_codes": {}, "killed_brokers": [], "broken": False, "cites": []}
+    facts: dict[str, Any] = {"exit_codes": {}, "killed_brokers": [], "broken": False, "ack_timeout": False,
+                             "cites": []}
     if not driver or not (run_dir / driver).is_file():
         return facts
     pats = driver_line_rules()
@@ -115,6 +140,9 @@ def driver_facts(run_dir: Path, driver: str | None, span: list[int] | None, tria
             b = int(m.group("broker"))
             if b not in facts["killed_brokers"]:
                 facts["killed_brokers"].append(b)
+            facts["cites"].append(_cite(driver, no, text))
+        elif _ACK_TIMEOUT.search(text):
+            facts["ack_timeout"] = True
             facts["cites"].append(_cite(driver, no, text))
         elif pats["broken"].match(text):
             facts["broken"] = True
@@ -141,3 +169,16 @@ def killed_by_client(ev: pd.DataFrame) -> tuple[list[int], dict[str, Any] | None
               "recovery_s": round((frontier - t_kill) / 1000, 3) if frontier is not None and t_kill is not None
               else None}
     return brokers, _cite(str(k["file"]), int(k["line"]), str(k["text"])), timing
+
+
+def allowed_shortfall(run_dir: Path, names: list[str]) -> tuple[int | None, dict[str, Any] | None]:
+    """Messages a client allowed to be lost (its ``Allowed shortfall`` line near the end), summed over clients."""
+    total, cite = 0, None
+    for name in names:
+        for no, text in reversed(_lines(run_dir / name, True, TAIL_BYTES)):
+            if m := _SHORTFALL.search(text):
+                total += int(m.group(1))
+                cite = cite or _cite(name, no, text)
+                break
+    return (total, cite) if cite else (None, None)
+

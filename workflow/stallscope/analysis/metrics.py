@@ -96,7 +96,8 @@ def compute_metrics(run_dir: Path, out: Path | None = None) -> Path:
         check_params["total_bytes"] = params["total_bytes"] // len(client_names)
     driver = driver_block(manifest)
     tp = clients.summed_throughput(ev, client_names) if multi else acks.compute_throughput(ev)
-    throughput_extras(ev, tp, per_client, driver, run_dir, client_names)
+    throughput_extras(ev, tp, per_client, driver, run_dir, client_names,
+                      files.get("driver_log") or (manifest.get("attempt") or {}).get("driver_log"))
     client_path = run_dir / client_log if client_log else None
     matches, firsts = benign.client_log_matches(client_path, cond)
     data: dict[str, Any] = {

@@ -78,7 +78,8 @@ def ack_wait_share(pairs: list[tuple[Any, Any]]) -> float | None:
 
 
 def throughput_extras(ev: pd.DataFrame, tp: dict[str, Any], clients: list[dict[str, Any]],
-                      driver: dict[str, Any] | None, run_dir: Path, names: list[str]) -> None:
+                      driver: dict[str, Any] | None, run_dir: Path, names: list[str],
+                      driver_log: str | None = None) -> None:
     """Send-done, end-to-end, active-window and paced figures; the driver's when no client log has them."""
     tp["source"] = "client_log" if tp.get("delivered_mb_s") is not None else None
     multi = len(clients) > 1
@@ -101,13 +102,15 @@ def throughput_extras(ev: pd.DataFrame, tp: dict[str, Any], clients: list[dict[s
         tp["source"] = "driver" if tp["delivered_mb_s"] is not None else None
         pairs = [(c.get("mb_s"), c.get("send_done_mb_s")) for c in driver["clients"].values()]
     tp["ack_wait_share"] = ack_wait_share(pairs) if pairs else None
-    tp["pacing_target_mb_s"], tp["pacing_gap_s"] = endings.pacing(run_dir, names)
+    tp["pacing_target_mb_s"], tp["pacing_gap_s"] = endings.pacing(run_dir, names, driver_log)
 
 
-def _completed(outcome: dict[str, Any], acks_m: dict[str, Any], ev: pd.DataFrame, killed: list[int]) -> None:
-    short = _last(ev, "allowed_shortfall", "messages")
+def _completed(outcome: dict[str, Any], acks_m: dict[str, Any], run_dir: Path, names: list[str],
+               killed: list[int]) -> None:
+    short, cite = endings.allowed_shortfall(run_dir, names)
     if short is not None:
-        outcome["messages_lost"] = int(short)
+        outcome["messages_lost"] = short
+        outcome["cites"] = [*outcome["cites"], cite][:10]
     elif killed and isinstance(acks_m.get("unacked"), int):
         outcome["messages_lost"] = acks_m["unacked"]
     if outcome["messages_lost"]:
@@ -125,7 +128,9 @@ def decide_outcome(ev: pd.DataFrame, manifest: dict[str, Any], outcome: dict[str
     files = manifest.get("files") or {}
     attempt = manifest.get("attempt") or {}
     killed, kill_cite, timing = endings.killed_by_client(ev)
-    facts = endings.driver_facts(run_dir, files.get("driver_log"), None, manifest.get("trial"))
+    span = attempt.get("driver_lines") if attempt.get("driver_log") else None
+    facts = endings.driver_facts(run_dir, files.get("driver_log") or attempt.get("driver_log"), span,
+                                 manifest.get("trial"))
     killed = sorted(set(killed) | set(facts["killed_brokers"]))
     signals = endings.client_signals(run_dir, names)
     cites = ([kill_cite] if kill_cite else []) + facts["cites"] + [
@@ -151,14 +156,17 @@ def decide_outcome(ev: pd.DataFrame, manifest: dict[str, Any], outcome: dict[str
     elif status == "completed":
         outcome["reason"] = "the publish test completed" + (f" in every client ({len(names)})" if len(names) > 1
                                                             else "")
-        _completed(outcome, acks_m, ev, killed)
+        _completed(outcome, acks_m, run_dir, names, killed)
     elif outcome["publish_ok"] is None and attempt.get("result"):
         result = str(attempt["result"])
         outcome["source"] = "driver"
-        if result == "success":
+        if result == "success" and not facts["ack_timeout"]:
             outcome.update(status="completed", publish_ok=True,
                            reason=f"the driver's result for this attempt: {result}")
-            _completed(outcome, acks_m, ev, killed)
+            _completed(outcome, acks_m, run_dir, names, killed)
+        elif facts["ack_timeout"]:
+            outcome.update(status="ack_timeout", publish_ok=False,
+                           reason=f"the driver's result for this attempt: {result}; its lines report an ACK timeout")
         else:
             outcome.update(status="failed", publish_ok=False,
                            reason=f"the driver's result for this attempt: {result}"

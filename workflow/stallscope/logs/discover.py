@@ -29,6 +29,7 @@ from stallscope import schemas
 from stallscope.errors import StallscopeError
 from stallscope.logs import vetting
 from stallscope.logs.driver import is_driver_log
+from stallscope.shared.driver_lines import driver_line_rules
 
 RULES_PATH = Path(__file__).with_name("discover.yaml")
 #: directories deeper than this below the input are not walked (a harness nests two or three levels)
@@ -50,7 +51,7 @@ class NameRule:
     is_shared: bool = False
 
 
-@dataclass
+@dataclass(frozen=True)
 class Found:
     """One file placed by a rule."""
 
@@ -96,16 +97,10 @@ class Plan:
 
 
 @functools.cache
-def _table() -> tuple[tuple[NameRule, ...], dict[str, re.Pattern[str]]]:
+def _table() -> tuple[NameRule, ...]:
     data = schemas.load_yaml(RULES_PATH.read_text(encoding="utf-8"))
-    rules = tuple(NameRule(r["role"], re.compile(r["regex"]), r.get("what"), bool(r.get("shared")))
-                  for r in data["names"])
-    return rules, {k: re.compile(v) for k, v in data["driver_lines"].items()}
-
-
-def driver_line_rules() -> dict[str, re.Pattern[str]]:
-    """The driver-line patterns of the table (``trial``, ``attempt``, ``exited``, ``broken``, ``killed_broker``)."""
-    return _table()[1]
+    return tuple(NameRule(r["role"], re.compile(r["regex"]), r.get("what"), bool(r.get("shared")))
+                 for r in data["names"])
 
 
 def plain_name(path: Path) -> str:
@@ -142,7 +137,7 @@ def is_driver_text(path: Path) -> bool:
 def classify(path: Path) -> Found | None:
     """Place one file by its name (None when no rule matches)."""
     name = plain_name(path)
-    for rule in _table()[0]:
+    for rule in _table():
         m = rule.regex.fullmatch(name)
         if m is None:
             continue
@@ -235,7 +230,7 @@ def _driver_leftovers(plan: Plan, src: Path, found: list[Found], driver: Found) 
     for f in found:
         if f is driver:
             continue
-        if f.role in ("broker", "client", "timeseries") and f.trial is not None and not f.path.name.endswith(".gz"):
+        if f.role in ("broker", "client", "timeseries") and f.trial is not None:
             continue
         if f.role == "side" and f.what in ("attempt_summary", "run_contract"):
             continue
@@ -266,7 +261,7 @@ def _plan_runs(plan: Plan, src: Path, found: list[Found]) -> None:
     for f in placed:
         if f.role in ("broker", "client"):
             t = f.trial if trials else None
-            attempts.setdefault(t, set()).add(f.attempt if f.role == "broker" else None)
+            attempts.setdefault(t, set()).add(f.attempt)
     runs: dict[tuple[int | None, int | None], RunPlan] = {}
     for t, atts in sorted(attempts.items(), key=lambda kv: kv[0] or 0):
         numbered = sorted(a for a in atts if a is not None)
@@ -280,9 +275,9 @@ def _plan_runs(plan: Plan, src: Path, found: list[Found]) -> None:
                 r.side.append(f)
             continue
         cands = [r for (rt, _), r in runs.items() if rt == t]
-        if f.role == "broker":
+        if f.role == "broker" or f.attempt is not None:
             cands = [r for r in cands if r.attempt == f.attempt] or [r for r in cands if r.attempt is None]
-        else:
+        else:  # a retry reuses the client log names: those on disk are the trial's last attempt's
             cands = [r for r in cands if r.is_final]
         if not cands:
             why = ("no trial in its name while the others have one" if t is None and trials

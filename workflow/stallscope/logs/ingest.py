@@ -165,7 +165,7 @@ def _write(src: Path, plan: Plan, run: RunPlan, out: Path, scenario: str | None,
     attempt = None
     if run.attempt is not None:
         attempt = {"number": run.attempt, "of": None, "final": run.is_final, "result": None, "reason": None}
-        if not run.is_final:
+        if not run.is_final and not run.clients:
             notes.append(f"retried: trial {run.trial} attempt {run.attempt} was followed by another attempt; its "
                          "client logs are the retry's, so this attempt has broker logs only")
     return write_run(out, src, files, name=name, run_id=f"{name}/{tag}", trial=run.trial or 1, params=params,

@@ -6,7 +6,8 @@ names, so the client logs on disk belong to the trial's last attempt; earlier at
 the driver's own lines. Each attempt becomes ``<out>/t<k>a<a>/`` (run id ``<scenario>/t<k>a<a>``) with the
 driver log copied as ``driver.log`` and the attempt described in ``manifest.attempt``: its result (from
 ``attempt_summary.csv``, else from the driver's text), whether it is the trial's final attempt (the trial's
-result) and the driver's own per-client and TOTAL figures, so the stages' figures can be checked against them.
+result) and the driver's own per-client and TOTAL figures, so the stages' figures can be checked against them. The trial
+files are placed by the discovery table (``logs.discover``), so gzipped ones are read too.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from stallscope.errors import StallscopeError
+from stallscope.logs import vetting
+from stallscope.logs.discover import Found, classify
 from stallscope.logs.driver import (
     Attempt,
     DriverLog,
@@ -26,7 +29,6 @@ from stallscope.logs.driver import (
     read_run_contract,
 )
 from stallscope.logs.layout import (
-    TIMESERIES_SUFFIX,
     RunFiles,
     client_name,
     order_clients,
@@ -63,34 +65,43 @@ def _logs_dir(driver: DriverLog) -> Path | None:
                           "give the driver log's own folder holding one of them")
 
 
+def _index(logs: Path) -> list[Found]:
+    """The trial files of the logs folder, placed by the discovery table (``.gz`` included); refused ones left
+    out (``discover`` lists them as not understood)."""
+    root = logs.resolve()
+    out = []
+    for p in sorted(logs.iterdir()):
+        f = classify(p)
+        if f is not None and f.trial is not None and vetting.vet_one(p, root)[1] is None:
+            out.append(f)
+    return out
+
+
 def _files(logs: Path | None, a: Attempt, final: bool, hosts: list[str]) -> tuple[RunFiles, list[str]]:
     """The attempt's broker logs, and the trial's client logs when this is its final attempt."""
     files = RunFiles()
     if logs is None:
         return files, ["no trial<k>_* logs next to the driver log or one folder below: the driver's lines only"]
-    for p in sorted(logs.glob(f"trial{a.trial}_attempt{a.number}_broker*.log")):
-        m = re.search(r"_broker(\d+)\.log$", p.name)
-        if m:
-            files.brokers.append((int(m.group(1)), p))
-    files.brokers.sort()
+    index = [f for f in _index(logs) if f.trial == a.trial]
+    files.brokers = sorted((f.broker or 0, f.path) for f in index if f.role == "broker" and f.attempt == a.number)
     notes: list[str] = []
     if not final:
         notes.append(f"retried: trial {a.trial} attempt {a.number} was followed by attempt {a.number + 1}; the "
                      "client logs on disk are the retry's (the driver reuses their names), so this attempt has "
                      "broker logs and the driver's lines only")
         return files, notes
-    found = [logs / f"trial{a.trial}_{h}.log" for h in hosts if (logs / f"trial{a.trial}_{h}.log").is_file()]
-    missing = [h for h in hosts if not (logs / f"trial{a.trial}_{h}.log").is_file()]
+    logs_of = {f.host: f for f in index if f.role == "client" and f.attempt in (None, a.number)}
+    series = {f.host: f for f in index if f.role == "timeseries"}
+    missing = [h for h in hosts if h not in logs_of]
     if missing:
         notes.append(f"client logs missing for {', '.join(missing)}")
-    ordered, _ = order_clients(found)
+    ordered, _ = order_clients([logs_of[h].path for h in hosts if h in logs_of])
+    host_of = {logs_of[h].path: h for h in hosts if h in logs_of}
     for p in ordered:
-        host = p.stem[len(f"trial{a.trial}_"):]
-        n = client_name(host)
+        n = client_name(host_of[p])
         files.clients.append((n, p))
-        ts = p.with_name(p.stem + TIMESERIES_SUFFIX)
-        if ts.is_file():
-            files.timeseries[n] = ts
+        if host_of[p] in series:
+            files.timeseries[n] = series[host_of[p]].path
     if a.number > 1:
         notes.append(f"retry: attempt {a.number} of trial {a.trial}; the trial's result is this attempt's")
     return files, notes

@@ -190,9 +190,9 @@ def _ended_by_kill(run: Run, base: dict[str, Any]) -> dict[str, Any] | None:
     """A run that did not complete because a broker was killed, or whose client was killed or crashed: what the
     lines state is the diagnosis (a killed broker names the cause; a killed client alone does not)."""
     status = run.get("outcome.status")
-    if status not in ("killed", "crashed", "failed"):
-        return None
     killed = run.get("outcome.killed_brokers") or []
+    if status not in ("killed", "crashed", "failed") and not (status == "ack_timeout" and killed):
+        return None
     cites = [Evidence(run.run_id, c.get("file"), c.get("line"), c.get("text"), "outcome.status", status).to_dict()
              for c in (run.get("outcome.cites") or [])[:5]]
     reason = run.get("outcome.reason") or status
