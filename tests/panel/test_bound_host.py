@@ -147,3 +147,13 @@ def test_a_slow_producer_diagnosis_is_high_only_with_its_fault_or_its_thread_on_
         assert d["confidence"] == "high", (SEED, d["summary"])
     else:
         assert d["confidence"] == "medium" and "may have waited for the machine" in d["summary"], (SEED, d)
+
+
+@pytest.mark.parametrize("knob", ["producer_cost_ns", "header_pause_ms", "recv_delay_us", "consume_delay_ms"])
+def test_a_role_slowed_on_purpose_is_the_limit_not_the_busy_machine(knob: str) -> None:
+    """A paced producer sleeps and its senders idle, as on a starved machine; with its fault set, the senders name
+    it (seen: producer_cost_ns 3,614 read host_cpu high under a load average of 13)."""
+    rng = random.Random(f"{SEED}-{knob}")
+    b = decide_bound(_run(_cpu(rng.uniform(SATURATED, 1.0), rng.uniform(RUNQ_PER_CORE, 8.0), 0.05),
+                          {knob: rng.randint(1, 5000)}), _bench())
+    assert b["cause"] == "client_producer" and b["confidence"] == "medium", (SEED, b)  # saturated: not high

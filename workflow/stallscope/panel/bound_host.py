@@ -7,7 +7,9 @@ and the sender shares alone would name the producer or flow control with confide
 
 - ``host_cpu`` when, over the publish, the machine's cores were busy ``SATURATED`` of the time, the brokers' and
   publisher's runnable threads waited for a core ``RUNQ_PER_CORE`` of all cores' time (the cores were the queue),
-  and no thread of theirs was on CPU ``ONE_THREAD`` of the wall time (no single role the limit);
+  and no single role was the limit: no thread of theirs on CPU ``ONE_THREAD`` of the wall time, no role slowed on
+  purpose (a fault knob of the publisher or a broker: a paced producer sleeps, its senders idle as on a starved
+  machine), no senders held by the receive window or send buffer over most of W;
 - a bound read from the senders or one slow path (``client_producer``, ``flow_control``, ``send_buffer``,
   ``network``) is high only when the CPU samples can rule the machine out: the publish spanned enough samples, and
   the cores were not saturated or one thread of the run was on CPU ``ONE_THREAD`` of it (that thread, not the
@@ -37,6 +39,9 @@ ONE_THREAD = 0.9
 OTHER_LOAD = 0.5
 #: Client-side fault knobs that make the producer slow on purpose (injected, so its idle senders are no mystery).
 PRODUCER_FAULTS = ("producer_cost_ns", "batch_gap_ms", "header_pause_ms", "payload_pause_ms")
+#: Fault knobs that slow one role of the SUT on purpose (the publisher's producer or a broker's reader): that role,
+#: not the machine, is then the limit, however busy the cores were with other work.
+ROLE_FAULTS = (*PRODUCER_FAULTS, "recv_delay_us", "consume_delay_ms", "ack_stall_after")
 
 
 def publish_cpu(run: Run) -> dict[str, Any] | None:
@@ -100,7 +105,7 @@ def host_bound(run: Run, senders: dict[str, float] | None = None) -> dict[str, A
     a slow reader or buffer: the starved runs drawn here (hog or other work) all had idle senders instead, their
     one producer waiting for a core."""
     ph = publish_cpu(run)
-    if ph is None or _downstream_dominant(senders):
+    if ph is None or _downstream_dominant(senders) or any(run.fault(k) not in (None, 0, False) for k in ROLE_FAULTS):
         return None
     busy, runq = num(ph.get("host_busy_share")), num(ph.get("sut_runq_per_core"))
     top = ph.get("busiest_thread") or {}
