@@ -119,3 +119,12 @@ def test_settle_over_leaves_out_a_scenario_that_fails_on_both_sides(tmp_path: Pa
     assert got["problem_fixed"]["reason"].endswith("(settled over e2e_10mb, stress_10gb)")
     assert got["scenarios"][0]["scenario"] == "ack_path"
     assert got["scenarios"][0]["problem_fixed"]["verdict"] == "refuted"
+
+
+def test_a_significant_change_below_the_smallest_worth_reporting_is_not_reported() -> None:
+    base = [1000.0, 1001.0, 1002.0, 1003.0, 1004.0, 1005.0]
+    cand = [v * 1.02 for v in base]
+    row = compare.compare_figure("delivered_mb_s", base, cand, min_change=0.05)
+    assert row["p_value"] <= compare.ALPHA and row["ratio"]["lo"] > 1
+    assert row["status"] == "no detectable change" and "below the 5% worth reporting" in row["note"]
+    assert compare.compare_figure("delivered_mb_s", base, cand, min_change=0.01)["status"] == "improved"

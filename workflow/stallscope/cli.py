@@ -37,7 +37,7 @@ def _cmd_build(a: argparse.Namespace) -> None:
 def _cmd_compare(a: argparse.Namespace) -> None:
     from stallscope.analysis.compare_io import compare_paths
 
-    compare_paths(a.baseline, a.candidate, a.out, a.alpha, a.settle_over)
+    compare_paths(a.baseline, a.candidate, a.out, a.alpha, a.settle_over, a.min_change)
 
 
 def _cmd_run(a: argparse.Namespace) -> None:
@@ -186,6 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("candidate", type=Path, help="claims.json of the candidate SUT, or a directory of its runs")
     s.add_argument("--out", type=Path, default=None, help="comparison.json to write (default: print it)")
     s.add_argument("--alpha", type=float, default=0.05, help="two-sided significance level (default 0.05)")
+    s.add_argument("--min-change", type=float, default=0.05,
+                   help="smallest relative change of a median worth reporting (default 0.05)")
     s.add_argument("--settle-over", action="append", default=None, metavar="SCENARIO",
                    help="settle problem_fixed over this scenario only (repeat; default: every scenario on both)")
     s.set_defaults(func=_cmd_compare)

@@ -74,7 +74,7 @@ def load_summaries(path: Path, sut: str | None = None) -> dict[str, dict[str, An
 
 
 def compare_paths(baseline: Path, candidate: Path, out: Path | None, alpha: float = compare.ALPHA,
-                  settle_over: list[str] | None = None) -> dict[str, Any]:
+                  settle_over: list[str] | None = None, min_change: float = compare.MIN_CHANGE) -> dict[str, Any]:
     """``stallscope compare``: compare two archived SUTs and write (or print) the comparison JSON.
 
     ``settle_over`` names the scenarios that settle the overall ``problem_fixed`` (the claim's own, in the DAG):
@@ -83,7 +83,7 @@ def compare_paths(baseline: Path, candidate: Path, out: Path | None, alpha: floa
     """
     base = load_summaries(baseline)
     cand = load_summaries(candidate)
-    result = compare.compare_summaries(base, cand, alpha)
+    result = compare.compare_summaries(base, cand, alpha, min_change)
     verdict, reason = compare.problem_fixed_overall(result, settle_over)
     if settle_over is not None:
         reason = f"{reason} (settled over {', '.join(settle_over) or 'no scenario'})"
