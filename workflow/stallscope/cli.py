@@ -94,7 +94,8 @@ def _cmd_assess(a: argparse.Namespace) -> None:
     from stallscope.panel.assess import assess_runs
 
     extras = {"overhead_bench": a.bench} if a.bench else {}
-    assess_runs(a.runs, out=a.out, config_path=a.config, allow_mixed=a.allow_mixed, extras=extras)
+    assess_runs(a.runs, out=a.out, config_path=a.config, allow_mixed=a.allow_mixed, extras=extras,
+                summary_out=a.summary)
 
 
 def _cmd_report(a: argparse.Namespace) -> None:
@@ -176,14 +177,18 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("assess", help="evaluate the panel's claims over the runs of one commit")
     s.add_argument("runs", type=Path, nargs="+", help="run directories (with metrics.json)")
     s.add_argument("--out", type=Path, required=True, help="claims.json to write")
+    s.add_argument("--summary", type=Path, default=None,
+                   help="summary.json to write (per-scenario statistics and verdicts; default: beside --out)")
     s.add_argument("--config", type=Path, default=None, help="config with the scenario table")
     s.add_argument("--allow-mixed", action="store_true", help="allow runs of different SUT commits or hosts")
     s.add_argument("--bench", type=Path, default=None, help="bench.json of `stallscope bench` (timers' overhead)")
     s.set_defaults(func=_cmd_assess)
 
     s = sub.add_parser("compare", help="baseline vs candidate: per scenario and key figure, intervals and a rank test")
-    s.add_argument("baseline", type=Path, help="claims.json of the baseline SUT, or a directory of its runs")
-    s.add_argument("candidate", type=Path, help="claims.json of the candidate SUT, or a directory of its runs")
+    s.add_argument("baseline", type=Path,
+                   help="summary.json or claims.json of the baseline SUT, or a directory of its runs")
+    s.add_argument("candidate", type=Path,
+                   help="summary.json or claims.json of the candidate SUT, or a directory of its runs")
     s.add_argument("--out", type=Path, default=None, help="comparison.json to write (default: print it)")
     s.add_argument("--alpha", type=float, default=0.05, help="two-sided significance level (default 0.05)")
     s.add_argument("--min-change", type=float, default=0.05,

@@ -54,8 +54,21 @@ def _from_dir(path: Path) -> dict[str, list[tuple[str, dict[str, Any]]]]:
     return out
 
 
+def _summary_file(path: Path) -> Path | None:
+    """The summary.json that stands for ``path``: itself, or the one beside a claims.json or inside a report."""
+    if path.is_file() and path.name == "summary.json":
+        return path
+    beside = (path.parent if path.is_file() else path) / "summary.json"
+    return beside if beside.is_file() else None
+
+
 def load_summaries(path: Path, sut: str | None = None) -> dict[str, dict[str, Any]]:
-    """Scenario summaries of one archived SUT: ``path`` is a claims.json or a directory holding run directories."""
+    """Scenario summaries of one archived SUT: ``path`` is a summary.json, a claims.json (its summary.json
+    beside it is read when there) or a directory holding run directories (or a report with summary.json)."""
+    summary = _summary_file(path)
+    if summary is not None:
+        doc = schemas.read_json(summary, "summary")
+        return {name: s | ({"sut": sut} if sut else {}) for name, s in doc["scenarios"].items()}
     if path.is_dir():
         grouped = _from_dir(path)
         label = sut or path.name

@@ -27,6 +27,8 @@ from stallscope.panel.context import (
 from stallscope.panel.diagnosis import diagnose
 from stallscope.panel.overtrials import evaluate_over_trials
 from stallscope.panel.readable import input_findings
+from stallscope.panel.summary import FILE_NAME as SUMMARY_FILE
+from stallscope.panel.summary import write_summary
 from stallscope.panel.verdicts import MAX_EVIDENCE_PER_CLAIM, PRIORITY, Verdict
 from stallscope.shared.figures import KEY_FIGURES
 from stallscope.shared.manifest import network_summary
@@ -145,8 +147,12 @@ def assess_runs(
     allow_mixed: bool = False,
     extras: dict[str, Path] | None = None,
     catalogue_path: Path | None = None,
+    summary_out: Path | None = None,
 ) -> Path:
     """Evaluate every catalogue claim and diagnose every run; write ``out`` (claims.json) and return it.
+
+    Also writes ``summary_out`` (default: ``summary.json`` beside ``out``): the per-scenario statistics and the
+    verdicts as data (``panel.summary``).
 
     ``extras`` maps the extra inputs a claim may read (catalogue ``inputs``: ``overhead_bench`` is the
     ``--bench`` bench.json) to files; none is read unless given. A missing or unreadable file leaves the claims
@@ -186,4 +192,7 @@ def assess_runs(
         "summary": _summary(counts, loaded, diagnosis, sut["id"]),
         "next_steps": _next_steps(verdicts, diagnosis),
     }
-    return schemas.write_json(out, "claims", data)
+    path = schemas.write_json(out, "claims", data)
+    write_summary(Path(summary_out) if summary_out else Path(out).parent / SUMMARY_FILE, data,
+                  {r.run_id: r.metrics for r in loaded})
+    return path
