@@ -52,13 +52,15 @@ def test_report_pdf_contains_runs_verdicts_captions(rendered: dict[str, Path], p
     assert len(captions) == 4  # durations, throughput, one figure over time per run (no ACK latency logged)
     for caption in captions:
         assert " ".join(caption.replace("&#39;", "'").split()) in flat
-    for heading in ("Summary table", "Diagnosis", "Next steps", "Evidence appendix", "Provenance", "What was run"):
+    for heading in ("1. Answer", "Scenarios", "Claims and their evidence", "Next steps", "Provenance",
+                    "Appendix A: scenarios and runs", "Appendix B: every log line cited"):
         assert heading in text
 
 
 def test_report_attachments_claims_and_manifests_embedded(rendered: dict[str, Path]) -> None:
     attachments = PdfReader(rendered["pdf"]).attachments
-    assert set(attachments) == {"claims.json", "manifest_baseline__t1.json", "manifest_slow_producer__t1.json"}
+    assert set(attachments) == {"claims.json", "summary.json", "manifest_baseline__t1.json",
+                                "manifest_slow_producer__t1.json"}
     assert json.loads(attachments["claims.json"][0]) == json.loads(rendered["claims"].read_text())
     assert json.loads(attachments["manifest_baseline__t1.json"][0])["run_id"] == "baseline/t1"
 
@@ -76,7 +78,7 @@ def test_report_hostile_excerpt_escaped_in_html_literal_in_pdf(rendered: dict[st
 
 def test_report_appendix_cites_each_line_once(rendered: dict[str, Path]) -> None:
     html = rendered["html"].read_text()
-    appendix = html[html.index('id="appendix"'):html.index('id="provenance"')]
+    appendix = html[html.index('id="appendix"'):]
     refs = re.findall(r'<td class="ref">(.*?)</td>', appendix)
     assert refs == ["baseline/t1 broker_0.log:12", "baseline/t1 broker_0.log:15", "slow_producer/t1 broker_1.log:9"]
 
