@@ -24,7 +24,7 @@ def _summary(tmp: Path, goodput: list[float], bound: str) -> dict:
     claims = json.loads(make_claims(tmp).read_text())
     run = claims["runs"][0]
     claims["runs"] = []
-    for k, v in enumerate(goodput, start=1):
+    for k in range(1, len(goodput) + 1):
         r = copy.deepcopy(run) | {"run_id": f"{run['scenario']}/t{k}", "trial": k}
         r["bound"] = dict(r.get("bound") or {}, cause=bound)
         claims["runs"].append(r)
