@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from stallscope.panel.summary import build_summary
+from stallscope.shared.summary import build_summary
 from tests.render.conftest import make_claims
 
 REPO = Path(__file__).resolve().parents[1]

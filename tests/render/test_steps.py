@@ -73,7 +73,7 @@ def test_steps_read_summary_json_when_given() -> None:
     """The index's per-trial figures come from summary.json when the archive has one."""
     import random
 
-    from stallscope.panel.summary import build_summary
+    from stallscope.shared.summary import build_summary
 
     rng = random.Random(4)
     archives, summaries = [], {}

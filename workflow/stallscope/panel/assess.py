@@ -27,12 +27,12 @@ from stallscope.panel.context import (
 from stallscope.panel.diagnosis import diagnose
 from stallscope.panel.overtrials import evaluate_over_trials
 from stallscope.panel.readable import input_findings
-from stallscope.panel.summary import FILE_NAME as SUMMARY_FILE
-from stallscope.panel.summary import write_summary
 from stallscope.panel.verdicts import MAX_EVIDENCE_PER_CLAIM, PRIORITY, Verdict
 from stallscope.shared.figures import KEY_FIGURES
 from stallscope.shared.manifest import network_summary
 from stallscope.shared.provenance import stallscope_facts
+from stallscope.shared.summary import FILE_NAME as SUMMARY_FILE
+from stallscope.shared.summary import write_summary
 
 #: Verdicts whose claim is still open: their settle hint becomes a next step (a refuted claim is settled).
 OPEN_VERDICTS = ("harness_error", "overclaim", "inconclusive", "not_run")
@@ -152,7 +152,7 @@ def assess_runs(
     """Evaluate every catalogue claim and diagnose every run; write ``out`` (claims.json) and return it.
 
     Also writes ``summary_out`` (default: ``summary.json`` beside ``out``): the per-scenario statistics and the
-    verdicts as data (``panel.summary``).
+    verdicts as data (``shared.summary``).
 
     ``extras`` maps the extra inputs a claim may read (catalogue ``inputs``: ``overhead_bench`` is the
     ``--bench`` bench.json) to files; none is read unless given. A missing or unreadable file leaves the claims

@@ -2,7 +2,7 @@
 
 A reader of the assessment asks "did it hold up, and where do I look?" before anything else, so page 1 carries the
 answer and every detail (run parameters, per-run diagnoses, figures per run, evidence) follows in sections that can
-be skipped. The numbers come from ``summary.json`` (``panel.summary``), the same file a CI gate reads, so the page
+be skipped. The numbers come from ``summary.json`` (``shared.summary``), the same file a CI gate reads, so the page
 and the data cannot disagree. Anchors: ``#scn-<scenario>`` for a scenario's section in the appendix,
 ``#run-<scenario>__t<n>`` for a run, ``#claim-<id>`` for a claim.
 """

@@ -16,8 +16,6 @@ from typing import Any
 
 from stallscope import schemas
 from stallscope.errors import StallscopeError
-from stallscope.panel.summary import FILE_NAME as SUMMARY_FILE
-from stallscope.panel.summary import build_summary
 from stallscope.render import plots, plots_time
 from stallscope.render import series as series_mod
 from stallscope.render.inputs import RunData, load_run_data, read_claims
@@ -25,6 +23,8 @@ from stallscope.render.templating import render_template
 from stallscope.render.trials_view import comparison_view
 from stallscope.render.viewmodel import FigureRef, build_view
 from stallscope.schemas import write_text_atomic
+from stallscope.shared.summary import FILE_NAME as SUMMARY_FILE
+from stallscope.shared.summary import build_summary
 
 FORMATS = ("html", "pdf")
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from stallscope.panel.summary import build_summary
 from stallscope.render import answer
 from stallscope.render.inputs import run_slug
 from stallscope.render.runfacts import run_facts, unreadable_notes
 from stallscope.shared.excerpt import cap_excerpt
+from stallscope.shared.summary import build_summary
 
 TITLE = "Recv Stall Diagnostics: Expert Panel Assessment"
 VERDICTS = ("supported", "refuted", "inconclusive", "overclaim", "not_run", "harness_error")
