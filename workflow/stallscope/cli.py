@@ -35,9 +35,21 @@ def _cmd_build(a: argparse.Namespace) -> None:
 
 
 def _cmd_compare(a: argparse.Namespace) -> None:
-    from stallscope.analysis.compare_io import compare_paths
+    from stallscope.analysis.compare_io import build_comparison, write_comparison
 
-    compare_paths(a.baseline, a.candidate, a.out, a.alpha, a.settle_over, a.min_change)
+    result = build_comparison(a.baseline, a.candidate, a.alpha, a.settle_over, a.min_change)
+    if a.extra_dir is not None:
+        a.extra_dir.mkdir(parents=True, exist_ok=True)  # a rule's output directory, even when nothing is extended
+    if a.extend:
+        missing = [n for n in ("config", "baseline_build", "candidate_build", "extra_dir") if getattr(a, n) is None]
+        if missing:
+            raise StallscopeError(None, None, "--extend needs " + ", ".join("--" + m.replace("_", "-")
+                                                                             for m in missing))
+        from stallscope.extend import extend_comparison
+
+        extend_comparison(result, a.config, {"baseline": a.baseline_build, "candidate": a.candidate_build},
+                          a.extra_dir, a.min_change, a.max_trials, a.alpha)
+    write_comparison(result, a.out)
 
 
 def _cmd_run(a: argparse.Namespace) -> None:
@@ -193,6 +205,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--alpha", type=float, default=0.05, help="two-sided significance level (default 0.05)")
     s.add_argument("--min-change", type=float, default=0.05,
                    help="smallest relative change of a median worth reporting (default 0.05)")
+    s.add_argument("--extend", action="store_true",
+                   help="run more trials, interleaved baseline and candidate, until the delivered MB/s ratio's "
+                   "interval excludes 1 +- --min-change or --max-trials (needs the four options below)")
+    s.add_argument("--config", type=Path, default=None, help="--extend: the config the trials ran with")
+    s.add_argument("--baseline-build", type=Path, default=None, help="--extend: the baseline's build.json")
+    s.add_argument("--candidate-build", type=Path, default=None, help="--extend: the candidate's build.json")
+    s.add_argument("--extra-dir", type=Path, default=None, help="--extend: where the extra runs go (emptied first)")
+    s.add_argument("--max-trials", type=int, default=12, help="--extend: cap on the trials per side (default 12)")
     s.add_argument("--settle-over", action="append", default=None, metavar="SCENARIO",
                    help="settle problem_fixed over this scenario only (repeat; default: every scenario on both)")
     s.set_defaults(func=_cmd_compare)

@@ -86,6 +86,28 @@ def load_summaries(path: Path, sut: str | None = None) -> dict[str, dict[str, An
     return summaries
 
 
+def build_comparison(baseline: Path, candidate: Path, alpha: float = compare.ALPHA,
+                     settle_over: list[str] | None = None, min_change: float = compare.MIN_CHANGE) -> dict[str, Any]:
+    """Compare two archived SUTs (see ``compare_paths``) without writing anything."""
+    base = load_summaries(baseline)
+    cand = load_summaries(candidate)
+    result = compare.compare_summaries(base, cand, alpha, min_change)
+    verdict, reason = compare.problem_fixed_overall(result, settle_over)
+    if settle_over is not None:
+        reason = f"{reason} (settled over {', '.join(settle_over) or 'no scenario'})"
+    result["problem_fixed"] = {"verdict": verdict, "reason": reason}
+    return result
+
+
+def write_comparison(result: dict[str, Any], out: Path | None) -> None:
+    """Validate and write ``result`` to ``out`` (print it when None)."""
+    if out is None:
+        schemas.validate(result, schemas.load_schema("comparison.schema.json"), "comparison")
+        print(json.dumps(result, indent=1, ensure_ascii=False))
+    else:
+        schemas.write_json(out, "comparison", result)
+
+
 def compare_paths(baseline: Path, candidate: Path, out: Path | None, alpha: float = compare.ALPHA,
                   settle_over: list[str] | None = None, min_change: float = compare.MIN_CHANGE) -> dict[str, Any]:
     """``stallscope compare``: compare two archived SUTs and write (or print) the comparison JSON.
@@ -94,16 +116,6 @@ def compare_paths(baseline: Path, candidate: Path, out: Path | None, alpha: floa
     a fault scenario that fails on both sides by design must not read as "the candidate still fails".
     Every scenario is still compared figure by figure. None: every scenario run on both settles it.
     """
-    base = load_summaries(baseline)
-    cand = load_summaries(candidate)
-    result = compare.compare_summaries(base, cand, alpha, min_change)
-    verdict, reason = compare.problem_fixed_overall(result, settle_over)
-    if settle_over is not None:
-        reason = f"{reason} (settled over {', '.join(settle_over) or 'no scenario'})"
-    result["problem_fixed"] = {"verdict": verdict, "reason": reason}
-    if out is None:
-        schemas.validate(result, schemas.load_schema("comparison.schema.json"), "comparison")
-        print(json.dumps(result, indent=1, ensure_ascii=False))
-    else:
-        schemas.write_json(out, "comparison", result)
+    result = build_comparison(baseline, candidate, alpha, settle_over, min_change)
+    write_comparison(result, out)
     return result
