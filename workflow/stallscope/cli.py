@@ -74,7 +74,7 @@ def _cmd_bench(a: argparse.Namespace) -> None:
 
     shapes = sink_shapes(load_config(a.config)) if a.config else []
     bench_broker(a.build, a.out, repeats=a.repeats, total_bytes=a.total_bytes, shapes=shapes,
-                 sink_repeats=a.sink_repeats)
+                 sink_repeats=a.sink_repeats, max_repeats=a.max_repeats, min_change=a.min_change)
 
 
 def _cmd_ingest(a: argparse.Namespace) -> None:
@@ -162,6 +162,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--config", type=Path, default=None,
                    help="also measure the raw sink at the shape of each of this config's scenarios")
     s.add_argument("--sink-repeats", type=int, default=3, help="raw-sink publishes per scenario shape (--config)")
+    s.add_argument("--max-repeats", type=int, default=None,
+                   help="timers on/off: more interleaved pairs, up to this many samples each, until the interval of "
+                   "their ratio excludes 1 +- --min-change (default: none)")
+    s.add_argument("--min-change", type=float, default=0.05, help="smallest overhead worth reporting (0.05)")
     s.set_defaults(func=_cmd_bench)
 
     s = sub.add_parser("ingest", help="lay out logs from elsewhere as a run directory")
