@@ -1,70 +1,12 @@
-"""The report's trials table: per scenario, medians with 95 % intervals over its trials, and whether the
-per-trial diagnosis (outcome) and bound agree, so a reader sees how much one run's figure and cause can be trusted.
+"""The report's before/after section from ``stallscope compare``'s comparison/1: per scenario and key figure both
+intervals, the ratio of medians, the rank test's result, and the extra trials the comparison ran to decide.
 
-Built from claims.json alone (``runs[].key_figures`` and ``diagnosis``), like the rest of the page.
+(The per-scenario trials table is page 1's, ``render.answer``, from summary.json.)
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
-
-from stallscope.shared.trialstats import median_ci
-
-#: Figures of ``runs[].key_figures`` shown with their interval, and how each is printed.
-SHOWN: tuple[tuple[str, str, str], ...] = (
-    ("delivered_mb_s", "delivered MB/s", "{:.1f}"),
-    ("ack_completeness", "ACK completeness", "{:.3f}"),
-    ("stalls_during_run", "stalls during the run", "{:.0f}"),
-)
-
-
-def _interval(values: list[Any], fmt: str) -> str:
-    ci = median_ci(v for v in values if isinstance(v, int | float) and not isinstance(v, bool))
-    if ci["median"] is None:
-        return "—"
-    if ci["lo"] is None:
-        return f"{fmt.format(ci['median'])} (1 trial)"
-    return f"{fmt.format(ci['median'])} [{fmt.format(ci['lo'])}, {fmt.format(ci['hi'])}]"
-
-
-def _agreement(labels: list[str]) -> str:
-    """"client producer in 3 of 3" or "flow control 2, none 1 of 3 (disagree)"."""
-    if not labels:
-        return "—"
-    counts = Counter(labels).most_common()
-    n = len(labels)
-    if len(counts) == 1:
-        return f"{counts[0][0]} in {n} of {n}"
-    return ", ".join(f"{k} {v}" for k, v in counts) + f" of {n} (disagree)"
-
-
-def trial_rows(claims: dict[str, Any]) -> list[dict[str, str]]:
-    """One row per scenario: trials, failed trials, each shown figure as median [95 % interval], and the
-    agreement of the per-trial outcome, failure diagnosis and throughput bound."""
-    by_scen: dict[str, list[dict[str, Any]]] = {}
-    for r in claims.get("runs") or []:
-        by_scen.setdefault(r["scenario"], []).append(r)
-    diag: dict[str, list[dict[str, Any]]] = {}
-    for d in claims.get("diagnosis") or []:
-        diag.setdefault(d["scenario"], []).append(d)
-    rows = []
-    for scen in sorted(by_scen):
-        runs = by_scen[scen]
-        row = {"scenario": scen, "trials": str(len(runs)),
-               "failed": str(sum(1 for r in runs if r.get("publish_ok") is False))}
-        for key, _, fmt in SHOWN:
-            row[key] = _interval([(r.get("key_figures") or {}).get(key) for r in runs], fmt)
-        ds = diag.get(scen, [])
-        row["outcome"] = _agreement([str(d.get("outcome") or "unknown").replace("_", " ") for d in ds])
-        row["diagnosis"] = _agreement([str(d.get("bottleneck")).replace("_", " ") for d in ds])
-        row["bound"] = _agreement([str((d.get("bound") or {}).get("cause") or "unknown").replace("_", " ")
-                                   for d in ds])
-        rows.append(row)
-    return rows
-
-
-HEADERS: tuple[str, ...] = tuple(label for _, label, _ in SHOWN)
 
 
 def _ci_text(ci: dict[str, Any]) -> str:
