@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from stallscope.analysis import compare_io
 from stallscope.cli import main
 from stallscope.shared import compare
 from tests.builders.panel import panel_manifest, panel_metrics, panel_write_run
@@ -119,3 +120,33 @@ def test_settle_over_leaves_out_a_scenario_that_fails_on_both_sides(tmp_path: Pa
     assert got["problem_fixed"]["reason"].endswith("(settled over e2e_10mb, stress_10gb)")
     assert got["scenarios"][0]["scenario"] == "ack_path"
     assert got["scenarios"][0]["problem_fixed"]["verdict"] == "refuted"
+
+
+def test_a_significant_change_below_the_smallest_worth_reporting_is_not_reported() -> None:
+    base = [1000.0, 1001.0, 1002.0, 1003.0, 1004.0, 1005.0]
+    cand = [v * 1.02 for v in base]
+    row = compare.compare_figure("delivered_mb_s", base, cand, min_change=0.05)
+    assert row["p_value"] <= compare.ALPHA and row["ratio"]["lo"] > 1
+    assert row["status"] == "no detectable change" and "below the 5% worth reporting" in row["note"]
+    assert compare.compare_figure("delivered_mb_s", base, cand, min_change=0.01)["status"] == "improved"
+
+
+def test_compare_reads_summary_json_beside_claims(tmp_path: Path) -> None:
+    """summary.json is the interface: compare reads it (or the one beside a claims.json) and gets the same rows as
+    from the run directories."""
+    from stallscope.panel.assess import assess_runs
+
+    sides = {}
+    for name, stall in (("a", True), ("b", False)):
+        root = _archive(tmp_path / name, name * 12, stall, n=4)
+        out = tmp_path / f"{name}-assessment" / "claims.json"
+        assess_runs(sorted(root.glob("*/t*")), out, extras={})
+        sides[name] = (root, out)
+    from_dirs = compare.compare_summaries(*(compare_io.load_summaries(sides[k][0]) for k in "ab"))
+    for pick in (lambda k: sides[k][1], lambda k: sides[k][1].parent / "summary.json"):
+        got = compare.compare_summaries(*(compare_io.load_summaries(pick(k)) for k in "ab"))
+        assert [r["status"] for r in got["scenarios"][0]["figures"]] == \
+            [r["status"] for r in from_dirs["scenarios"][0]["figures"]]
+        assert got["scenarios"][0]["figures"][0]["baseline"]["values"] == \
+            from_dirs["scenarios"][0]["figures"][0]["baseline"]["values"]
+    assert got["baseline"] == "a" * 12

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -91,14 +92,29 @@ def _on(pair, sut: str, date: str):
     return m, man
 
 
-def test_fixed_one_commit_no_timeout_overclaim() -> None:
-    v = judge(FIXED, stress_10gb())
-    assert v.verdict == "overclaim" and "before and after" in v.settle
+def _trial(pair, k: int, timeout: bool):
+    m, man = copy.deepcopy(pair[0]), copy.deepcopy(pair[1])
+    man["run_id"], man["trial"] = f"{man['scenario']}/t{k}", k
+    m["acks"]["is_timeout"] = timeout
+    return m, man
 
 
-def test_fixed_timeout_still_refuted() -> None:
+def test_fixed_one_commit_is_judged_on_the_stress_run_alone() -> None:
+    """Without a baseline the seed's 10 GB stress run decides; the slow producer fails by design and never does."""
+    v = judge(FIXED, stress_10gb(), _trial(slow_producer_10gb(), 1, True), _trial(slow_producer_10gb(), 2, True))
+    assert v.verdict == "supported" and "judged on stress_10gb only" in v.reason
+    assert all(r.startswith("stress_10gb/") for r in v.runs)
     v = judge(FIXED, slow_producer_10gb())
-    assert v.verdict == "refuted" and "still ended in an ACK timeout" in v.reason
+    assert v.verdict == "inconclusive" and "no run of stress_10gb" in v.reason
+
+
+@pytest.mark.parametrize(("timeouts", "want"), [
+    ([False] * 5, "supported"), ([True, True, True, False, False], "refuted"), ([True, False, False], "inconclusive"),
+    ([True, True], "refuted"), ([False, True], "inconclusive")])
+def test_fixed_one_commit_by_the_stress_trials(timeouts: list[bool], want: str) -> None:
+    pairs = [_trial(stress_10gb(), k, t) for k, t in enumerate(timeouts, start=1)]
+    v = judge(FIXED, *pairs, _trial(slow_producer_10gb(), 1, True))
+    assert v.verdict == want, v.reason
 
 
 def test_fixed_before_timeout_after_clean_supported() -> None:

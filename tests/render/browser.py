@@ -30,11 +30,26 @@ console.error = function () {
   __errs.push('console.error: ' + [...arguments].join(' '));
   __ce.apply(console, arguments);
 };
-window.addEventListener('load', () => {
+window.addEventListener('load', async () => {
   const images = [...document.images].map(i => { const r = i.getBoundingClientRect();
     return {src: i.getAttribute('src'), natural: [i.naturalWidth, i.naturalHeight], shown: [r.width, r.height]}; });
+  // Follow every in-page link of the summary tables as a reader would (fragment navigation, which opens a
+  // closed <details> around its target), then record whether the target exists and is laid out.
+  const links = [];
+  for (const a of document.querySelectorAll('#scenario-table a[href^="#"], #verdict-table a[href^="#"]')) {
+    const id = decodeURIComponent(a.getAttribute('href').slice(1));
+    location.hash = '';
+    await new Promise(r => setTimeout(r, 0));
+    a.click();
+    await new Promise(r => setTimeout(r, 20));
+    const t = document.getElementById(id);
+    links.push({href: a.getAttribute('href'), exists: !!t, shown: !!t && t.getClientRects().length > 0,
+                hash: location.hash});
+  }
+  const targets = [...document.querySelectorAll('a[href^="#"]')].map(a => a.getAttribute('href'))
+    .filter(h => !document.getElementById(decodeURIComponent(h.slice(1))));
   const p = document.createElement('pre'); p.id = '__probe';
-  p.textContent = JSON.stringify({errors: __errs, images: images});
+  p.textContent = JSON.stringify({errors: __errs, images: images, links: links, dangling: targets});
   document.body.appendChild(p);
 });
 </script>"""
@@ -65,7 +80,9 @@ def _base(profile: Path) -> list[str]:
 
 
 def probe(page: Path, profile: Path) -> dict[str, Any]:
-    """Load ``page`` (file://) with the probe; return ``{"errors": [...], "images": [...]}``."""
+    """Load ``page`` (file://) with the probe; return ``{"errors": [...], "images": [...], "links": [...],
+    "dangling": [...]}``: each summary-table link followed (its target exists and is shown), and every in-page
+    link whose target does not exist."""
     html = page.read_text(encoding="utf-8")
     copy = page.with_name(page.stem + ".probe.html")
     copy.write_text(re.sub(r"<head>", "<head>" + PROBE, html, count=1), encoding="utf-8")

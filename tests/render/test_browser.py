@@ -49,8 +49,16 @@ def test_browser_page_loads_without_errors_figures_sized(archive: Path, page: st
     assert len(got["images"]) == html.count("<img ")
     for img in got["images"]:
         assert min(img["natural"]) > 0 and min(img["shown"]) > 0, img
+    assert got["dangling"] == []
     if page.endswith("assessment.html"):
         assert len(got["images"]) >= 3
+        # Every anchor of the summary tables was followed and its target found and shown (a closed <details>
+        # around a run opens on navigation).
+        hrefs = re.findall(r'<a href="(#[^"]+)"', html[html.index('id="scenario-table"'):html.index('id="claims"')])
+        assert len(got["links"]) == len(hrefs) >= 6
+        for link in got["links"]:
+            assert link["exists"] and link["shown"] and link["hash"] == link["href"], link
+        assert {h.split("-", 1)[0] for h in hrefs} == {"#scn", "#run", "#claim"}
     png = screenshot(path, tmp_path / (Path(page).stem + ".png"), tmp_path / "profile2")
     assert png.stat().st_size > 20_000
     keep = os.environ.get("STALLSCOPE_SCREENSHOTS")

@@ -52,13 +52,15 @@ def test_report_pdf_contains_runs_verdicts_captions(rendered: dict[str, Path], p
     assert len(captions) == 4  # durations, throughput, one figure over time per run (no ACK latency logged)
     for caption in captions:
         assert " ".join(caption.replace("&#39;", "'").split()) in flat
-    for heading in ("Summary table", "Diagnosis", "Next steps", "Evidence appendix", "Provenance", "What was run"):
+    for heading in ("1. Answer", "Scenarios", "Claims and their evidence", "Next steps", "Provenance",
+                    "Appendix A: scenarios and runs", "Appendix B: every log line cited"):
         assert heading in text
 
 
 def test_report_attachments_claims_and_manifests_embedded(rendered: dict[str, Path]) -> None:
     attachments = PdfReader(rendered["pdf"]).attachments
-    assert set(attachments) == {"claims.json", "manifest_baseline__t1.json", "manifest_slow_producer__t1.json"}
+    assert set(attachments) == {"claims.json", "summary.json", "manifest_baseline__t1.json",
+                                "manifest_slow_producer__t1.json"}
     assert json.loads(attachments["claims.json"][0]) == json.loads(rendered["claims"].read_text())
     assert json.loads(attachments["manifest_baseline__t1.json"][0])["run_id"] == "baseline/t1"
 
@@ -76,7 +78,7 @@ def test_report_hostile_excerpt_escaped_in_html_literal_in_pdf(rendered: dict[st
 
 def test_report_appendix_cites_each_line_once(rendered: dict[str, Path]) -> None:
     html = rendered["html"].read_text()
-    appendix = html[html.index('id="appendix"'):html.index('id="provenance"')]
+    appendix = html[html.index('id="appendix"'):]
     refs = re.findall(r'<td class="ref">(.*?)</td>', appendix)
     assert refs == ["baseline/t1 broker_0.log:12", "baseline/t1 broker_0.log:15", "slow_producer/t1 broker_1.log:9"]
 
@@ -170,3 +172,27 @@ def test_report_cli_bad_claims_exits_1(tmp_path: Path, capsys: pytest.CaptureFix
     bad.write_text("{")
     assert main(["report", str(bad), "--out", str(tmp_path / "out")]) == 1
     assert str(bad) in capsys.readouterr().err
+
+
+def test_report_page_one_answers_from_summary_json(rendered: dict[str, Path], pdf_pages: list[str]) -> None:
+    """summary.json validates, and page 1 of the PDF holds every scenario's row with summary.json's medians and
+    intervals, and every claim's line with its verdict; the appendix starts on a page of its own (outline)."""
+    from stallscope.render.answer import interval_text
+
+    summary = schemas.read_json(rendered["out"] / "summary.json", "summary")
+    page1 = " ".join(pdf_pages[0].split())
+    assert "1. Answer" in page1 and "Scenarios" in page1 and "Claims" in page1
+    for name, s in summary["scenarios"].items():
+        assert name in page1
+        for fig, fmt in (("delivered_mb_s", "{:,.0f}"), ("ack_completeness", "{:.3f}")):
+            assert interval_text(s["figures"][fig], fmt) in page1, (name, fig)
+    claims = json.loads(rendered["claims"].read_text())["claims"]
+    assert [v["verdict"] for v in summary["verdicts"]] == [c["verdict"] for c in claims]
+    for c in claims:
+        assert c["title"] in page1
+    reader = PdfReader(rendered["pdf"])
+    top = {o.title: reader.get_destination_page_number(o) for o in reader.outline if not isinstance(o, list)}
+    inner = {o.title: reader.get_destination_page_number(o) for o in reader.outline[1] if not isinstance(o, list)}
+    assert top or inner
+    marks = top | inner
+    assert marks["1. Answer"] == 0 and marks["Appendix A: scenarios and runs"] > marks["5. Provenance"]

@@ -67,3 +67,24 @@ def test_single_trial_commits_are_noted_not_guessed(tmp_path: Path) -> None:
     b = _archive(tmp_path / "r", tmp_path, "b" * 12, "2026-11-02T09:00:00+00:00", [10.0])
     steps, notes = detect_steps([(a, "a" * 12), (b, "b" * 12)])
     assert not [s for s in steps if s["scenario"] == "baseline"] and any("one trial" in n for n in notes)
+
+
+def test_steps_read_summary_json_when_given() -> None:
+    """The index's per-trial figures come from summary.json when the archive has one."""
+    import random
+
+    from stallscope.shared.summary import build_summary
+
+    rng = random.Random(4)
+    archives, summaries = [], {}
+    for folder, level in (("a" * 12, 1000.0), ("b" * 12, 600.0)):
+        runs = [{"run_id": f"s/t{k}", "scenario": "s", "outcome": "completed", "bound": {"cause": "none"},
+                 "key_figures": {}} for k in range(1, 6)]
+        claims = {"sut": {"id": folder}, "stallscope": {"version": "0"}, "generated_utc": "x", "runs": runs,
+                  "claims": [], "diagnosis": []}
+        metrics = {r["run_id"]: {"throughput": {"delivered_mb_s": rng.gauss(level, 5)}} for r in runs}
+        archives.append((claims, folder))
+        summaries[folder] = build_summary(claims, metrics)
+    assert detect_steps(archives)[0] == []  # the claims alone hold no figures
+    (step,) = detect_steps(archives, summaries)[0]
+    assert (step["scenario"], step["figure"], step["status"]) == ("s", "delivered_mb_s", "regressed")

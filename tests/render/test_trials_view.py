@@ -6,30 +6,35 @@ import copy
 import json
 from pathlib import Path
 
-from stallscope.render.trials_view import trial_rows
+from stallscope.render import answer
+from stallscope.shared.summary import build_summary
 
 from .conftest import make_claims
 
 
-def test_trials_table_intervals_and_agreement(tmp_path: Path) -> None:
+def test_first_page_row_intervals_and_agreement(tmp_path: Path) -> None:
+    """Page 1's row of a scenario: medians with intervals from summary.json, counts over trials, flaky marked."""
     data = json.loads(make_claims(tmp_path).read_text())
     first = next(r for r in data["runs"] if r["scenario"] == "slow_producer")
     diag = data["diagnosis"][0]
-    data["runs"], data["diagnosis"] = [], []
+    data["runs"], data["diagnosis"], metrics = [], [], {}
     for k, (mb, bound) in enumerate([(10.0, "client_producer"), (12.0, "client_producer"), (14.0, "flow_control")],
                                     start=1):
         run = copy.deepcopy(first)
-        run.update({"run_id": f"slow_producer/t{k}", "trial": k, "publish_ok": k != 3})
-        run["key_figures"]["delivered_mb_s"] = mb
+        run.update({"run_id": f"slow_producer/t{k}", "trial": k, "outcome": "completed",
+                    "bound": dict(first.get("bound") or {}, cause=bound)})
         data["runs"].append(run)
-        data["diagnosis"].append(dict(diag, run_id=run["run_id"], outcome="completed", bound={"cause": bound}))
-    (row,) = trial_rows(data)
-    assert (row["trials"], row["failed"]) == ("3", "1")
+        metrics[run["run_id"]] = {"throughput": {"delivered_mb_s": mb}, "acks": {"completeness": 1.0}}
+        data["diagnosis"].append(dict(diag, run_id=run["run_id"], bottleneck="client_producer"))
+    (row,) = answer.scenario_rows(build_summary(data, metrics))
     median, interval = row["delivered_mb_s"].split(" ", 1)
     lo, hi = (float(x) for x in interval.strip("[]").split(", "))
-    assert median == "12.0" and 10.0 <= lo <= 12.0 <= hi <= 14.0
-    assert row["outcome"] == "completed in 3 of 3"
-    assert row["bound"] == "client producer 2, flow control 1 of 3 (disagree)"
+    assert median == "12" and 10.0 <= lo <= 12.0 <= hi <= 14.0
+    assert row["ack_completeness"] == "1.000 (all 3)"
+    assert row["outcome"] == "completed 3/3" and row["diagnosis"] == "client producer 3/3"
+    assert row["bound"] == "client producer 2, flow control 1 of 3"
+    assert row["flaky"] and row["agreement"] == "flaky: bound differ"
+    assert [t["href"] for t in row["runs"]] == [f"#run-slow_producer__t{k}" for k in (1, 2, 3)]
 
 
 def test_report_shows_the_comparison(tmp_path: Path) -> None:

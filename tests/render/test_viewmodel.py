@@ -64,8 +64,9 @@ def test_build_view_figures_numbered_sections_follow_experts(tmp_path: Path) -> 
     assert view["figures"][1]["note"] == ("No stalls were logged in q/t1, so their stall rows over time are empty "
                                           "and they have no line in the stall duration figure.")
     assert view["figure_notes"] == []
-    assert [e["section"] for e in view["experts"]] == ["3", "4", "5", "6"]
-    assert view["num"]["provenance"] == "11"
+    assert [e["number"] for e in view["experts"]] == ["1", "2", "3", "4"]
+    assert view["num"] == {"answer": "1", "claims": "2", "figures": "3", "next-steps": "4", "provenance": "5"}
+    assert [t["href"] for t in view["toc"]][-2:] == ["#scenarios", "#appendix"]
     assert [c["count"] for c in view["verdict_counts"]] == ["2", "0", "0", "1", "1", "0"]
     assert view["mixed_note"] == ""
 

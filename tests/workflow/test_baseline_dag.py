@@ -55,6 +55,7 @@ def test_dry_run_with_a_baseline_lists_its_build_runs_comparison_and_report(tmp_
     assert f"results/runs/{base}/ack_path/t3" in res.stdout
     assert f"-- results/assessment/{base}/claims.json results/assessment/" in res.stdout
     assert "--settle-over=e2e_10mb" in res.stdout and "--comparison results/compare/" in res.stdout
+    assert "--extend --min-change=0.05 --max-trials=8" in res.stdout  # the config's compare block, defaults
 
 
 def test_baseline_rules_quote_what_they_did_not_make(tmp_path: Path) -> None:
@@ -94,6 +95,7 @@ def test_baseline_of_head_runs_through_the_dag_and_shows_no_change(tmp_path: Pat
         _with_baseline("HEAD", trials=3, keep=tuple(trials))(cfg)
         cfg["scenarios"]["ack_path"]["trials"] = trials["ack_path"]
         cfg["assessment"] = {"bench": False}
+        cfg["compare"] = {"max_trials": 5}
 
     wd = make_workdir(tmp_path, mutate)
     src = tmp_path / "src"
@@ -115,10 +117,18 @@ def test_baseline_of_head_runs_through_the_dag_and_shows_no_change(tmp_path: Pat
     comp = json.loads(cmp_path.read_text())
     rows = {s["scenario"]: s for s in comp["scenarios"]}
     assert set(rows) == {"e2e_10mb", "ack_path"}
+    # e2e_10mb completes: more trials, interleaved, until its delivered MB/s ratio decides or each side has 5;
+    # ack_path times out (no delivered rate): nothing to extend.
+    ext = rows["e2e_10mb"]["extension"]
+    assert ext["stopped"] in ("decided", "cap") and 1 <= ext["rounds"] <= 5 - trials["e2e_10mb"], ext
+    assert len(ext["runs"]) == 2 * ext["rounds"] and all("/extra/" in r for r in ext["runs"])
+    assert ext["decision"] != "change" and ext["ratio"]["lo"] is not None, ext
+    assert rows["ack_path"]["extension"]["stopped"] == "not extendable"
     for s in rows.values():
         assert s["figures"], s["scenario"]
+        n = trials[s["scenario"]] + s["extension"]["rounds"]
         for f in s["figures"]:
-            assert f["baseline"]["n"] == f["candidate"]["n"] == trials[s["scenario"]], f
+            assert f["baseline"]["n"] == f["candidate"]["n"] == n or f["p_value"] is None, f
             assert f["status"] == "no detectable change", f
     # ack_path times out on both sides by design: "still fails" for that scenario, but it does not settle the claim.
     assert rows["ack_path"]["problem_fixed"]["verdict"] == "refuted"

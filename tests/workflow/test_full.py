@@ -77,7 +77,13 @@ def test_full_panel_verdicts_follow_the_data(full_workdir: Path) -> None:
     # The benchmark ran: settled, or inconclusive only because the difference is inside the run-to-run spread.
     overhead = claims["overhead_negligible"]
     assert v["overhead_negligible"] in ("supported", "refuted") or "spread" in overhead["reason"], overhead
-    assert v["problem_fixed"] in ("refuted", "overclaim")
+    # No baseline: judged on the seed's stress run alone, never on slow_producer_10gb, which fails by design.
+    fixed = claims["problem_fixed"]
+    assert fixed["runs"] and all(r.startswith("stress_10gb/") for r in fixed["runs"]), fixed
+    stress_failed = [r["outcome"] != "completed" for r in _claims(full_workdir)["runs"]
+                     if r["scenario"] == "stress_10gb"]
+    if not any(stress_failed):
+        assert v["problem_fixed"] == "supported", fixed
 
 
 def test_full_benchmark_reports_goodput_and_ratios(full_workdir: Path) -> None:

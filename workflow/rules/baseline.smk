@@ -90,12 +90,18 @@ if BASELINE:
             " --build {input.build:q} --out results/runs/{wildcards.sut:q}/{wildcards.scenario:q}/{wildcards.trial:q}"
             " 2> {log:q}"
 
+    # With compare.extend it runs more trials itself (interleaved baseline and candidate, `stallscope run` per
+    # trial) until the delivered MB/s ratio's interval excludes 1 +- compare.min_change or compare.max_trials:
+    # it takes the node, as a run does.
     rule compare_baseline:
         input:
             baseline="results/assessment/{base}/claims.json",
             candidate="results/assessment/{sut}/claims.json",
+            baseline_build="results/build/{base}/build.json",
+            candidate_build="results/build/{sut}/build.json",
         output:
             comparison="results/compare/{sut}/{base}/comparison.json",
+            extra=directory("results/compare/{sut}/{base}/extra"),
         log:
             "results/logs/compare_baseline/{sut}/{base}.log",
         wildcard_constraints:
@@ -103,11 +109,19 @@ if BASELINE:
             base=BASELINE_PATTERN,
         conda:
             "../../envs/stallscope.yaml"
+        threads: 1024
         params:
             settle=[f"--settle-over={s}" for s in FIXED_OVER],
+            min_change=lookup(dpath="compare/min_change", within=config),
+            max_trials=lookup(dpath="compare/max_trials", within=config),
+            more=["--extend"] if config["compare"]["extend"] else [],
+            configfile=CONFIGFILE,
         shell:
-            "stallscope compare {params.settle:q} --out {output.comparison:q}"
-            " -- {input.baseline:q} {input.candidate:q} 2> {log:q}"
+            "stallscope compare {params.settle:q} {params.more:q}"
+            " --min-change={params.min_change:q} --max-trials={params.max_trials:q}"
+            " --config={params.configfile:q} --baseline-build={input.baseline_build:q}"
+            " --candidate-build={input.candidate_build:q} --extra-dir={output.extra:q}"
+            " --out {output.comparison:q} -- {input.baseline:q} {input.candidate:q} 2> {log:q}"
 
     # render_report with the before/after section.
     rule render_compared:

@@ -38,9 +38,12 @@ rule bench_broker:
         repeats=lookup(dpath="bench/repeats", within=config),
         total_bytes=lookup(dpath="bench/total_bytes", within=config),
         sink_repeats=lookup(dpath="bench/sink_repeats", within=config),
+        max_repeats=lookup(dpath="bench/max_repeats", within=config),
+        min_change=lookup(dpath="compare/min_change", within=config),
         # Unused by the command (it reads them from the config file): here so a new scenario shape re-measures.
         shapes=SINK_SHAPES,
         configfile=CONFIGFILE,
     shell:
         "stallscope bench --build {input.build:q} --repeats={params.repeats:q} --total-bytes={params.total_bytes:q}"
-        " --config={params.configfile:q} --sink-repeats={params.sink_repeats:q} --out {output.bench:q} 2> {log:q}"
+        " --config={params.configfile:q} --sink-repeats={params.sink_repeats:q} --max-repeats={params.max_repeats:q}"
+        " --min-change={params.min_change:q} --out {output.bench:q} 2> {log:q}"

@@ -5,6 +5,7 @@ rule assess_claims:
         bench=get_bench,
     output:
         claims="results/assessment/{sut}/claims.json",
+        summary="results/assessment/{sut}/summary.json",
     log:
         "results/logs/assess_claims/{sut}.log",
     conda:
@@ -19,4 +20,4 @@ rule assess_claims:
         bench=lambda wildcards, input: [f"--bench={input.bench}"] if input.bench else [],
     shell:
         "stallscope assess --config={params.configfile:q} {params.mixed:q} {params.bench:q}"
-        " --out {output.claims:q} -- {params.runs:q} 2> {log:q}"
+        " --out {output.claims:q} --summary {output.summary:q} -- {params.runs:q} 2> {log:q}"

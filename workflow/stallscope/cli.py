@@ -35,9 +35,21 @@ def _cmd_build(a: argparse.Namespace) -> None:
 
 
 def _cmd_compare(a: argparse.Namespace) -> None:
-    from stallscope.analysis.compare_io import compare_paths
+    from stallscope.analysis.compare_io import build_comparison, write_comparison
 
-    compare_paths(a.baseline, a.candidate, a.out, a.alpha, a.settle_over)
+    result = build_comparison(a.baseline, a.candidate, a.alpha, a.settle_over, a.min_change)
+    if a.extra_dir is not None:
+        a.extra_dir.mkdir(parents=True, exist_ok=True)  # a rule's output directory, even when nothing is extended
+    if a.extend:
+        missing = [n for n in ("config", "baseline_build", "candidate_build", "extra_dir") if getattr(a, n) is None]
+        if missing:
+            raise StallscopeError(None, None, "--extend needs " + ", ".join("--" + m.replace("_", "-")
+                                                                             for m in missing))
+        from stallscope.extend import extend_comparison
+
+        extend_comparison(result, a.config, {"baseline": a.baseline_build, "candidate": a.candidate_build},
+                          a.extra_dir, a.min_change, a.max_trials, a.alpha)
+    write_comparison(result, a.out)
 
 
 def _cmd_run(a: argparse.Namespace) -> None:
@@ -62,7 +74,7 @@ def _cmd_bench(a: argparse.Namespace) -> None:
 
     shapes = sink_shapes(load_config(a.config)) if a.config else []
     bench_broker(a.build, a.out, repeats=a.repeats, total_bytes=a.total_bytes, shapes=shapes,
-                 sink_repeats=a.sink_repeats)
+                 sink_repeats=a.sink_repeats, max_repeats=a.max_repeats, min_change=a.min_change)
 
 
 def _cmd_calibrate(a: argparse.Namespace) -> None:
@@ -104,7 +116,8 @@ def _cmd_assess(a: argparse.Namespace) -> None:
     from stallscope.panel.assess import assess_runs
 
     extras = {"overhead_bench": a.bench} if a.bench else {}
-    assess_runs(a.runs, out=a.out, config_path=a.config, allow_mixed=a.allow_mixed, extras=extras)
+    assess_runs(a.runs, out=a.out, config_path=a.config, allow_mixed=a.allow_mixed, extras=extras,
+                summary_out=a.summary)
 
 
 def _cmd_report(a: argparse.Namespace) -> None:
@@ -159,6 +172,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--config", type=Path, default=None,
                    help="also measure the raw sink at the shape of each of this config's scenarios")
     s.add_argument("--sink-repeats", type=int, default=3, help="raw-sink publishes per scenario shape (--config)")
+    s.add_argument("--max-repeats", type=int, default=None,
+                   help="timers on/off: more interleaved pairs, up to this many samples each, until the interval of "
+                   "their ratio excludes 1 +- --min-change (default: none)")
+    s.add_argument("--min-change", type=float, default=0.05, help="smallest overhead worth reporting (0.05)")
     s.set_defaults(func=_cmd_bench)
 
     s = sub.add_parser("calibrate", help="run seeded random fault draws, diagnose them, write confusion.json")
@@ -194,16 +211,30 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("assess", help="evaluate the panel's claims over the runs of one commit")
     s.add_argument("runs", type=Path, nargs="+", help="run directories (with metrics.json)")
     s.add_argument("--out", type=Path, required=True, help="claims.json to write")
+    s.add_argument("--summary", type=Path, default=None,
+                   help="summary.json to write (per-scenario statistics and verdicts; default: beside --out)")
     s.add_argument("--config", type=Path, default=None, help="config with the scenario table")
     s.add_argument("--allow-mixed", action="store_true", help="allow runs of different SUT commits or hosts")
     s.add_argument("--bench", type=Path, default=None, help="bench.json of `stallscope bench` (timers' overhead)")
     s.set_defaults(func=_cmd_assess)
 
     s = sub.add_parser("compare", help="baseline vs candidate: per scenario and key figure, intervals and a rank test")
-    s.add_argument("baseline", type=Path, help="claims.json of the baseline SUT, or a directory of its runs")
-    s.add_argument("candidate", type=Path, help="claims.json of the candidate SUT, or a directory of its runs")
+    s.add_argument("baseline", type=Path,
+                   help="summary.json or claims.json of the baseline SUT, or a directory of its runs")
+    s.add_argument("candidate", type=Path,
+                   help="summary.json or claims.json of the candidate SUT, or a directory of its runs")
     s.add_argument("--out", type=Path, default=None, help="comparison.json to write (default: print it)")
     s.add_argument("--alpha", type=float, default=0.05, help="two-sided significance level (default 0.05)")
+    s.add_argument("--min-change", type=float, default=0.05,
+                   help="smallest relative change of a median worth reporting (default 0.05)")
+    s.add_argument("--extend", action="store_true",
+                   help="run more trials, interleaved baseline and candidate, until the delivered MB/s ratio's "
+                   "interval excludes 1 +- --min-change or --max-trials (needs the four options below)")
+    s.add_argument("--config", type=Path, default=None, help="--extend: the config the trials ran with")
+    s.add_argument("--baseline-build", type=Path, default=None, help="--extend: the baseline's build.json")
+    s.add_argument("--candidate-build", type=Path, default=None, help="--extend: the candidate's build.json")
+    s.add_argument("--extra-dir", type=Path, default=None, help="--extend: where the extra runs go (emptied first)")
+    s.add_argument("--max-trials", type=int, default=12, help="--extend: cap on the trials per side (default 12)")
     s.add_argument("--settle-over", action="append", default=None, metavar="SCENARIO",
                    help="settle problem_fixed over this scenario only (repeat; default: every scenario on both)")
     s.set_defaults(func=_cmd_compare)

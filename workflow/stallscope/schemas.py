@@ -34,6 +34,7 @@ KINDS: dict[str, tuple[str, int, str]] = {
     "comparison": ("comparison.schema.json", 1, "stallscope compare"),
     "bench": ("bench.schema.json", 1, "stallscope bench"),
     "confusion": ("confusion.schema.json", 1, "stallscope calibrate"),
+    "summary": ("summary.schema.json", 1, "stallscope assess"),
 }
 
 
@@ -66,9 +67,18 @@ def format_validation_error(path: str | Path, err: jsonschema.ValidationError) -
     return f"at {loc}: {err.message}; got {got}"
 
 
+@cache
+def _registry() -> Any:
+    """Every schema of this folder by its ``$id``, so one contract can ``$ref`` another (summary → scenario)."""
+    from referencing import Registry, Resource
+
+    named = [load_schema(name) for name, _, _ in KINDS.values()]
+    return Registry().with_resources((s["$id"], Resource.from_contents(s)) for s in named if "$id" in s)
+
+
 def validate(data: Any, schema: dict[str, Any], path: str | Path) -> None:
     """Validate ``data`` against ``schema``; raise ``StallscopeError`` naming ``path`` on the first error."""
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = jsonschema.Draft202012Validator(schema, registry=_registry())
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         raise StallscopeError(path, None, format_validation_error(path, errors[0]))

@@ -54,8 +54,21 @@ def _from_dir(path: Path) -> dict[str, list[tuple[str, dict[str, Any]]]]:
     return out
 
 
+def _summary_file(path: Path) -> Path | None:
+    """The summary.json that stands for ``path``: itself, or the one beside a claims.json or inside a report."""
+    if path.is_file() and path.name == "summary.json":
+        return path
+    beside = (path.parent if path.is_file() else path) / "summary.json"
+    return beside if beside.is_file() else None
+
+
 def load_summaries(path: Path, sut: str | None = None) -> dict[str, dict[str, Any]]:
-    """Scenario summaries of one archived SUT: ``path`` is a claims.json or a directory holding run directories."""
+    """Scenario summaries of one archived SUT: ``path`` is a summary.json, a claims.json (its summary.json
+    beside it is read when there) or a directory holding run directories (or a report with summary.json)."""
+    summary = _summary_file(path)
+    if summary is not None:
+        doc = schemas.read_json(summary, "summary")
+        return {name: s | ({"sut": sut} if sut else {}) for name, s in doc["scenarios"].items()}
     if path.is_dir():
         grouped = _from_dir(path)
         label = sut or path.name
@@ -73,24 +86,36 @@ def load_summaries(path: Path, sut: str | None = None) -> dict[str, dict[str, An
     return summaries
 
 
+def build_comparison(baseline: Path, candidate: Path, alpha: float = compare.ALPHA,
+                     settle_over: list[str] | None = None, min_change: float = compare.MIN_CHANGE) -> dict[str, Any]:
+    """Compare two archived SUTs (see ``compare_paths``) without writing anything."""
+    base = load_summaries(baseline)
+    cand = load_summaries(candidate)
+    result = compare.compare_summaries(base, cand, alpha, min_change)
+    verdict, reason = compare.problem_fixed_overall(result, settle_over)
+    if settle_over is not None:
+        reason = f"{reason} (settled over {', '.join(settle_over) or 'no scenario'})"
+    result["problem_fixed"] = {"verdict": verdict, "reason": reason}
+    return result
+
+
+def write_comparison(result: dict[str, Any], out: Path | None) -> None:
+    """Validate and write ``result`` to ``out`` (print it when None)."""
+    if out is None:
+        schemas.validate(result, schemas.load_schema("comparison.schema.json"), "comparison")
+        print(json.dumps(result, indent=1, ensure_ascii=False))
+    else:
+        schemas.write_json(out, "comparison", result)
+
+
 def compare_paths(baseline: Path, candidate: Path, out: Path | None, alpha: float = compare.ALPHA,
-                  settle_over: list[str] | None = None) -> dict[str, Any]:
+                  settle_over: list[str] | None = None, min_change: float = compare.MIN_CHANGE) -> dict[str, Any]:
     """``stallscope compare``: compare two archived SUTs and write (or print) the comparison JSON.
 
     ``settle_over`` names the scenarios that settle the overall ``problem_fixed`` (the claim's own, in the DAG):
     a fault scenario that fails on both sides by design must not read as "the candidate still fails".
     Every scenario is still compared figure by figure. None: every scenario run on both settles it.
     """
-    base = load_summaries(baseline)
-    cand = load_summaries(candidate)
-    result = compare.compare_summaries(base, cand, alpha)
-    verdict, reason = compare.problem_fixed_overall(result, settle_over)
-    if settle_over is not None:
-        reason = f"{reason} (settled over {', '.join(settle_over) or 'no scenario'})"
-    result["problem_fixed"] = {"verdict": verdict, "reason": reason}
-    if out is None:
-        schemas.validate(result, schemas.load_schema("comparison.schema.json"), "comparison")
-        print(json.dumps(result, indent=1, ensure_ascii=False))
-    else:
-        schemas.write_json(out, "comparison", result)
+    result = build_comparison(baseline, candidate, alpha, settle_over, min_change)
+    write_comparison(result, out)
     return result

@@ -31,6 +31,8 @@ from stallscope.panel.verdicts import MAX_EVIDENCE_PER_CLAIM, PRIORITY, Verdict
 from stallscope.shared.figures import KEY_FIGURES
 from stallscope.shared.manifest import network_summary
 from stallscope.shared.provenance import stallscope_facts
+from stallscope.shared.summary import FILE_NAME as SUMMARY_FILE
+from stallscope.shared.summary import write_summary
 
 #: Verdicts whose claim is still open: their settle hint becomes a next step (a refuted claim is settled).
 OPEN_VERDICTS = ("harness_error", "overclaim", "inconclusive", "not_run")
@@ -172,8 +174,12 @@ def assess_runs(
     allow_mixed: bool = False,
     extras: dict[str, Path] | None = None,
     catalogue_path: Path | None = None,
+    summary_out: Path | None = None,
 ) -> Path:
     """Evaluate every catalogue claim and diagnose every run; write ``out`` (claims.json) and return it.
+
+    Also writes ``summary_out`` (default: ``summary.json`` beside ``out``): the per-scenario statistics and the
+    verdicts as data (``shared.summary``).
 
     ``extras`` maps the extra inputs a claim may read (catalogue ``inputs``: ``overhead_bench`` is the
     ``--bench`` bench.json) to files; none is read unless given. A missing or unreadable file leaves the claims
@@ -213,4 +219,7 @@ def assess_runs(
         "summary": _summary(counts, loaded, diagnosis, sut["id"]),
         "next_steps": _next_steps(verdicts, diagnosis),
     }
-    return schemas.write_json(out, "claims", data)
+    path = schemas.write_json(out, "claims", data)
+    write_summary(Path(summary_out) if summary_out else Path(out).parent / SUMMARY_FILE, data,
+                  {r.run_id: r.metrics for r in loaded})
+    return path

@@ -40,12 +40,13 @@ class Claim:
     settle_hint: str
     inputs: tuple[str, ...] = ()
     needs: tuple[str, ...] = ()
+    without_baseline: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], source: Path) -> Claim:
         """Build from a catalogue entry; unknown keys are rejected (the schema already checked them)."""
         known = {"id", "expert", "title", "statement", "scenarios", "predicate", "cites", "settle_hint", "inputs",
-                 "needs"}
+                 "needs", "without_baseline"}
         stray = sorted(set(d) - known)
         if stray:
             raise StallscopeError(source, None, f"claim {d.get('id')!r}: unknown keys {', '.join(stray)}")
@@ -60,6 +61,7 @@ class Claim:
             settle_hint=" ".join(str(d["settle_hint"]).split()),
             inputs=tuple(d.get("inputs") or ()),
             needs=tuple(d.get("needs") or ()),
+            without_baseline=tuple(d.get("without_baseline") or ()),
         )
 
 

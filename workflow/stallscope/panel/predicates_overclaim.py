@@ -88,19 +88,47 @@ def _commit_order(runs: list[Run]) -> tuple[list[str], bool]:
     return sorted(first, key=key), dated
 
 
+def _fixed_on_one_commit(ctx: Context, claim: Claim, latest: str) -> Verdict:
+    """Runs of one commit: judged on the catalogue's ``without_baseline`` scenarios only (the seed's own 10 GB
+    run): completed in every trial → supported, failed in most → refuted, else inconclusive. A fault scenario
+    that fails by design never decides it."""
+    runs = [r for r in ctx.for_scenarios(claim.without_baseline) if r.harness_ok]
+    over = ", ".join(claim.without_baseline)
+    if not runs:
+        return make(claim.id, INCONCLUSIVE, f"runs of one commit ({latest}) and no run of {over}, the scenario that "
+                    "judges it without a baseline", [], [])
+    ev = [metric(r.run_id, "acks.is_timeout", r.get("acks.is_timeout")) for r in runs]
+    ids = [r.run_id for r in runs]
+    got = [failed(r.metrics_or_empty) for r in runs]
+    bad = [r.run_id for r, f in zip(runs, got, strict=True) if f is True]
+    tally = f"{len(bad)} of {len(runs)} trials of {over} on {latest} ended in an ACK timeout or a failed publish"
+    if len(bad) * 2 > len(runs):
+        return make(claim.id, REFUTED, f"{tally} (judged on {over} only, without a baseline)", ids, ev)
+    if bad or None in got:
+        unknown = sum(1 for f in got if f is None)
+        more = f", {unknown} unknown" if unknown else ""
+        return make(claim.id, INCONCLUSIVE, f"{tally}{more}: neither completed in every trial nor failed in most "
+                    f"(judged on {over} only, without a baseline)", ids, ev)
+    return make(claim.id, SUPPORTED, f"{over} completed in all {len(runs)} trials on {latest} (judged on {over} "
+                "only, without a baseline: a scenario that fails by design does not decide it)", ids, ev)
+
+
 def fixed_across_commits(ctx: Context, claim: Claim) -> Verdict:
     """"The problem is fixed", settled over trials by ``shared.compare.problem_fixed`` per scenario.
 
-    Reads the SUT id and commit date of each run and whether it failed (ACK timeout or failed publish). Per
-    scenario run on both the earlier commits (baseline) and the latest (candidate): supported when the baseline
-    fails in most trials and the candidate completes in all; refuted when the candidate fails in most trials;
-    inconclusive otherwise. The latest commit failing in most trials of any scenario → refuted, even without a
-    baseline of that scenario; runs of one commit only → overclaim (nothing to compare). Across scenarios: any
-    refuted → refuted; a flaky or unknown one → inconclusive; then supported if one scenario is.
+    Reads the SUT id and commit date of each run and whether it failed (ACK timeout or failed publish). Runs of
+    one commit with ``without_baseline`` scenarios in the catalogue: judged on those only (``_fixed_on_one_commit``).
+    Otherwise, per scenario run on both the earlier commits (baseline) and the latest (candidate): supported when
+    the baseline fails in most trials and the candidate completes in all; refuted when the candidate fails in most
+    trials; inconclusive otherwise. The latest commit failing in most trials of any scenario → refuted, even
+    without a baseline of that scenario; runs of one commit only → overclaim (nothing to compare). Across
+    scenarios: any refuted → refuted; a flaky or unknown one → inconclusive; then supported if one scenario is.
     """
     runs = ok_runs(ctx, claim)
     order, dated = _commit_order(runs)
     latest = order[-1]
+    if len(order) < 2 and claim.without_baseline:
+        return _fixed_on_one_commit(ctx, claim, latest)
     ev = [metric(r.run_id, "acks.is_timeout", r.get("acks.is_timeout")) for r in runs]
     ids = [r.run_id for r in runs]
     still, flaky = [], []

@@ -1,4 +1,5 @@
-"""The archive index: ``reports/index.html`` rebuilt from ``reports/*/claims.json`` alone (no git).
+"""The archive index: ``reports/index.html`` rebuilt from ``reports/*/claims.json`` (and the ``summary.json``
+beside each, for the per-trial figures) alone (no git).
 
 Like asv's publish, the page is rebuilt in full on every call, and a folder whose claims.json is broken is
 skipped with a warning on the page rather than stopping the index.
@@ -78,6 +79,24 @@ def _row(claims: dict[str, Any], folder: str) -> dict[str, Any]:
     }
 
 
+def _summaries(reports: Path, loaded: list[tuple[dict[str, Any], str]], warnings: list[str]
+               ) -> dict[str, dict[str, Any]]:
+    """Each archive's summary.json when it belongs to its claims.json (same generation time)."""
+    out = {}
+    for claims, folder in loaded:
+        path = reports / folder / "summary.json"
+        if not path.is_file():
+            continue
+        try:
+            doc = schemas.read_json(path, "summary")
+        except StallscopeError as exc:
+            warnings.append(f"{folder}: summary.json not used: {exc}")
+            continue
+        if doc["generated_utc"] == claims["generated_utc"]:
+            out[folder] = doc
+    return out
+
+
 def build_index(reports: Path, out: Path | None = None) -> Path:
     """Rebuild ``<reports>/index.html`` (or ``out``) from every ``<reports>/<sut>/claims.json``; return its path.
 
@@ -107,7 +126,7 @@ def build_index(reports: Path, out: Path | None = None) -> Path:
             "was": old["sut"]["id"], "now": new["sut"]["id"],
             "verdicts": verdict_changes(old, new), "figures": figure_changes(old, new),
         })
-    steps, step_notes = detect_steps(loaded)
+    steps, step_notes = detect_steps(loaded, _summaries(reports, loaded, warnings))
     context = {"rows": [_row(c, folder) for c, folder in loaded], "changes": changes, "warnings": warnings,
                "steps": steps, "step_notes": step_notes,
                "title": "stallscope: archived assessments"}

@@ -24,6 +24,8 @@ from stallscope.render.templating import render_template
 from stallscope.render.trials_view import comparison_view
 from stallscope.render.viewmodel import FigureRef, build_view
 from stallscope.schemas import write_text_atomic
+from stallscope.shared.summary import FILE_NAME as SUMMARY_FILE
+from stallscope.shared.summary import build_summary
 
 FORMATS = ("html", "pdf")
 
@@ -115,13 +117,25 @@ def write_pdf(html: str, out_dir: Path, attachments: list[tuple[Path, str]]) -> 
     return write_text_atomic(out_dir / "assessment.pdf", pdf)
 
 
+def _summary(claims_path: Path, claims: dict[str, Any], runs: list[RunData]) -> dict[str, Any]:
+    """The assessment's summary.json: the one ``assess`` wrote beside claims.json when it belongs to this
+    claims.json (same generation time), else built here from the same claims and metrics."""
+    beside = claims_path.parent / SUMMARY_FILE
+    if beside.is_file():
+        doc = schemas.read_json(beside, "summary")
+        if doc["generated_utc"] == claims["generated_utc"] and doc["sut"]["id"] == claims["sut"]["id"]:
+            return doc
+    return build_summary(claims, {r.run_id: r.metrics for r in runs})
+
+
 def render_report(claims: Path, out_dir: Path, formats: str = "html,pdf", comparison: Path | None = None,
                   calibration: Path | None = None) -> Path:
     """Render the assessment from ``claims`` into ``out_dir``; return the PDF path (the HTML path if no PDF).
 
     Reads claims.json (validated; a bad file is a StallscopeError naming it) and, for each run in claims.runs,
     ``<dir>/metrics.json``, ``events.csv`` and ``manifest.json`` (missing or invalid: "evidence missing").
-    Writes assessment.html, assessment.pdf, figures/*.svg, claims.json, metrics/*.json and manifests/*.json.
+    Writes assessment.html, assessment.pdf, figures/*.svg, claims.json, summary.json (the one beside claims.json,
+    else built from it), metrics/*.json and manifests/*.json.
     ``comparison`` (``stallscope compare``'s JSON) adds the before/after section; ``calibration`` (a
     confusion.json, read when it exists) the calibration's matrix, or the note that none was run.
     """
@@ -143,12 +157,15 @@ def render_report(claims: Path, out_dir: Path, formats: str = "html,pdf", compar
             dst = _copy(run.manifest_path, out_dir / "manifests" / f"{run.slug}.json")
             attachments.append((dst, f"manifest_{run.slug}.json"))
 
-    view = build_view(data, figures, coverage)
+    summary = _summary(claims, data, runs)
+    schemas.write_json(out_dir / SUMMARY_FILE, "summary", summary)
+    attachments.append((out_dir / SUMMARY_FILE, SUMMARY_FILE))
+    comp = comparison_view(schemas.read_json(comparison, "comparison") if comparison else None)
+    view = build_view(data, figures, coverage, summary, comp)
     sut = data.get("sut")
     view["calibration"] = calibration_view(calibration, str(sut.get("id") if isinstance(sut, dict) else sut),
                                            [str(h) for h in data.get("hosts") or []],
                                            out_dir / "figures")
-    view["comparison"] = comparison_view(schemas.read_json(comparison, "comparison") if comparison else None)
     html = render_template("assessment.html.j2", view)
     html_path = write_text_atomic(out_dir / "assessment.html", html)
     if "pdf" not in chosen:

@@ -20,7 +20,27 @@ from stallscope.shared.trialstats import median_ci
 TRACKED: dict[str, bool] = {"delivered_mb_s": True, "ack_completeness": True, "stalls_during_run": False}
 
 
-def _samples(claims: dict[str, Any]) -> dict[tuple[str, str], list[float]]:
+_KINDS = ("header", "partial", "payload")
+
+
+def _from_summary(summary: dict[str, Any]) -> dict[tuple[str, str], list[float]]:
+    """The tracked figures of each trial from summary.json (stalls during the run: the three kinds summed)."""
+    out: dict[tuple[str, str], list[float]] = {}
+    for name, scen in summary["scenarios"].items():
+        for t in scen["per_trial"]:
+            f = t["figures"]
+            kinds = [f.get(f"stalls_during_run.{k}") for k in _KINDS]
+            got = {"delivered_mb_s": f.get("delivered_mb_s"), "ack_completeness": f.get("ack_completeness"),
+                   "stalls_during_run": None if None in kinds else sum(kinds)}
+            for fig, v in got.items():
+                if v is not None:
+                    out.setdefault((name, fig), []).append(float(v))
+    return out
+
+
+def _samples(claims: dict[str, Any], summary: dict[str, Any] | None = None) -> dict[tuple[str, str], list[float]]:
+    if summary is not None:
+        return _from_summary(summary)
     out: dict[tuple[str, str], list[float]] = {}
     for run in claims.get("runs") or []:
         kf = run.get("key_figures") or {}
@@ -31,14 +51,19 @@ def _samples(claims: dict[str, Any]) -> dict[tuple[str, str], list[float]]:
     return out
 
 
-def detect_steps(archives: Sequence[tuple[dict[str, Any], str]]) -> tuple[list[dict[str, Any]], list[str]]:
+def detect_steps(archives: Sequence[tuple[dict[str, Any], str]], summaries: dict[str, dict[str, Any]] | None = None
+                 ) -> tuple[list[dict[str, Any]], list[str]]:
     """Steps over ``archives`` = (claims, folder) oldest first; return (changes, notes on skipped commits).
+
+    ``summaries`` maps a folder to its summary.json, whose per-trial figures are used when present (else the
+    claims' run key figures).
 
     Each change names the scenario and figure, the last commit before the change and the first commit of it
     (both reports linked), the reference level's interval (``level``: the commit where it began) and the new
     one, the relative change and ``improved`` or ``regressed``.
     """
-    per_commit = [(c["sut"]["id"], folder, _samples(c)) for c, folder in archives]
+    summaries = summaries or {}
+    per_commit = [(c["sut"]["id"], folder, _samples(c, summaries.get(folder))) for c, folder in archives]
     keys = sorted({k for _, _, s in per_commit for k in s})
     changes: list[dict[str, Any]] = []
     notes: list[str] = []

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from stallscope.render import answer
+from stallscope.render.inputs import run_slug
 from stallscope.render.runfacts import run_facts, unreadable_notes
-from stallscope.render.trials_view import trial_rows
 from stallscope.shared.excerpt import cap_excerpt
+from stallscope.shared.summary import build_summary
 
 TITLE = "Recv Stall Diagnostics: Expert Panel Assessment"
 VERDICTS = ("supported", "refuted", "inconclusive", "overclaim", "not_run", "harness_error")
@@ -305,49 +307,78 @@ def files_not_understood(runs: list[dict[str, Any]]) -> list[dict[str, str]]:
     return list(seen.values())
 
 
-def build_view(claims: dict[str, Any], figures: list[FigureRef], coverage: dict[str, Any] | None = None
-               ) -> dict[str, Any]:
+def _scenario_sections(claims: dict[str, Any], summary: dict[str, Any], runs: list[dict[str, str]],
+                       diagnosis: list[dict[str, Any]], series: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
+    """The appendix: per scenario its page-1 row, then each run with its parameters, diagnosis and figure."""
+    diag = {d["run_id"]: d for d in diagnosis}
+    rows = {r["scenario"]: r for r in answer.scenario_rows(summary)}
+    out = []
+    for name in summary["scenarios"]:
+        mine = [r | {"anchor": answer.anchor("run", run_slug(r["run_id"])), "diagnosis": diag.get(r["run_id"]),
+                     "figure": series.get(r["run_id"])} for r in runs if r["scenario"] == name]
+        out.append({"name": name, "anchor": answer.anchor("scn", name), "row": rows[name], "runs": mine})
+    return out
+
+
+#: The page's sections in order: (id, title); the appendix starts at APPENDIX_FROM.
+SECTIONS = (("answer", "Answer"), ("claims", "Claims and their evidence"), ("before-after", "Before/after"),
+            ("figures", "Figures over all runs"), ("next-steps", "Next steps"), ("provenance", "Provenance"),
+            ("scenarios", "Appendix A: scenarios and runs"), ("appendix", "Appendix B: every log line cited"))
+
+
+def build_view(claims: dict[str, Any], figures: list[FigureRef], coverage: dict[str, Any] | None = None,
+               summary: dict[str, Any] | None = None, comparison: dict[str, Any] | None = None) -> dict[str, Any]:
     """Prepare every string of the assessment page.
 
     ``figures`` are the figures drawn (all have data), numbered in order; ``coverage`` is what
     ``report.write_figures`` says about the runs (keys ``missing``, ``usable``, ``stalls``, ``acks``, ``no_data``;
-    all optional). Returns the template context: title, footer, summary, runs, experts (with claims),
-    summary_rows, diagnosis, next_steps, figures, figure_notes, missing_runs, input_findings, appendix and
-    provenance.
+    all optional); ``summary`` is summary.json (built from claims alone when None); ``comparison`` the before/after
+    view (``trials_view.comparison_view``). Returns the template context: page 1 (``facts``, ``scenario_rows``,
+    ``verdict_rows``, ``sut_facts``, ``files_not_understood``), the body sections, and the appendix (``scenarios``: per
+    scenario its runs, diagnoses and figures; ``appendix``: every cited line).
     """
     coverage = coverage or {}
+    summary = summary or build_summary(claims, {})
     notes = coverage_notes(claims["runs"], coverage)
     figures_vm = [{"src": f.src, "caption": f"Figure {i}: {f.caption}", "alt": f.caption,
-                   "css": "series" if f.key.startswith("series ") else "",
+                   "css": "series" if f.key.startswith("series ") else "", "key": f.key,
                    "note": notes.pop(f.key, "") if f.key else ""} for i, f in enumerate(figures, start=1)]
+    series = {f["key"].removeprefix("series "): f for f in figures_vm if f["key"].startswith("series ")}
     counts = claims.get("verdict_counts") or {}
     by_expert: dict[int, list[dict[str, Any]]] = {}
     for c in claims["claims"]:
-        by_expert.setdefault(int(c["expert"]), []).append(_claim(c))
-    experts = [{"number": str(e["number"]), "name": e["name"], "question": e["question"], "section": str(i + 3),
+        by_expert.setdefault(int(c["expert"]), []).append(_claim(c) | {"anchor": answer.anchor("claim", c["id"])})
+    experts = [{"number": str(e["number"]), "name": e["name"], "question": e["question"],
                 "claims": by_expert.get(int(e["number"]), [])}
-               for i, e in enumerate(sorted(claims["experts"], key=lambda e: e["number"]))]
-    after = len(experts) + 3
-    num = {k: str(after + i) for i, k in enumerate(("table", "diagnosis", "next", "appendix", "provenance"))}
+               for e in sorted(claims["experts"], key=lambda e: e["number"])]
+    shown = [(k, t) for k, t in SECTIONS if k != "before-after" or comparison]
+    num = {k: str(i) for i, (k, _) in enumerate(shown[:-2], start=1)}
     sut_id = claims["sut"]["id"]
     stamp = f"SUT {sut_id} · stallscope {_stamp_commit(claims['stallscope'])} · generated {claims['generated_utc']}"
+    runs = [_run(r) for r in claims["runs"]]
+    diagnosis = [_diagnosis(d) for d in claims.get("diagnosis") or []]
     return {
         "title": TITLE, "sut_id": sut_id, "footer": stamp, "summary": claims["summary"],
+        "facts": answer.facts(claims, summary, fmt_bytes),
+        "sut_facts": [],  # facts the SUT adapter adds to page 1 (build time, peak memory): [{label, value}]
+        "scenario_rows": answer.scenario_rows(summary), "verdict_rows": answer.verdict_rows(claims, summary),
         "verdict_counts": [{"verdict": v, "count": str(counts.get(v, 0)), "css": f"verdict-{v}"} for v in VERDICTS],
         "mixed_note": (claims.get("mixed_note") or "runs of several SUT ids or hosts were combined")
         if claims.get("is_mixed") else "",
-        "runs": [_run(r) for r in claims["runs"]],
+        "runs": runs,
         "unreadable_notes": unreadable_notes(claims["runs"]),
         "experts": experts,
-        "summary_rows": [{"title": c["title"], "verdict": c["verdict"], "css": f"verdict-{c['verdict']}",
-                          "note": c["reason"]} for c in claims["claims"]],
-        "diagnosis": [_diagnosis(d) for d in claims.get("diagnosis") or []],
+        "diagnosis": diagnosis,
         "next_steps": list(claims.get("next_steps") or []),
-        "figures": figures_vm, "figure_notes": list(notes.values()),
+        "figures": [f for f in figures_vm if not f["key"].startswith("series ")],
+        "figure_notes": list(notes.values()),
         "input_findings": [{"run_id": r["run_id"], "findings": list(r["input_findings"])}
                            for r in claims["runs"] if r.get("input_findings")],
         "files_not_understood": files_not_understood(claims["runs"]),
         "missing_runs": [{"run_id": m["run_id"], "missing": m["missing"]} for m in coverage.get("missing") or []],
+        "scenarios": _scenario_sections(claims, summary, runs, diagnosis, series),
         "appendix": _appendix(claims), "provenance": _provenance(claims), "num": num,
-        "trial_rows": trial_rows(claims), "comparison": None,
+        "toc": [{"href": f"#{k}", "title": (f"{num[k]}. " if k in num else "") + t} for k, t in shown],
+        "titles": dict(shown),
+        "comparison": comparison,
     }

@@ -1,23 +1,25 @@
 """Before/after: compare the trials of a baseline and a candidate SUT, figure by figure and scenario by scenario.
 
-A difference between two medians is only called a change when a rank test says so at the stated level
-(``ALPHA``); otherwise the comparison says "no detectable change" and how large a change these trials could
-have detected, so a reader knows whether "no change" means "equal" or "too few trials to tell". The rank test is
-the Mann-Whitney U statistic with its exact permutation distribution (enumerated for small samples, sampled for
-large ones): it needs no scipy and makes no normality assumption about throughput, which is skewed by stalls.
+A difference between two medians is only called a change when three things agree: the rank test says so at the
+stated level (``ALPHA``; Mann-Whitney U from ``scipy.stats``, exact for small samples, a permutation
+distribution when trials tie), the 95 % bootstrap interval of the ratio of medians excludes 1, and the change is
+at least the smallest change worth reporting (``MIN_CHANGE``, config ``compare.min_change``). Otherwise the
+comparison says "no detectable change" and how large a change these trials could have detected, so a reader
+knows whether "no change" means "equal" or "too few trials to tell"; ``needs_more`` says when more trials
+(``shared.sequential``) would settle it.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
-from stallscope.shared.trialstats import DIRECTION, FIGURES, median_ci
+from stallscope.shared.trialstats import DIRECTION, FIGURES, median_ci, ratio_ci
 from stallscope.shared.trialstats import SCHEMA as SUMMARY_SCHEMA
 
 SCHEMA = "comparison/1"
@@ -25,38 +27,28 @@ SCHEMA = "comparison/1"
 ALPHA = 0.05
 #: Power at which the smallest detectable change is stated.
 POWER = 0.8
-_EXACT_LIMIT = 20000
-_MC_DRAWS = 20000
-
-
-def _u(a: Sequence[float], b: Sequence[float]) -> float:
-    """Mann-Whitney U of ``a`` against ``b`` (ties count one half)."""
-    return sum(1.0 if x > y else 0.5 if x == y else 0.0 for x in a for y in b)
+#: The smallest relative change of a median worth reporting (config ``compare.min_change``).
+MIN_CHANGE = 0.05
+_PERMUTATIONS = 20000
 
 
 def rank_test(a: Sequence[float], b: Sequence[float]) -> float | None:
-    """Two-sided permutation p-value of the Mann-Whitney U statistic; None when a side is empty."""
+    """Two-sided p-value of the Mann-Whitney U statistic (scipy); None when a side is empty.
+
+    Exact without ties; with ties scipy's exact table does not apply, so the p-value is the permutation
+    distribution's (enumerated when there are at most 20,000 splits, else sampled with a fixed seed).
+    """
     if not a or not b:
         return None
+    if len(set(a) | set(b)) == 1:
+        return 1.0
     pooled = list(a) + list(b)
-    n, k = len(pooled), len(a)
-    centre = len(a) * len(b) / 2
-    obs = abs(_u(a, b) - centre)
-    if math.comb(n, k) <= _EXACT_LIMIT:
-        splits = (list(c) for c in itertools.combinations(range(n), k))
-        total = math.comb(n, k)
+    if len(set(pooled)) == len(pooled):
+        method: Any = "exact"
     else:
-        rng = np.random.default_rng(len(a) * 1000003 + len(b))
-        splits = (list(rng.permutation(n)[:k]) for _ in range(_MC_DRAWS))
-        total = _MC_DRAWS
-    hits = 0
-    for idx in splits:
-        chosen = set(idx)
-        xa = [pooled[i] for i in idx]
-        xb = [pooled[i] for i in range(n) if i not in chosen]
-        if abs(_u(xa, xb) - centre) >= obs - 1e-12:
-            hits += 1
-    return hits / total
+        method = stats.PermutationMethod(n_resamples=_PERMUTATIONS,
+                                         rng=np.random.default_rng(len(a) * 1000003 + len(b)))
+    return float(stats.mannwhitneyu(a, b, alternative="two-sided", method=method).pvalue)
 
 
 def smallest_p(n_a: int, n_b: int) -> float:
@@ -89,20 +81,49 @@ def smallest_detectable(a: Sequence[float], b: Sequence[float], alpha: float = A
     return (z.inv_cdf(1 - alpha / 2) + z.inv_cdf(power)) * se / math.sqrt(_ARE)
 
 
-def compare_figure(figure: str, base: Sequence[float], cand: Sequence[float], alpha: float = ALPHA) -> dict[str, Any]:
-    """One row of the comparison: both intervals, the relative change, the p-value and the plain statement."""
+def _ratio_text(ratio: Mapping[str, Any]) -> str:
+    if ratio["lo"] is None:
+        return ""
+    return f"; ratio of medians {ratio['ratio']:.3f} [{ratio['lo']:.3f}, {ratio['hi']:.3f}]"
+
+
+def interval_decides(ratio: Mapping[str, Any], min_change: float = MIN_CHANGE) -> str | None:
+    """What the ratio-of-medians interval settles: "change" when it lies beyond 1 ± ``min_change``, "no change"
+    when it lies within it, None while it holds 1 - ``min_change`` or 1 + ``min_change`` (or has no interval)."""
+    lo, hi = ratio.get("lo"), ratio.get("hi")
+    if lo is None or hi is None or not (math.isfinite(lo) and math.isfinite(hi)):
+        return None
+    if lo > 1 + min_change or hi < 1 - min_change:
+        return "change"
+    if lo > 1 - min_change and hi < 1 + min_change:
+        return "no change"
+    return None
+
+
+def compare_figure(figure: str, base: Sequence[float], cand: Sequence[float], alpha: float = ALPHA,
+                   min_change: float = MIN_CHANGE) -> dict[str, Any]:
+    """One row of the comparison: both intervals, the ratio of medians with its interval, the relative change,
+    the p-value and the plain statement.
+
+    "improved"/"regressed" need p ≤ ``alpha``, a ratio interval that excludes 1 (when the ratio is defined) and a
+    relative change of at least ``min_change``; anything less is "no detectable change" with what could have been
+    detected.
+    """
     b, c = median_ci(base), median_ci(cand)
     rel = None
     if b["median"] not in (None, 0) and c["median"] is not None:
         rel = (c["median"] - b["median"]) / abs(b["median"])
+    ratio = ratio_ci(c["values"], b["values"]) if b["values"] and c["values"] else \
+        {"ratio": None, "lo": None, "hi": None}
     p = rank_test(b["values"], c["values"])
     mde = smallest_detectable(b["values"], c["values"], alpha)
     mde_rel = mde / abs(b["median"]) if mde is not None and b["median"] not in (None, 0) else None
+    excludes_one = ratio["lo"] is None or not (ratio["lo"] <= 1 <= ratio["hi"])
     if p is None:
         status, note = "evidence missing", "a side has no value for this figure"
-    elif p <= alpha and c["median"] != b["median"]:
+    elif p <= alpha and c["median"] != b["median"] and excludes_one and (rel is None or abs(rel) >= min_change):
         status = _direction(figure, c["median"] - b["median"])
-        note = f"p = {p:.3g} ≤ {alpha}"
+        note = f"p = {p:.3g} ≤ {alpha}" + _ratio_text(ratio)
     else:
         status = "no detectable change"
         if mde is None:
@@ -112,9 +133,12 @@ def compare_figure(figure: str, base: Sequence[float], cand: Sequence[float], al
             note = f"p = {p:.3g}; the smallest change these trials could detect is {mde:.4g}"
             if mde_rel is not None:
                 note += f" ({mde_rel:.1%} of the baseline)"
+        if p <= alpha and c["median"] != b["median"] and rel is not None and abs(rel) < min_change:
+            note += f"; the change ({rel:+.1%}) is below the {min_change:.0%} worth reporting"
+        note += _ratio_text(ratio)
     return {"figure": figure, "baseline": b, "candidate": c, "relative_change": rel, "p_value": p,
             "alpha": alpha, "smallest_detectable": mde, "smallest_detectable_relative": mde_rel,
-            "status": status, "note": note}
+            "ratio": ratio, "min_change": min_change, "status": status, "note": note}
 
 
 def _direction(figure: str, delta: float) -> str:
@@ -148,7 +172,8 @@ def problem_fixed(base_failed: Sequence[bool | None], cand_failed: Sequence[bool
     return "inconclusive", f"the baseline did not fail in most trials ({tally})"
 
 
-def compare_summaries(base: Mapping[str, Any], cand: Mapping[str, Any], alpha: float = ALPHA) -> dict[str, Any]:
+def compare_summaries(base: Mapping[str, Any], cand: Mapping[str, Any], alpha: float = ALPHA,
+                      min_change: float = MIN_CHANGE) -> dict[str, Any]:
     """Compare two sets of scenario summaries (``{scenario: summary}``, see ``trialstats.summarise``)."""
     scenarios = []
     for name in sorted(base.keys() & cand.keys()):
@@ -157,11 +182,12 @@ def compare_summaries(base: Mapping[str, Any], cand: Mapping[str, Any], alpha: f
         for f in FIGURES:
             bv, cv = b["figures"][f]["values"], c["figures"][f]["values"]
             if bv or cv:
-                rows.append(compare_figure(f, bv, cv, alpha))
+                rows.append(compare_figure(f, bv, cv, alpha, min_change))
         verdict, reason = problem_fixed([t["failed"] for t in b["per_trial"]], [t["failed"] for t in c["per_trial"]])
         scenarios.append({"scenario": name, "problem_fixed": {"verdict": verdict, "reason": reason},
                           "figures": rows})
     return {"schema": SCHEMA, "summary_schema": SUMMARY_SCHEMA, "alpha": alpha, "power": POWER,
+            "min_change": min_change,
             "baseline": _sut_of(base), "candidate": _sut_of(cand),
             "only_baseline": sorted(base.keys() - cand.keys()), "only_candidate": sorted(cand.keys() - base.keys()),
             "scenarios": scenarios}

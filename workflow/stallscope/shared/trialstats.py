@@ -2,8 +2,9 @@
 
 One run is one sample. A verdict or a before/after statement needs to know how much a figure moves from trial to
 trial, so every key figure of a scenario is reported as the median of its trials with a 95 % percentile-bootstrap
-interval. The bootstrap's random generator is seeded from the values themselves, so the same trials always give
-the same interval (reports are reproducible) while different data still get independent resamples.
+interval (``scipy.stats.bootstrap``). The bootstrap's random generator is seeded from the values themselves, so the
+same trials always give the same interval (reports are reproducible) while different data still get independent
+resamples.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 SCHEMA = "scenario_summary/1"
 LEVEL = 0.95
@@ -84,6 +86,26 @@ def _rng(values: Sequence[float]) -> np.random.Generator:
     return np.random.default_rng(int.from_bytes(digest[:8], "little"))
 
 
+def _bootstrap(samples: tuple[Sequence[float], ...], statistic: Any, level: float, n_boot: int,
+               seed_values: Sequence[float]) -> tuple[float, float]:
+    """Percentile-bootstrap interval of ``statistic`` over independent ``samples`` (scipy's, seeded by the data).
+
+    A sample whose values are all equal has a degenerate bootstrap distribution: scipy warns and may return NaN,
+    while the honest interval is that value on both ends, so such statistics are computed directly.
+    """
+    if all(len(set(x)) == 1 for x in samples):
+        v = float(statistic(*[np.asarray(x) for x in samples], axis=-1))
+        return v, v
+    res = stats.bootstrap(tuple(np.asarray(x, dtype=float) for x in samples), statistic, n_resamples=n_boot,
+                          confidence_level=level, method="percentile", vectorized=True, paired=False,
+                          rng=_rng(seed_values))
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+def _median(x: Any, axis: int = -1) -> Any:
+    return np.median(x, axis=axis)
+
+
 def median_ci(values: Iterable[float | None], level: float = LEVEL, n_boot: int = N_BOOT) -> dict[str, Any]:
     """Median and percentile-bootstrap interval of the non-missing ``values``.
 
@@ -95,29 +117,32 @@ def median_ci(values: Iterable[float | None], level: float = LEVEL, n_boot: int 
     med = float(np.median(xs))
     if len(xs) < 2:
         return {"n": 1, "median": med, "lo": None, "hi": None, "values": xs}
-    arr = np.asarray(xs)
-    boots = np.median(_rng(xs).choice(arr, size=(n_boot, arr.size), replace=True), axis=1)
-    tail = (1 - level) / 2 * 100
-    lo, hi = np.percentile(boots, [tail, 100 - tail])
-    return {"n": len(xs), "median": med, "lo": float(lo), "hi": float(hi), "values": xs}
+    lo, hi = _bootstrap((xs,), _median, level, n_boot, xs)
+    lo, hi = max(lo, min(xs)), min(hi, max(xs))  # a median of resamples lies within them: undo float rounding
+    return {"n": len(xs), "median": med, "lo": lo, "hi": hi, "values": xs}
+
+
+def _ratio_of_medians(a: Any, b: Any, axis: int = -1) -> Any:
+    mb = np.median(b, axis=axis)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(mb != 0, np.median(a, axis=axis) / np.where(mb != 0, mb, 1.0), np.nan)
 
 
 def ratio_ci(num: Sequence[float], den: Sequence[float], level: float = LEVEL,
              n_boot: int = N_BOOT) -> dict[str, float | None]:
-    """Ratio of medians num/den with a percentile-bootstrap interval (both sides resampled independently)."""
+    """Ratio of medians num/den with a percentile-bootstrap interval (both sides resampled independently).
+
+    No interval when a side has fewer than 2 values, or when resamples of ``den`` can have a zero median (the
+    ratio is then unbounded).
+    """
     a, b = [float(x) for x in num], [float(x) for x in den]
     if not a or not b or np.median(b) == 0:
         return {"ratio": None, "lo": None, "hi": None}
     ratio = float(np.median(a) / np.median(b))
-    if len(a) < 2 or len(b) < 2:
+    if len(a) < 2 or len(b) < 2 or min(b) <= 0 <= max(b):
         return {"ratio": ratio, "lo": None, "hi": None}
-    rng = _rng(a + b)
-    ma = np.median(rng.choice(np.asarray(a), size=(n_boot, len(a))), axis=1)
-    mb = np.median(rng.choice(np.asarray(b), size=(n_boot, len(b))), axis=1)
-    ok = mb != 0
-    tail = (1 - level) / 2 * 100
-    lo, hi = np.percentile(ma[ok] / mb[ok], [tail, 100 - tail])
-    return {"ratio": ratio, "lo": float(lo), "hi": float(hi)}
+    lo, hi = _bootstrap((a, b), _ratio_of_medians, level, n_boot, a + b)
+    return {"ratio": ratio, "lo": lo, "hi": hi}
 
 
 def summarise(scenario: str, sut: str, runs: Sequence[tuple[str, Mapping[str, Any]]]) -> dict[str, Any]:
