@@ -54,3 +54,28 @@ def unreadable_notes(runs: list[dict[str, Any]]) -> list[str]:
                          f"unreadable and {inv.get('events')} events recognised: it is judged on nothing, and no "
                          "verdict or bound about it is confident.")
     return notes
+
+
+def sut_facts(runs: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """What the SUT adapter measured, for page 1: the build's wall time and, per process, the largest peak
+    resident memory over the runs (a real broker's runs record them; other runs add nothing)."""
+    builds: set[str] = set()
+    peaks: dict[str, int] = {}
+    counted = 0
+    for r in runs:
+        res = r.get("resources")
+        if not isinstance(res, dict):
+            continue
+        counted += 1
+        if isinstance(res.get("build_wall_s"), (int, float)):
+            jobs = f" with {res['build_jobs']} jobs" if res.get("build_jobs") else ""
+            builds.add(f"{res['build_wall_s']:,.0f} s{jobs}")
+        for name, kb in (res.get("peak_rss_kb") or {}).items():
+            peaks[name] = max(peaks.get(name, 0), int(kb))
+    facts = []
+    if builds:
+        facts.append({"label": "build (measured)", "value": "; ".join(sorted(builds))})
+    if peaks:
+        facts.append({"label": f"peak memory (largest of {counted} runs)",
+                      "value": ", ".join(f"{n} {kb / 1024:,.0f} MB" for n, kb in sorted(peaks.items()))})
+    return facts

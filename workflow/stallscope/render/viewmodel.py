@@ -7,7 +7,7 @@ from typing import Any
 
 from stallscope.render import answer
 from stallscope.render.inputs import run_slug
-from stallscope.render.runfacts import run_facts, unreadable_notes
+from stallscope.render.runfacts import run_facts, sut_facts, unreadable_notes
 from stallscope.shared.excerpt import cap_excerpt
 from stallscope.shared.summary import build_summary
 
@@ -360,7 +360,7 @@ def build_view(claims: dict[str, Any], figures: list[FigureRef], coverage: dict[
     return {
         "title": TITLE, "sut_id": sut_id, "footer": stamp, "summary": claims["summary"],
         "facts": answer.facts(claims, summary, fmt_bytes),
-        "sut_facts": [],  # facts the SUT adapter adds to page 1 (build time, peak memory): [{label, value}]
+        "sut_facts": sut_facts(claims["runs"]),  # what the SUT adapter measured (build time, peak memory)
         "scenario_rows": answer.scenario_rows(summary), "verdict_rows": answer.verdict_rows(claims, summary),
         "verdict_counts": [{"verdict": v, "count": str(counts.get(v, 0)), "css": f"verdict-{v}"} for v in VERDICTS],
         "mixed_note": (claims.get("mixed_note") or "runs of several SUT ids or hosts were combined")
