@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from stallscope.experiment import embarcadero as emb
+from stallscope.experiment import embarcadero_host as host
 from stallscope.experiment import procs
 
 RUN_CFG = {"ready_timeout_s": 5, "client_grace_s": 5, "stop_grace_s": 1, "progress_interval_s": 5}
@@ -83,28 +84,28 @@ def free_fixed_ports(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """Point the fixed ports at free ones, so these tests never meet a real Embarcadero (or each other)."""
     base = procs.free_ports(1)[0]
     for _ in range(50):
-        if base + 4 < 65535 and all(emb.port_in_use(base + i) is None for i in range(5)):
+        if base + 4 < 65535 and all(host.port_in_use(base + i) is None for i in range(5)):
             break
         base = procs.free_ports(1)[0]
-    monkeypatch.setattr(emb, "DATA_PORT_BASE", base)
-    monkeypatch.setattr(emb, "GRPC_PORT", base + 4)
-    monkeypatch.setattr(emb, "PORTS_LOCK", f"\0stallscope-test-{os.getpid()}-{base}")
-    return emb.ports(4)
+    monkeypatch.setattr(host, "DATA_PORT_BASE", base)
+    monkeypatch.setattr(host, "GRPC_PORT", base + 4)
+    monkeypatch.setattr(host, "PORTS_LOCK", f"\0stallscope-test-{os.getpid()}-{base}")
+    return host.ports(4)
 
 
 def _mine() -> list[str]:
     """This test process's shm objects (the runner names them by its pid)."""
-    return sorted(p.name for p in emb.SHM_DIR.glob(f"{emb.SHM_PREFIX}{os.getpid()}-*"))
+    return sorted(p.name for p in host.SHM_DIR.glob(f"{host.SHM_PREFIX}{os.getpid()}-*"))
 
 
 def _assert_nothing_left(res: Any) -> None:
     rec = res.adapter_record
     assert rec["left_behind"] == []
-    assert not (emb.SHM_DIR / rec["shm_name"]).exists()
+    assert not (host.SHM_DIR / rec["shm_name"]).exists()
     assert _mine() == []
     for p in res.brokers + ([res.client] if res.client else []):
         assert not p.is_running()
-        assert not emb.ready_file(p.pid).exists()
+        assert not host.ready_file(p.pid).exists()
         with pytest.raises(ProcessLookupError):
             os.killpg(p.pid, 0)
 
@@ -116,14 +117,14 @@ def test_environment_sets_private_home_shm_and_no_hugepages_for_random_params(tm
         seg, buf = rng.choice([1 << 30, 3 << 30, 1 << 32]), rng.randint(1, 4096)
         settings = {**emb.DEFAULTS, "segment_size_bytes": seg, "client_buffer_mb": buf,
                     "profile_network_path": rng.random() < 0.5}
-        name = emb.new_shm_name()
+        name = host.new_shm_name()
         run = tmp_path / f"run{rng.randint(0, 10**6)}"
         base = {"PATH": "/usr/bin", "HOME": "/root", "EMBARCADERO_CXL_MAP_POPULATE": "1", "EMBAR_USE_HUGETLB": "1",
                 "EMBARCADERO_ACK_TIMEOUT_SEC": "999"}
         env, mine = emb.environment(run, settings, {"brokers": brokers, "ack_timeout_s": timeout}, name, base=base)
         assert env["PATH"] == "/usr/bin"
         assert env["HOME"] == str(run / "home")
-        assert env["EMBARCADERO_CXL_SHM_NAME"] == "/" + name and name.startswith(emb.SHM_PREFIX)
+        assert env["EMBARCADERO_CXL_SHM_NAME"] == "/" + name and name.startswith(host.SHM_PREFIX)
         assert env["EMBARCADERO_CXL_MAP_POPULATE"] == "0" and env["EMBARCADERO_CXL_ZERO_MODE"] == "none"
         assert env["EMBAR_USE_HUGETLB"] == "0" and env["EMBARCADERO_CLIENT_USE_HUGEPAGES"] == "0"
         assert env["EMBARCADERO_NUM_BROKERS"] == str(brokers)
@@ -138,7 +139,7 @@ def test_environment_sets_private_home_shm_and_no_hugepages_for_random_params(tm
 
 
 def test_shm_names_differ_between_runs() -> None:
-    names = {emb.new_shm_name() for _ in range(200)}
+    names = {host.new_shm_name() for _ in range(200)}
     assert len(names) == 200
 
 
@@ -187,7 +188,7 @@ def test_second_run_waits_for_the_first_then_runs(tmp_path: Path, fake_bins: Pat
     held = threading.Event()
 
     def other_run() -> None:
-        with emb.ports_lock(5) as busy:
+        with host.ports_lock(5) as busy:
             assert busy is None
             held.set()
             time.sleep(hold_s)
@@ -205,8 +206,8 @@ def test_second_run_waits_for_the_first_then_runs(tmp_path: Path, fake_bins: Pat
 def test_lock_held_too_long_is_one_error_and_nothing_starts(tmp_path: Path, fake_bins: Path,
                                                             free_fixed_ports: dict[str, int],
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(emb, "PORTS_LOCK_WAIT_S", 0.5)
-    with emb.ports_lock(1) as busy:
+    monkeypatch.setattr(host, "PORTS_LOCK_WAIT_S", 0.5)
+    with host.ports_lock(1) as busy:
         assert busy is None
         res = emb.execute(tmp_path / "run", _scn(), fake_bins, tmp_path / "src", RUN_CFG)
     assert len(res.errors) == 1 and "held its ports for more than 0.5 s" in res.errors[0]
@@ -215,7 +216,7 @@ def test_lock_held_too_long_is_one_error_and_nothing_starts(tmp_path: Path, fake
 
 
 def test_port_check_passes_when_free(free_fixed_ports: dict[str, int]) -> None:
-    assert emb.check_ports(4) == []
+    assert host.check_ports(4) == []
 
 
 def test_clean_run_records_memory_csv_and_leaves_nothing(tmp_path: Path, fake_bins: Path,
@@ -295,8 +296,9 @@ RUNNER = """
 import sys
 from pathlib import Path
 from stallscope.experiment import embarcadero as emb
-emb.DATA_PORT_BASE, emb.GRPC_PORT = int(sys.argv[3]), int(sys.argv[3]) + 4
-emb.PORTS_LOCK = "\\0" + sys.argv[4]
+from stallscope.experiment import embarcadero_host as host
+host.DATA_PORT_BASE, host.GRPC_PORT = int(sys.argv[3]), int(sys.argv[3]) + 4
+host.PORTS_LOCK = "\\0" + sys.argv[4]
 scn = {"name": "x", "faults": {}, "embarcadero": {}, "params": {"brokers": 4, "threads_per_broker": 1,
        "message_size": 1024, "total_bytes": 1 << 20, "order": 0, "ack_level": 1, "ack_timeout_s": 600}}
 res = emb.execute(Path(sys.argv[1]), scn, Path(sys.argv[2]), Path(sys.argv[1]),
@@ -314,15 +316,15 @@ def test_signal_to_the_runner_stops_everything(tmp_path: Path, fake_bins: Path, 
     out = tmp_path / "run"
     out.mkdir()
     env = {**os.environ, "FAKE_CLIENT_SLEEP": "600"}
-    runner = subprocess.Popen([sys.executable, "-c", RUNNER, str(out), str(fake_bins), str(emb.DATA_PORT_BASE),
-                               emb.PORTS_LOCK[1:]],
+    runner = subprocess.Popen([sys.executable, "-c", RUNNER, str(out), str(fake_bins), str(host.DATA_PORT_BASE),
+                               host.PORTS_LOCK[1:]],
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not (out / emb.SUMMARY_CSV).exists():  # the client is running
             time.sleep(0.05)
         assert (out / emb.SUMMARY_CSV).exists()
-        shm = list(emb.SHM_DIR.glob(f"{emb.SHM_PREFIX}{runner.pid}-*"))
+        shm = list(host.SHM_DIR.glob(f"{host.SHM_PREFIX}{runner.pid}-*"))
         assert len(shm) == 1
         time.sleep(random.uniform(0, 0.3))
         runner.send_signal(getattr(signal, sig))
@@ -334,7 +336,7 @@ def test_signal_to_the_runner_stops_everything(tmp_path: Path, fake_bins: Path, 
     assert said.strip() == f"interrupted by {sig}"
     assert not shm[0].exists()
     for pid in map(int, (out / "pids").read_text().split()):
-        assert not emb.ready_file(pid).exists()
+        assert not host.ready_file(pid).exists()
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
 
@@ -343,12 +345,12 @@ def test_stale_shm_of_a_gone_runner_is_swept(tmp_path: Path) -> None:
     gone = procs.start(procs.Proc("x", "client", None, [sys.executable, "-c", "pass"], tmp_path / "x.log"))
     assert gone.popen is not None
     gone.popen.wait(timeout=30)
-    stale = emb.SHM_DIR / f"{emb.SHM_PREFIX}{gone.pid}-abcdef012345"
-    alive = emb.SHM_DIR / f"{emb.SHM_PREFIX}{os.getpid()}-abcdef012345"
+    stale = host.SHM_DIR / f"{host.SHM_PREFIX}{gone.pid}-abcdef012345"
+    alive = host.SHM_DIR / f"{host.SHM_PREFIX}{os.getpid()}-abcdef012345"
     stale.write_bytes(b"")
     alive.write_bytes(b"")
     try:
-        assert stale.name in emb.sweep_stale_shm()
+        assert stale.name in host.sweep_stale_shm()
         assert not stale.exists() and alive.exists()
     finally:
         stale.unlink(missing_ok=True)

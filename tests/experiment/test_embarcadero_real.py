@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stallscope.experiment import embarcadero as emb
+from stallscope.experiment import embarcadero_host as host
 
 pytestmark = pytest.mark.embarcadero
 REPO = Path(__file__).resolve().parents[2]
@@ -73,9 +73,9 @@ def test_real_e2e_completes_and_leaves_nothing(real_build: tuple[Path, Path], tm
     assert rec["left_behind"] == []
     assert all(rec["peak_rss_kb"][p["name"]] > 0 for p in manifest["processes"])
     # nothing of the run is left: shm object, ready files, processes, ports
-    assert not (emb.SHM_DIR / rec["shm_name"]).exists()
+    assert not (host.SHM_DIR / rec["shm_name"]).exists()
     for p in manifest["processes"]:
-        assert not emb.ready_file(p["pid"]).exists()
+        assert not host.ready_file(p["pid"]).exists()
         with pytest.raises(ProcessLookupError):
             os.kill(p["pid"], 0)
-    assert emb.check_ports(4) == []
+    assert host.check_ports(4) == []

@@ -17,13 +17,10 @@ give. What the broker needs on a machine without CXL memory or hugepages, measur
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import re
-import secrets
 import shutil
 import signal
-import socket
 import sys
 import time
 from collections.abc import Iterator, Mapping
@@ -31,16 +28,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stallscope.experiment import embarcadero_host as host
 from stallscope.experiment import interrupts, procs
 from stallscope.experiment import placement as pl
 from stallscope.experiment.run import Outcome
 from stallscope.shared.provenance import utc_now
 
-DATA_PORT_BASE = 1214
-GRPC_PORT = 12140
-SHM_DIR = Path("/dev/shm")
-SHM_PREFIX = "stallscope-emb-"
-READY_DIR = Path("/tmp")
 SUMMARY_CSV = "throughput_benchmark_summary.csv"
 #: the client's 100 ms throughput series (per broker sent and ACKed GiB/s), read by analysis/timeseries.py
 TIMESERIES_CSV = "client_timeseries.csv"
@@ -49,10 +42,6 @@ DEFAULTS: dict[str, Any] = {"test": 1, "segment_size_bytes": 1 << 30, "client_bu
                             "profile_network_path": True, "client_log_level": 0, "broker_log_level": 1}
 #: Client startup allowance on top of the ACK timeout: Init waits up to 60 s for the cluster (publisher.cc).
 CLIENT_INIT_ALLOWANCE_S = 60
-#: A machine-wide lock held for a run's whole life: an abstract Unix socket (no file to leave behind, released
-#: by the kernel whatever ends the holder). Runs of other Snakemake invocations or worktrees wait for it.
-PORTS_LOCK = "\0stallscope-embarcadero-ports"
-PORTS_LOCK_WAIT_S = 1800
 #: Environment the user's shell may carry that would change what the broker does: never inherited.
 _INHERITED_OUT = re.compile(r"^(EMBARCADERO_|EMBAR_)")
 
@@ -79,104 +68,6 @@ class EmbarcaderoRun:
 def settings_for(scn: Mapping[str, Any]) -> dict[str, Any]:
     """The scenario's Embarcadero settings: :data:`DEFAULTS` under sut.embarcadero under the scenario's block."""
     return {**DEFAULTS, **(scn.get("embarcadero") or {})}
-
-
-def ports(brokers: int) -> dict[str, int]:
-    """The fixed ports one run binds: each broker's data port and the head's gRPC port."""
-    out = {f"broker_{i}": DATA_PORT_BASE + i for i in range(brokers)}
-    out["grpc"] = GRPC_PORT
-    return out
-
-
-def port_in_use(port: int) -> str | None:
-    """Why ``port`` cannot be bound on all addresses now (another listener), else None.
-
-    SO_REUSEADDR as the broker sets it: a connection of an earlier run in TIME_WAIT does not count."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("0.0.0.0", port))
-        return None
-    except OSError as exc:
-        return os.strerror(exc.errno) if exc.errno else str(exc)
-    finally:
-        s.close()
-
-
-def check_ports(brokers: int) -> list[str]:
-    """One line naming every fixed port that is taken (empty when all are free)."""
-    taken = []
-    for name, port in ports(brokers).items():
-        why = port_in_use(port)
-        if why:
-            role = "head gRPC" if name == "grpc" else f"{name} data"
-            taken.append(f"{port} ({role}: {why})")
-    if not taken:
-        return []
-    return [f"Embarcadero's fixed ports are taken: {', '.join(taken)}; another Embarcadero (or any listener "
-            "there) must stop first"]
-
-
-@contextlib.contextmanager
-def ports_lock(wait_s: float) -> Iterator[str | None]:
-    """Hold the machine-wide Embarcadero lock, waiting for it at most ``wait_s`` (interruptible).
-
-    Yields None once held, else why not (another run held it all along, or a stop signal came first). The
-    Snakemake resource keeps one invocation's runs apart; this keeps apart those of several (two worktrees,
-    a test beside a report), which would otherwise meet on the fixed ports."""
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    deadline = time.monotonic() + wait_s
-    said = False
-    try:
-        while True:
-            try:
-                s.bind(PORTS_LOCK)
-                break
-            except OSError as exc:
-                if exc.errno != errno.EADDRINUSE:
-                    raise
-            if interrupts.requested():
-                yield "interrupted while waiting for another Embarcadero run to end"
-                return
-            if time.monotonic() >= deadline:
-                yield (f"another Embarcadero run held its ports for more than {wait_s:g} s "
-                       "(the machine-wide lock stallscope-embarcadero-ports)")
-                return
-            if not said:
-                print("waiting for another Embarcadero run to end (its ports are fixed)", file=sys.stderr, flush=True)
-                said = True
-            time.sleep(0.2)
-        yield None
-    finally:
-        s.close()
-
-
-def new_shm_name() -> str:
-    """A shm name no other run uses: this runner's pid (for the stale sweep) and random bits."""
-    return f"{SHM_PREFIX}{os.getpid()}-{secrets.token_hex(6)}"
-
-
-def sweep_stale_shm() -> list[str]:
-    """Remove shm objects of runners that are gone (killed with SIGKILL before their cleanup ran)."""
-    removed = []
-    for p in SHM_DIR.glob(f"{SHM_PREFIX}*"):
-        m = re.match(rf"^{re.escape(SHM_PREFIX)}(\d+)-[0-9a-f]+$", p.name)
-        if not m or _pid_alive(int(m.group(1))):
-            continue
-        with contextlib.suppress(OSError):
-            p.unlink()
-            removed.append(p.name)
-    return removed
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def environment(run_dir: Path, settings: Mapping[str, Any], params: Mapping[str, Any], shm_name: str,
@@ -226,25 +117,6 @@ def client_argv(bin_dir: Path, source: Path, params: Mapping[str, Any], settings
     ]
 
 
-def ready_file(pid: int | None) -> Path:
-    """Where embarlet announces it is ready (fixed by its code: /tmp/embarlet_<pid>_ready)."""
-    return READY_DIR / f"embarlet_{pid}_ready"
-
-
-def peak_rss_kb(pid: int | None) -> int | None:
-    """VmHWM (peak resident set, KiB) of a live process, None once it is gone."""
-    if pid is None:
-        return None
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
-
-
 class _Memory:
     """Peak memory per process: VmHWM sampled while it runs, the kernel's ru_maxrss when we reap it."""
 
@@ -253,7 +125,7 @@ class _Memory:
 
     def sample(self, ps: list[procs.Proc]) -> None:
         for p in ps:
-            kb = peak_rss_kb(p.pid) if p.is_running() else None
+            kb = host.peak_rss_kb(p.pid) if p.is_running() else None
             if kb is not None:
                 self.rec.peak_rss_kb[p.name] = max(kb, self.rec.peak_rss_kb.get(p.name, 0))
 
@@ -275,7 +147,7 @@ class _Memory:
 
 def _wait_ready(p: procs.Proc, timeout_s: float, mem: _Memory) -> str | None:
     """Wait for ``p``'s ready file (bounded, interruptible); remove it once seen. An error line, else None."""
-    path = ready_file(p.pid)
+    path = host.ready_file(p.pid)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and not interrupts.requested():
         if path.exists():
@@ -300,7 +172,7 @@ def _start_brokers(res: Outcome, out: Path, scn: Mapping[str, Any], bin_dir: Pat
         if p.start_error:
             res.errors.append(p.start_error)
             return
-        rec.ready_files.append(str(ready_file(p.pid)))
+        rec.ready_files.append(str(host.ready_file(p.pid)))
         err = _wait_ready(p, float(run_cfg["ready_timeout_s"]), mem)
         if err:
             res.errors.append(err)
@@ -353,7 +225,7 @@ def _cleanup(res: Outcome, rec: EmbarcaderoRun, run_cfg: Mapping[str, Any], mem:
     everyone = ([res.client] if res.client else []) + res.brokers
     mem.sample(everyone)
     procs.stop_all(everyone, float(run_cfg["stop_grace_s"]))
-    shm = SHM_DIR / rec.shm_name
+    shm = host.SHM_DIR / rec.shm_name
     with contextlib.suppress(OSError):
         rec.shm_bytes_at_end = shm.stat().st_blocks * 512
     with contextlib.suppress(FileNotFoundError):
@@ -368,8 +240,8 @@ def _cleanup(res: Outcome, rec: EmbarcaderoRun, run_cfg: Mapping[str, Any], mem:
 def left_behind(rec: EmbarcaderoRun, ps: list[procs.Proc]) -> list[str]:
     """Anything of this run still there: a running process, the shm object, a ready file (should be empty)."""
     out = [f"process {p.name} (pid {p.pid})" for p in ps if p.is_running()]
-    if (SHM_DIR / rec.shm_name).exists():
-        out.append(f"shm object {SHM_DIR / rec.shm_name}")
+    if (host.SHM_DIR / rec.shm_name).exists():
+        out.append(f"shm object {host.SHM_DIR / rec.shm_name}")
     out += [f"ready file {f}" for f in rec.ready_files if Path(f).exists()]
     return out
 
@@ -394,7 +266,7 @@ def _shm_guard(rec: EmbarcaderoRun) -> Iterator[None]:
         yield
     finally:
         with contextlib.suppress(FileNotFoundError):
-            (SHM_DIR / rec.shm_name).unlink()
+            (host.SHM_DIR / rec.shm_name).unlink()
 
 
 def execute(out: Path, scn: dict[str, Any], bin_dir: Path, source: Path, run_cfg: dict[str, Any]) -> Outcome:
@@ -405,19 +277,19 @@ def execute(out: Path, scn: dict[str, Any], bin_dir: Path, source: Path, run_cfg
     out = Path(out).absolute()  # the processes run inside it: every path they get must not depend on the cwd
     n = int(scn["params"]["brokers"])
     res = Outcome(started_utc=utc_now(), placement=pl.loopback(n))
-    rec = EmbarcaderoRun(settings=settings_for(scn), shm_name=new_shm_name())
+    rec = EmbarcaderoRun(settings=settings_for(scn), shm_name=host.new_shm_name())
     mem = _Memory(rec)
-    res.ports = ports(n)
+    res.ports = host.ports(n)
     try:
-        with ports_lock(PORTS_LOCK_WAIT_S) as busy, _shm_guard(rec):
+        with host.ports_lock(host.PORTS_LOCK_WAIT_S) as busy, _shm_guard(rec):
             if busy:
                 res.errors.append(busy)
                 print(f"stallscope run: {busy}", file=sys.stderr)
                 return res
-            swept = sweep_stale_shm()
+            swept = host.sweep_stale_shm()
             if swept:
                 res.notes.append(f"removed shm objects of runners that are gone: {', '.join(swept)}")
-            taken = check_ports(n)
+            taken = host.check_ports(n)
             if taken:
                 res.errors += taken
                 for line in taken:
