@@ -169,6 +169,11 @@ def test_fig3_prefix_safe_statements(assessed: Any) -> None:
             20971520, 20971520, raw, excess, 0)
         # all ACKs through B0; short= of B1..B3 are not losses
         assert a["per_broker"]["0"] == raw and all(a["per_broker"][b] == 0 for b in "123")
+        # routing: the killed broker has the smallest brokerN_msgs; the routed counts sum to more than the target
+        # because the replayed suffix (512-513 batches of 1,927) is counted again
+        routed = a["routed_per_broker"]
+        assert min(routed, key=lambda b: routed[b]) == str(killed)
+        assert (sum(routed.values()) - 20971520) / 1927 in (512, 513)
         # "Bound: the failure recovery, as the logs state it": the killed broker, ACKs back ~7.1 s after the kill
         bound = o.runs[tag]["bound"]
         assert bound["cause"] == "broker_failure" and bound["brokers"] == [killed]
@@ -197,6 +202,9 @@ def test_ordering_path_statements(assessed: Any) -> None:
     want = {"c4": (0.77, 3313.74, 3456.36), "c3": (0.80, 3196.36, 3771.75), "c1": (0.69, 3691.29, 3817.79),
             "local": (0.54, 4705.11, 6573.05)}
     assert {h: (t["completed_s"], t["delivered_mb_s"], t["send_done_mb_s"]) for h, t in per.items()} == want
+    # ack_wait_ms from [POLL_BREAKDOWN]: 30.160, 120.952, 21.913, 149.671
+    assert {h: t["ack_wait_ms"] for h, t in per.items()} == {"c4": 30.160, "c3": 120.952, "c1": 21.913,
+                                                            "local": 149.671}
     # 2560 MiB / 3691.29 MB/s = 0.6935 s: printed as 0.69 (with 10^6 it would be 0.727 s)
     assert abs(2684354560 / MIB / 3691.29 - 0.69) < 0.005
     # trial total (derived, no driver line): 14906.50 MB/s Bandwidth, 17618.95 MB/s Send-done

@@ -58,7 +58,8 @@ def client_entry(ev: pd.DataFrame, name: str, params: dict[str, Any], run_dir: P
         "file": name, "host": host_of(name),
         "acks": {k: a[k] for k in ("expected", "received", "per_broker", "completeness", "is_timeout")},
         "throughput": {"delivered_mb_s": t["delivered_mb_s"], "send_done_mb_s": send_done,
-                       "publish_bw_mb_s": t["publish_bw_mb_s"], "completed_s": t["completed_s"]},
+                       "publish_bw_mb_s": t["publish_bw_mb_s"], "completed_s": t["completed_s"],
+                       "ack_wait_ms": _poll_ack_wait_ms(sub)},
         "publish_ok": out["publish_ok"], "timeseries": None, "timeseries_error": None,
         "client_id": _client_id(sub),
     }
@@ -68,6 +69,14 @@ def client_entry(ev: pd.DataFrame, name: str, params: dict[str, Any], run_dir: P
         except StallscopeError as exc:
             entry["timeseries_error"] = str(exc)
     return entry
+
+
+def _poll_ack_wait_ms(sub: pd.DataFrame) -> float | None:
+    """The client's wait for its last ACK after sending, as its ``[POLL_BREAKDOWN]`` states it."""
+    vals = [f.get("ack_wait_ms") for f in sub.loc[(sub["role"] == "client") & (sub["kind"] == "poll_breakdown"),
+                                                  "fields"] if isinstance(f, dict)]
+    vals = [v for v in vals if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    return float(vals[-1]) if vals else None
 
 
 def _client_id(sub: pd.DataFrame) -> int | None:

@@ -48,6 +48,10 @@ def acks_extras(ev: pd.DataFrame, acks_m: dict[str, Any], multi: bool) -> None:
         acks_m["completeness"] = 1.0
     acks_m["raw_received"] = raw
     acks_m["excess"] = excess
+    routing = [f for f, *_ in _client_fields(ev, "order5_routing")] if not multi else []
+    routed = {k[len("broker"):-len("_msgs")]: v for k, v in (routing[-1] if routing else {}).items()
+              if k.startswith("broker") and k.endswith("_msgs") and isinstance(v, int)}
+    acks_m["routed_per_broker"] = routed or None
     got = acks_m.get("received")
     acks_m["unacked"] = max(expected - got, 0) if isinstance(expected, int) and isinstance(got, int) else None
 
