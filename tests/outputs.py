@@ -8,13 +8,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from stallscope import schemas
+from stallscope.experiment import cpu
 from stallscope.shared import events
 
 #: file name -> the schema kind it is validated as; a JSON file not listed here has no schema (a failure)
 KIND_BY_NAME = {
     "manifest.json": "manifest", "manifest.interrupted.json": "manifest", "build.json": "build",
     "lines.json": "lines", "metrics.json": "metrics", "claims.json": "claims", "bench.json": "bench",
-    "comparison.json": "comparison",
+    "comparison.json": "comparison", "confusion.json": "confusion",
 }
 #: the report's copies of each run's files (``<report>/manifests/<run>.json``): folder -> kind
 KIND_BY_FOLDER = {"manifests": "manifest", "metrics": "metrics"}
@@ -42,6 +43,11 @@ def check_outputs(root: Path) -> dict[str, list[Path]]:
             frame = next(events.read_frames(path))
             if tuple(frame.columns) != events.COLUMNS:
                 problems.append(f"{path}: columns {list(frame.columns)}")
+        elif path.name == "cpu.csv":
+            kind = "cpu"  # the run's CPU samples: the sampler's columns, read by analysis.cpu
+            header = path.read_text(encoding="utf-8").split("\n", 1)[0].split(",")
+            if tuple(header) != cpu.COLUMNS:
+                problems.append(f"{path}: columns {header}")
         elif path.name.endswith("_timeseries.csv"):
             kind = "timeseries"  # a client's own CSV, copied unchanged by ingest (analysis.timeseries reads it)
         elif path.name in KIND_BY_NAME or (path.suffix == ".json" and path.parent.name in KIND_BY_FOLDER):

@@ -29,7 +29,10 @@ def test_sampler_tells_a_spinning_process_from_a_sleeping_one(tmp_path: Path) ->
         s.watch("spin", spin.pid)
         s.watch("sleep", sleep.pid)
         s.watch("nothing", None)
-        time.sleep(0.6)
+        deadline = time.monotonic() + 20  # on a loaded machine the spinner gets a sliver of a core: wait for it
+        while time.monotonic() < deadline and (cpu.process_cpu_ns(spin.pid) or 0) < 300_000_000:
+            time.sleep(0.05)
+        time.sleep(0.2)
         totals = s.stop()
     finally:
         for p in (spin, sleep):
