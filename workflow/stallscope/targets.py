@@ -88,3 +88,14 @@ def template_files() -> list[str]:
     """The report's templates and style sheets: inputs of the report rule, so editing one reruns only it."""
     root = Path(__file__).resolve().parent / "render" / "templates"
     return sorted(str(p) for p in root.iterdir() if p.is_file())
+
+
+def fault_free(scenarios: list[str] | tuple[str, ...], config: dict[str, Any]) -> list[str]:
+    """The configured ``scenarios`` that inject no fault (no ``faults`` knob set, no shaped ``network``): a scenario
+    that fails by design on both commits must not settle whether a change fixed the problem."""
+    out = []
+    for name in scenarios:
+        scn = (config.get("scenarios") or {}).get(name)
+        if scn is not None and not any((scn.get("faults") or {}).values()) and not scn.get("network"):
+            out.append(name)
+    return out
