@@ -56,3 +56,18 @@ def test_given_configfile_is_the_whole_config_not_an_extension(tmp_path: Path) -
     assert res.returncode == 0, res.stderr[-2000:]
     scheduled = {line.split("scenario=")[1].split(",")[0] for line in res.stdout.splitlines() if "scenario=" in line}
     assert scheduled == set(small["scenarios"])
+
+
+def test_fault_free_scenarios_settle_problem_fixed() -> None:
+    """The shipped config: of problem_fixed's scenarios only stress_10gb injects no fault."""
+    import yaml
+
+    from stallscope.panel.catalogue import load_catalogue
+    from stallscope.targets import fault_free
+
+    cfg = yaml.safe_load((Path(__file__).resolve().parents[1] / "config" / "config.yaml").read_text())
+    claim = next(c for c in load_catalogue().claims if c.id == "problem_fixed")
+    assert fault_free(claim.scenarios, cfg) == ["stress_10gb"]
+    cfg["scenarios"]["stress_10gb"]["network"] = {"link_rate_mbit": 100}
+    assert fault_free(claim.scenarios, cfg) == []
+    assert fault_free(["nope"], cfg) == []

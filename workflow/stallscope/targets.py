@@ -120,3 +120,13 @@ def ingest_attempt_args(src: str, trial: str) -> list[str]:
 
     return [] if run_tags(Path(src)) == ["t1"] else [f"--attempt={trial}"]
 
+
+def fault_free(scenarios: list[str] | tuple[str, ...], config: dict[str, Any]) -> list[str]:
+    """The configured ``scenarios`` that inject no fault (no ``faults`` knob set, no shaped ``network``): a scenario
+    that fails by design on both commits must not settle whether a change fixed the problem."""
+    out = []
+    for name in scenarios:
+        scn = (config.get("scenarios") or {}).get(name)
+        if scn is not None and not any((scn.get("faults") or {}).values()) and not scn.get("network"):
+            out.append(name)
+    return out

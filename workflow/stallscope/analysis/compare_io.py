@@ -89,6 +89,8 @@ def load_summaries(path: Path, sut: str | None = None) -> dict[str, dict[str, An
 def build_comparison(baseline: Path, candidate: Path, alpha: float = compare.ALPHA,
                      settle_over: list[str] | None = None, min_change: float = compare.MIN_CHANGE) -> dict[str, Any]:
     """Compare two archived SUTs (see ``compare_paths``) without writing anything."""
+    if settle_over is not None:
+        settle_over = [s for s in settle_over if s]  # `--settle-over=` alone: no scenario settles it
     base = load_summaries(baseline)
     cand = load_summaries(candidate)
     result = compare.compare_summaries(base, cand, alpha, min_change)

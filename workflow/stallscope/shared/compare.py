@@ -202,7 +202,7 @@ def problem_fixed_overall(comparison: Mapping[str, Any], scenarios: Sequence[str
     then supported when at least one scenario is; scenarios whose baseline did not fail say nothing either way."""
     rows = [s for s in comparison["scenarios"] if scenarios is None or s["scenario"] in scenarios]
     if not rows:
-        return "inconclusive", "no scenario was run on both commits"
+        return "inconclusive", "no scenario that settles it was run on both commits"
     got = {s["scenario"]: s["problem_fixed"] for s in rows}
     detail = "; ".join(f"{n}: {v['reason']}" for n, v in got.items())
     if any(v["verdict"] == "refuted" for v in got.values()):
