@@ -54,8 +54,11 @@ def comparison_view(comp: dict[str, Any] | None) -> dict[str, Any] | None:
                  + _ratio_text(r.get("ratio")),
                  "p": "—" if r["p_value"] is None else f"{r['p_value']:.3g}", "status": r["status"],
                  "note": r["note"]} for r in s["figures"]]
+        head = next((r for r in rows if r["figure"] == "delivered_mb_s"), None)
+        changed = [r["figure"] for r in rows if r["status"] in ("improved", "regressed", "changed")]
         scenarios.append({"scenario": s["scenario"], "verdict": s["problem_fixed"]["verdict"],
-                          "reason": s["problem_fixed"]["reason"], "rows": rows,
+                          "reason": s["problem_fixed"]["reason"], "rows": rows, "delivered": head,
+                          "changed": ", ".join(changed) if changed else "none",
                           "extension": extension_text(s.get("extension"))})
     overall = comp.get("problem_fixed") or {}
     return {"baseline": comp.get("baseline") or "—", "candidate": comp.get("candidate") or "—",

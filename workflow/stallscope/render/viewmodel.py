@@ -323,7 +323,9 @@ def _scenario_sections(claims: dict[str, Any], summary: dict[str, Any], runs: li
 #: The page's sections in order: (id, title); the appendix starts at APPENDIX_FROM.
 SECTIONS = (("answer", "Answer"), ("claims", "Claims and their evidence"), ("before-after", "Before/after"),
             ("figures", "Figures over all runs"), ("next-steps", "Next steps"), ("provenance", "Provenance"),
-            ("scenarios", "Appendix A: scenarios and runs"), ("appendix", "Appendix B: every log line cited"))
+            ("scenarios", "Appendix A: scenarios and runs"), ("appendix", "Appendix B: every log line cited"),
+            ("compare-figures", "Appendix C: before/after, every key figure"))
+APPENDICES = frozenset({"scenarios", "appendix", "compare-figures"})
 
 
 def build_view(claims: dict[str, Any], figures: list[FigureRef], coverage: dict[str, Any] | None = None,
@@ -351,8 +353,8 @@ def build_view(claims: dict[str, Any], figures: list[FigureRef], coverage: dict[
     experts = [{"number": str(e["number"]), "name": e["name"], "question": e["question"],
                 "claims": by_expert.get(int(e["number"]), [])}
                for e in sorted(claims["experts"], key=lambda e: e["number"])]
-    shown = [(k, t) for k, t in SECTIONS if k != "before-after" or comparison]
-    num = {k: str(i) for i, (k, _) in enumerate(shown[:-2], start=1)}
+    shown = [(k, t) for k, t in SECTIONS if k not in ("before-after", "compare-figures") or comparison]
+    num = {k: str(i) for i, (k, _) in enumerate([x for x in shown if x[0] not in APPENDICES], start=1)}
     sut_id = claims["sut"]["id"]
     stamp = f"SUT {sut_id} · stallscope {_stamp_commit(claims['stallscope'])} · generated {claims['generated_utc']}"
     runs = [_run(r) for r in claims["runs"]]
