@@ -52,17 +52,21 @@ def test_full_every_scenario_diagnosis_names_its_injected_cause(full_workdir: Pa
     assert wrong == {}, wrong
 
 
+def _bounds(declared: str | list[str] | None) -> set[str]:
+    return set() if declared is None else {declared} if isinstance(declared, str) else set(declared)
+
+
 def test_full_every_scenario_bound_names_what_limited_it(full_workdir: Path) -> None:
     """Each scenario's throughput bound is the one it declares in most of its trials (the bound over trials is
     their majority; one trial on 2 shared cores may be pushed past a ratio by the machine's other work)."""
     cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    want = {n: s.get("expected_bound") for n, s in cfg["scenarios"].items()}
-    assert want["stress_10gb"] == "none" and want["flow_control_mild"] == "flow_control"
+    want = {n: _bounds(s.get("expected_bound")) for n, s in cfg["scenarios"].items()}
+    assert want["stress_10gb"] == {"none", "host_cpu"} and want["flow_control_mild"] == {"flow_control"}
     runs = _claims(full_workdir)["runs"]
     seen: dict[str, list[tuple[str, bool]]] = {}
     for r in runs:
         if want.get(r["scenario"]):
-            seen.setdefault(r["scenario"], []).append((r["bound"]["cause"], r["bound"]["cause"] == want[r["scenario"]]))
+            seen.setdefault(r["scenario"], []).append((r["bound"]["cause"], r["bound"]["cause"] in want[r["scenario"]]))
     assert set(seen) == {n for n, b in want.items() if b}
     minority = {n: v for n, v in seen.items() if sum(ok for _, ok in v) * 2 <= len(v)}
     assert minority == {}, minority
@@ -91,7 +95,11 @@ def test_full_benchmark_reports_goodput_and_ratios(full_workdir: Path) -> None:
     data = json.loads(bench.read_text())
     cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     assert data["scenario"]["message_count"] * 1024 == cfg["bench"]["total_bytes"]
-    assert len(data["samples_mb_s"]["broker"]) == cfg["bench"]["repeats"] >= 5
+    # The configured repeats, then more interleaved pairs (at most max_repeats) until the timers' ratio decides.
+    assert cfg["bench"]["repeats"] >= 5
+    assert cfg["bench"]["repeats"] <= len(data["samples_mb_s"]["broker"]) <= max(cfg["bench"]["repeats"],
+                                                                                   cfg["bench"]["max_repeats"])
+    assert len(data["samples_mb_s"]["raw_sink"]) == cfg["bench"]["repeats"]
     assert data["ratio_broker_vs_raw_sink"] and data["ratio_timers_on_vs_off"]
     assert data["machine"]["cores"] >= 1
 
