@@ -170,3 +170,17 @@ def test_report_cli_bad_claims_exits_1(tmp_path: Path, capsys: pytest.CaptureFix
     bad.write_text("{")
     assert main(["report", str(bad), "--out", str(tmp_path / "out")]) == 1
     assert str(bad) in capsys.readouterr().err
+
+
+def test_report_patched_sut_names_each_patch_and_hash_on_first_page(tmp_path: Path) -> None:
+    claims = make_claims(tmp_path / "in")
+    data = json.loads(claims.read_text())
+    digest = "ab" * 32
+    data["sut"]["patches"] = [{"path": "tests/fixtures/<timers>.patch", "sha256": digest}]
+    schemas.write_json(claims, "claims", data)
+    html = render_report(claims, tmp_path / "out", formats="html").read_text()
+    first = html[:html.index('<section id="summary">')]
+    assert "tests/fixtures/&lt;timers&gt;.patch" in first and digest in first
+    assert "<timers>" not in html  # autoescaped
+    plain = make_claims(tmp_path / "in2")
+    assert 'class="patches"' not in render_report(plain, tmp_path / "out2", formats="html").read_text()
