@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from stallscope import schemas
-from stallscope.analysis import acks, benign, checks, clients, clock, evidence, latency, phases, refs, stalls
+from stallscope.analysis import acks, benign, checks, clients, clock, evidence, latency, liveness, phases, refs, stalls
 from stallscope.errors import StallscopeError
 from stallscope.shared import events
 
@@ -118,6 +118,7 @@ def compute_metrics(run_dir: Path, out: Path | None = None) -> Path:
     data["evidence"] = evidence.inventory(ev, lines, manifest, present)
     data["tcp_phases"] = evidence.tcp_phases(ev)
     data["producer"] = evidence.producer(ev)
+    data["liveness"] = liveness.compute_liveness(ev, manifest, bnd.get("publish_start"))
     counts = {"benign_matches": matches["benign"], "real_matches": matches["real"]}
     data["refs"] = refs.collect_refs(ev, st, client_log, firsts, counts, run_dir)
     target = Path(out) if out is not None else run_dir / "metrics.json"

@@ -55,7 +55,9 @@ class Proc:
 def start(proc: Proc, env: dict[str, str] | None = None, cwd: Path | None = None) -> Proc:
     """Start ``proc`` with stdout and stderr into its log file, stdin closed, in a new session."""
     proc.log.parent.mkdir(parents=True, exist_ok=True)
-    with open(proc.log, "wb") as log:
+    # O_APPEND: a fault from outside (experiment/hog.py) appends its window's lines whole between the process's own
+    fd = os.open(proc.log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
+    with open(fd, "wb") as log:
         try:
             proc.popen = subprocess.Popen(
                 proc.argv,

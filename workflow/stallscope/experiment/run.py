@@ -22,7 +22,7 @@ from typing import Any
 
 from stallscope import schemas
 from stallscope.errors import StallscopeError
-from stallscope.experiment import cluster, interrupts, netns, procs
+from stallscope.experiment import cluster, interrupts, netns, outside, procs
 from stallscope.experiment import placement as pl
 from stallscope.experiment.commands import (
     broker_fault_args,
@@ -149,7 +149,7 @@ def _supervise_client(client: procs.Proc, brokers: list[procs.Proc], timeout_s: 
 def _process_record(p: procs.Proc) -> dict[str, Any]:
     code, sig = p.exit_facts()
     return {"name": p.name, "role": p.role, "broker": p.broker, "argv": [str(a) for a in p.argv], "pid": p.pid,
-            "exit_code": code, "signal": sig, "timed_out": p.timed_out, "log": p.log.name}
+            "exit_code": code, "signal": sig, "timed_out": p.timed_out, "log": p.log.name, "stopped_by": p.stop_signal}
 
 
 @dataclass
@@ -171,6 +171,9 @@ class Outcome:
     qdiscs: list[dict[str, Any]] = field(default_factory=list)
     #: Multi-node runs: job steps still listed after the runner cancelled them (should stay empty).
     steps_left: list[str] = field(default_factory=list)
+    #: Faults applied from outside (experiment/outside.py): the injector while it runs, then its records.
+    injector: outside.Injector | None = None
+    outside_faults: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def is_interrupted(self) -> bool:
@@ -194,11 +197,16 @@ def _run_processes(res: Outcome, out: Path, scn: dict[str, Any], bin_dir: Path, 
     if res.client.start_error:
         res.errors.append(res.client.start_error)
     else:
+        faults = outside.planned(scn["faults"])
+        if faults:
+            res.injector = outside.Injector(faults, res.brokers, res.client, _client_timeout_s(scn, run_cfg)).start()
         res.timeouts += _supervise_client(res.client, res.brokers, _client_timeout_s(scn, run_cfg),
                                           run_cfg["progress_interval_s"])
 
 
 def _stop_processes(res: Outcome, run_cfg: dict[str, Any]) -> None:
+    if res.injector is not None:  # first: a broker it stopped is continued, so SIGTERM reaches it
+        res.outside_faults, res.injector = res.injector.stop(), None
     procs.stop_all(([res.client] if res.client else []) + res.brokers, run_cfg["stop_grace_s"])
     place = res.placement
     if place is not None and place.kind == "slurm" and place.tag:
@@ -361,6 +369,8 @@ def _manifest(scn: dict[str, Any], trial: int, build: dict[str, Any], res: Outco
     )
     if res.placement is not None:
         record["placement"] = res.placement.to_record()
+    if res.outside_faults:
+        record["outside_faults"] = res.outside_faults
     if scn.get("network"):
         record["network"] = _network_record(scn["network"], res)
     elif scn.get("slurm_nodes"):

@@ -13,6 +13,7 @@ from typing import Any
 
 from stallscope.panel.ack_gaps import ack_gap_brokers
 from stallscope.panel.context import Run
+from stallscope.panel.liveness import score_failed, score_paused
 from stallscope.panel.readable import has_nothing_readable, unreadable_note
 from stallscope.panel.signals import (
     FEW_STALLS_DURING_RUN,
@@ -36,10 +37,13 @@ from stallscope.panel.signals import (
 )
 from stallscope.panel.verdicts import Evidence, metric
 
-CAUSES = ("client_producer", "flow_control", "broker_ring", "ack_path", "init_lifecycle")
+CAUSES = ("client_producer", "flow_control", "broker_ring", "ack_path", "init_lifecycle", "broker_paused",
+          "broker_failure")
 #: Ties go to the more specific cause: ring pressure and a stuck ACK path also make senders rwnd-limited or
 #: brokers wait in recv, so they explain flow-control and producer signals, not the other way round.
-TIE_ORDER = ("broker_ring", "ack_path", "flow_control", "client_producer", "init_lifecycle")
+#: A broker that failed or was paused explains all of those (its ACKs short, its senders window-limited).
+TIE_ORDER = ("broker_failure", "broker_paused", "broker_ring", "ack_path", "flow_control", "client_producer",
+             "init_lifecycle")
 #: Points a cause needs to be named: more than a fault hint plus one weak signal.
 MIN_CAUSE_SCORE = 1.5
 #: A fault knob set for this run is a hint, worth less than any observed signal.
@@ -56,6 +60,8 @@ FAULTS: dict[str, tuple[str, ...]] = {
     "broker_ring": ("consume_delay_ms", "ring_slots"),
     "ack_path": ("ack_stall_after",),
     "init_lifecycle": ("init_delay_sec", "linger_sec", "close_mid_header"),
+    "broker_paused": ("stop_broker",),
+    "broker_failure": ("kill_broker",),
 }
 
 
@@ -67,6 +73,8 @@ class Score:
     points: float = 0.0
     reasons: list[str] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
+    #: The brokers the cause concerns, when it is one broker's (a paused or failed broker).
+    brokers: list[int] = field(default_factory=list)
 
     def add(self, run: Run, points: float, reason: str, name: str, value: Any) -> None:
         """Add points with a reason and the figure behind it."""
@@ -78,7 +86,7 @@ class Score:
 def _fault_hint(run: Run, s: Score) -> None:
     for knob in FAULTS[s.cause]:
         v = run.fault(knob)
-        if v not in (None, 0, False):
+        if v is not None and v is not False and (v != 0 or knob.endswith("_broker")):
             s.add(run, FAULT_HINT, f"fault {knob}={v} set", f"faults.{knob}", v)
             return
 
@@ -160,6 +168,8 @@ SCORERS: dict[str, Callable[[Run, Score], None]] = {
     "broker_ring": _broker_ring,
     "ack_path": _ack_path,
     "init_lifecycle": _init_lifecycle,
+    "broker_paused": score_paused,
+    "broker_failure": score_failed,
 }
 
 
@@ -221,6 +231,8 @@ def diagnose(run: Run) -> dict[str, Any]:
                 else "medium" if best.points >= MEDIUM_SCORE and margin >= MEDIUM_MARGIN else "low")
         summary = f"{best.cause.replace('_', ' ')} ({conf} confidence): " + "; ".join(best.reasons) + "."
         bottleneck, ev_for, against_of = best.cause, best.evidence, ranked[1:]
+        if best.brokers:
+            base["brokers"] = sorted(set(best.brokers))
     against = [{"cause": s.cause, "reason": (f"score {s.points:.1f}: " + "; ".join(s.reasons)) if s.reasons
                 else "none of its signals present"} for s in against_of if s.cause != bottleneck]
     return base | {"bottleneck": bottleneck, "confidence": conf,

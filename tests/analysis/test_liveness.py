@@ -1,0 +1,69 @@
+"""Broker liveness: ACK standstills per broker (paused, resumed, others meanwhile) and brokers that ended early."""
+
+from __future__ import annotations
+
+import random
+
+import pandas as pd
+
+from stallscope.analysis.liveness import ack_points, ended_early, standstills
+
+T0 = 1_000_000_000
+
+
+def _series(broker: int, counts: list[int], step_ms: int = 100) -> dict:
+    return {"kind": "ack_series", "ts_us": T0 + 10**7, "broker": pd.NA, "role": "client",
+            "fields": {"broker": broker, "step_ms": step_ms, "acked": ",".join(map(str, counts))}}
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["kind", "ts_us", "broker", "role", "fields"])
+
+
+def test_standstill_of_one_broker_that_resumed_while_others_grew() -> None:
+    rng = random.Random()
+    start, length, n = rng.randrange(2, 10), rng.randrange(8, 30), 60
+    paused = [min(i, start) if i < start + length else start + (i - start - length) for i in range(1, n + 1)]
+    rows = [_series(b, list(range(1, n + 1))) for b in (0, 1, 3)] + [_series(2, paused)]
+    got = standstills(ack_points(_frame(rows), T0), T0)
+    assert set(got) == {"0", "1", "2", "3"}
+    s = got["2"]
+    assert s["resumed"] and abs(s["longest_s"] - length / 10) < 0.11 and abs(s["start_s"] - start / 10) < 0.11
+    assert s["others_gain_share"] > 0.9 * (length - 1) / n
+    assert all(got[b]["longest_s"] == 0 for b in ("0", "1", "3"))
+
+
+def test_standstill_to_the_end_is_not_resumed() -> None:
+    rows = [_series(0, list(range(1, 41))), _series(1, [min(i, 5) for i in range(1, 41)])]
+    got = standstills(ack_points(_frame(rows), T0), T0)
+    assert not got["1"]["resumed"] and got["1"]["longest_s"] >= 3.4
+
+
+def test_standstill_needs_a_publish_start_and_two_brokers() -> None:
+    rows = [_series(0, [1, 2, 3])]
+    assert standstills(ack_points(_frame(rows), T0), T0) == {}
+    assert standstills(ack_points(_frame(rows + [_series(1, [1, 1, 2])]), None), None) == {}
+
+
+def test_broker_ack_lines_and_progress_count_as_points() -> None:
+    rows = [{"kind": "broker_acks", "ts_us": T0 + i * 10**6, "broker": 1, "role": "broker",
+             "fields": {"ack_broker": 1, "acks": v, "next_to_ack": 0}} for i, v in enumerate([5, 5, 5, 9])]
+    rows += [{"kind": "ack_progress", "ts_us": T0 + i * 10**6, "broker": pd.NA, "role": "client",
+              "fields": {"received": 0, "target": 1, "elapsed_s": i, "per_broker": {"0": 10 * i + 1}}}
+             for i in range(4)]
+    pts = ack_points(_frame(rows), T0)
+    assert pts[1][0] == (T0, 5) and len(pts[0]) == 4
+    got = standstills(pts, T0)
+    assert got["1"]["longest_s"] == 2.0 and got["1"]["resumed"] and got["1"]["others_gain_share"] == round(20 / 31, 6)
+
+
+def test_ended_early_lists_brokers_the_runner_did_not_stop() -> None:
+    procs = [{"role": "broker", "broker": 0, "exit_code": 0, "signal": None, "stopped_by": "SIGTERM"},
+             {"role": "broker", "broker": 1, "exit_code": None, "signal": "SIGKILL", "stopped_by": None},
+             {"role": "broker", "broker": 2, "exit_code": 134, "signal": None, "stopped_by": None},
+             {"role": "broker", "broker": 3, "exit_code": None, "signal": "SIGKILL", "stopped_by": "SIGKILL"},
+             {"role": "client", "broker": None, "exit_code": 2, "signal": None, "stopped_by": None}]
+    assert ended_early({"processes": procs}) == {"1": {"signal": "SIGKILL", "exit_code": None},
+                                                 "2": {"signal": None, "exit_code": 134}}
+    old = [{k: v for k, v in p.items() if k != "stopped_by"} for p in procs]
+    assert ended_early({"processes": old}) == {}
