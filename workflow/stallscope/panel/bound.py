@@ -46,8 +46,8 @@ from stallscope.panel.signals import (
 )
 from stallscope.panel.verdicts import Evidence, metric
 
-BOUNDS = ("client_producer", "flow_control", "send_buffer", "network", "broker_ring", "ack_path",
-          "init_lifecycle", "none", "unknown")
+BOUNDS = ("client_producer", "paced", "flow_control", "send_buffer", "network", "broker_ring", "ack_path",
+          "broker_failure", "init_lifecycle", "none", "unknown")
 #: Delivered at least this share of the raw sink's goodput: nothing but the machine bounded the run.
 NONE_SHARE_OF_SINK = 0.8
 #: Init plus the time after the last ACK take at least this share of the wall time: a perfect publish would
