@@ -160,3 +160,5 @@ def test_outside_fault_on_reference_broker_diagnosed_with_its_broker(scenario: s
     d = claims["diagnosis"][0]
     assert (d["bottleneck"], d.get("brokers"), d["matches_expected"]) == (m["expected_cause"], [b], True), d
     assert f"broker_{b}" in d["summary"]
+    bound = claims["runs"][0]["bound"]
+    assert (bound["cause"], bound.get("brokers")) == (cfg["scenarios"][scenario]["expected_bound"], [b]), bound

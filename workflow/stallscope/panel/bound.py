@@ -249,6 +249,16 @@ def decide_bound(run: Run, bench: dict[str, Any] | None = None) -> dict[str, Any
                       [metric(run.run_id, "throughput.delivered_mb_s", run.get("throughput.delivered_mb_s"))],
                       [], {"share_of_sink": round(share, 4)})
     base: dict[str, Any] = {} if share is None else {"share_of_sink": round(share, 4)}
+    ended = run.get("liveness.ended_early") or {}
+    if ended:
+        # Before the paths: the connections to a dead broker end busy on neither window nor buffer, which would
+        # otherwise read as a slow network path to it.
+        down = sorted(int(b) for b in ended)
+        return entry("broker_failure", "high", ", ".join(where(run, b) for b in down) + " ended before the run did "
+                     "(" + ", ".join(str(ended[str(b)].get("signal") or ended[str(b)].get("exit_code")) for b in down)
+                     + "): the publish lost what it held",
+                     [metric(run.run_id, f"liveness.ended_early.{b}", str(ended[str(b)])) for b in down], missing,
+                     base, down)
     if ring_repeated(run):
         return entry("broker_ring", "high", f"the broker's ring was full {run.get('ring_full.events')} times",
                       [metric(run.run_id, "ring_full.events", run.get("ring_full.events"))], missing, base)
