@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: report test clean-results
+.PHONY: report report-embarcadero test clean-results
 
 # setup.py builds the compiled line scanner in place: a change to its C source reinstalls.
 $(STAMP): pyproject.toml setup.py workflow/stallscope/logs/_fastscan.c
@@ -16,6 +16,17 @@ $(STAMP): pyproject.toml setup.py workflow/stallscope/logs/_fastscan.c
 ## make report: build the broker, run every scenario, assess, render reports/<sut>/assessment.pdf
 report: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/snakemake --cores 4 --workflow-profile profiles/default report
+
+## make report-embarcadero: the same against the real Embarcadero (config/embarcadero.yaml). Its sut.source,
+## build/embarcadero-src, is cloned from $(EMBARCADERO_BUNDLE) first when it does not exist (point sut.source at
+## your own checkout instead: README "The real Embarcadero").
+EMBARCADERO_BUNDLE ?= ../shared/sut/embarcadero.bundle
+EMBARCADERO_SRC := build/embarcadero-src
+report-embarcadero: $(STAMP)
+	@if [ ! -e $(EMBARCADERO_SRC) ] && [ -f $(EMBARCADERO_BUNDLE) ]; then \
+		echo "cloning $(EMBARCADERO_BUNDLE) into $(EMBARCADERO_SRC)"; git clone -q $(EMBARCADERO_BUNDLE) $(EMBARCADERO_SRC); fi
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/snakemake --cores 4 --workflow-profile profiles/default \
+		--configfile config/embarcadero.yaml report
 
 TEST_BUILD := build/test
 RUN := PATH="$(CURDIR)/$(BIN):$$PATH"

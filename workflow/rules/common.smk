@@ -8,6 +8,7 @@ from stallscope.targets import (
     checked_config_or_exit,
     config_file_for_stages,
     ingested_suts,
+    only_stages_config,
     run_dirs,
     template_files,
 )
@@ -17,6 +18,8 @@ from stallscope.targets import (
 CONFIGFILE = config_file_for_stages(
     workflow.overwrite_configfiles, "config/config.yaml"
 )
+# Snakemake extends config/config.yaml with --configfile; the DAG reads what the stages read, that file alone.
+only_stages_config(config, CONFIGFILE, "config/config.yaml")
 # The same checks as the stages (schema, finite numbers, placeholders), one line on stderr and exit 1 if bad.
 SUT = checked_config_or_exit(config, CONFIGFILE)
 # Report inputs: editing a template reruns only the report and the index.

@@ -24,6 +24,9 @@ rule run_scenario:
         nodes=lambda wildcards: job_nodes_wanted(config, wildcards.scenario),
         tasks=lambda wildcards: job_nodes_wanted(config, wildcards.scenario),
         slurm_extra=lambda wildcards: job_extra(config, wildcards.scenario),
+        # The real Embarcadero binds fixed ports (1214 + id, 12140): with the global limit of 1 (the profile's
+        # resources) two of its runs never overlap.
+        embarcadero_ports=1 if config["sut"]["kind"] == "embarcadero" else 0,
     params:
         # Unused by the command (it reads the config file itself): here so editing the scenario, the defaults
         # or the harness settings reruns the runs they shape.

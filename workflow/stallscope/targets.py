@@ -47,6 +47,29 @@ def config_file_for_stages(given: list[Any] | tuple[Any, ...], default: str) -> 
     return str(path.relative_to(Path.cwd())) if path.is_absolute() and path.is_relative_to(Path.cwd()) else str(path)
 
 
+def only_stages_config(config: dict[str, Any], path: str | Path, default: str) -> None:
+    """Make the DAG's ``config`` the one file the stages read (in place).
+
+    Snakemake extends the Snakefile's ``configfile:`` with ``--configfile``: the shipped config's scenarios would
+    join another config's (``config/embarcadero.yaml`` would run the reference broker's fault scenarios). The
+    stages read ``path`` alone, so the DAG must too; a file that cannot be read is left to the stages' own error.
+    """
+    if str(path) == default:
+        return
+    import yaml
+
+    from stallscope import schemas
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = schemas.load_yaml(fh)
+    except (OSError, ValueError, yaml.YAMLError):
+        return
+    if isinstance(data, dict):
+        config.clear()
+        config.update(data)
+
+
 def sut_id(cfg: dict[str, Any]) -> str:
     """The id of the broker source's commit (with the dirty suffix, and the patches' digest when ``sut.patches``
     names any), naming every result of this DAG."""

@@ -124,6 +124,11 @@ def build_broker(config_path: Path, out_dir: Path, source: Path | None = None, w
         facts = {**facts, "id": patched_id(facts["id"], pfacts), "patches": pfacts}
     if sut["kind"] == "reference":
         names, cfacts = _build_reference(src, out, werror)
+    elif sut["kind"] == "embarcadero":
+        from stallscope.experiment import embarcadero_build
+
+        names, cfacts = embarcadero_build.build(sut, src, out)
+        werror = False  # upstream's sources: their warnings are not ours to fail on
     else:
         names, cfacts = _build_external(sut, src, out)
     data = {
@@ -139,4 +144,7 @@ def build_broker(config_path: Path, out_dir: Path, source: Path | None = None, w
         "command": cfacts["command"],
         "built_utc": utc_now(),
     }
+    for key in ("build_wall_s", "jobs", "cpu_count", "stall_timers"):
+        if key in cfacts:
+            data[key] = cfacts[key]
     return schemas.write_json(out / "build.json", "build", data)

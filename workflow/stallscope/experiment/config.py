@@ -38,8 +38,16 @@ def validate_config(data: Any, path: str | Path) -> dict[str, Any]:
             sut_templates(sut)
         except StallscopeError as exc:
             raise StallscopeError(path, None, f"at $.{exc.msg}") from None
+    if sut["kind"] == "embarcadero" and "folly" not in sut:
+        raise StallscopeError(path, None, "at $.sut: kind embarcadero needs folly (a folly source directory or "
+                                          "release tarball)")
     for name, sc in data["scenarios"].items():
         _check_network(path, name, sc, data["defaults"])
+        if sc.get("embarcadero") and sut["kind"] != "embarcadero":
+            raise StallscopeError(path, None, f"at $.scenarios.{name}.embarcadero: only for sut.kind embarcadero")
+        if sut["kind"] == "embarcadero" and (sc.get("network") or sc.get("slurm_nodes") or sc.get("faults")):
+            raise StallscopeError(path, None, f"at $.scenarios.{name}: the real Embarcadero runs on loopback with "
+                                              "its own code (no network, slurm_nodes or faults)")
     return data
 
 
@@ -113,4 +121,5 @@ def resolve_scenario(cfg: dict[str, Any], name: str) -> dict[str, Any]:
         "faults": dict(sc.get("faults") or {}),
         "network": dict(sc["network"]) if sc.get("network") else None,
         "slurm_nodes": dict(sc["slurm_nodes"]) if sc.get("slurm_nodes") else None,
+        "embarcadero": {**(cfg["sut"].get("embarcadero") or {}), **(sc.get("embarcadero") or {})},
     }

@@ -34,6 +34,8 @@ class Proc:
     timed_out: bool = False
     start_error: str | None = None
     stop_signal: str | None = field(default=None)
+    #: peak resident memory (KiB) when the runner measured it (the Embarcadero adapter does)
+    peak_rss_kb: int | None = None
 
     @property
     def pid(self) -> int | None:

@@ -148,8 +148,11 @@ def _supervise_client(client: procs.Proc, brokers: list[procs.Proc], timeout_s: 
 
 def _process_record(p: procs.Proc) -> dict[str, Any]:
     code, sig = p.exit_facts()
-    return {"name": p.name, "role": p.role, "broker": p.broker, "argv": [str(a) for a in p.argv], "pid": p.pid,
-            "exit_code": code, "signal": sig, "timed_out": p.timed_out, "log": p.log.name, "stopped_by": p.stop_signal}
+    rec = {"name": p.name, "role": p.role, "broker": p.broker, "argv": [str(a) for a in p.argv], "pid": p.pid,
+           "exit_code": code, "signal": sig, "timed_out": p.timed_out, "log": p.log.name, "stopped_by": p.stop_signal}
+    if p.peak_rss_kb is not None:
+        rec["peak_rss_kb"] = p.peak_rss_kb
+    return rec
 
 
 @dataclass
@@ -174,6 +177,8 @@ class Outcome:
     #: Faults applied from outside (experiment/outside.py): the injector while it runs, then its records.
     injector: outside.Injector | None = None
     outside_faults: list[dict[str, Any]] = field(default_factory=list)
+    #: What a SUT adapter adds to the manifest under its kind (the Embarcadero runner: env, shm, memory).
+    adapter_record: dict[str, Any] | None = None
 
     @property
     def is_interrupted(self) -> bool:
@@ -297,30 +302,43 @@ def run_scenario(config_path: Path, scenario: str, trial: int, build_json: Path,
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         for stale in list(out.glob("broker_*.log")) + [out / n for n in ("client.log", "manifest.json",
-                                                                         "manifest.interrupted.json")]:
+                                                                         "manifest.interrupted.json",
+                                                                         "throughput_benchmark_summary.csv",
+                                                                         "client_timeseries.csv")]:
             stale.unlink(missing_ok=True)
+        if cfg["sut"]["kind"] == "embarcadero":
+            from stallscope.experiment.embarcadero import ADAPTER
+
+            res = ADAPTER.execute(out, scn, Path(build["bin_dir"]).resolve(), Path(build["sut"]["source"]), cfg["run"])
+            return _write_manifest(scn, trial, build, res, out, config_path, build_json)
         broker_t, client_t = sut_templates(cfg["sut"])
         place, skip = _placement(scn)
         if (place.kind != "loopback" or skip) and not places_itself(broker_t):
             raise StallscopeError(config_path, None, f"scenario {scenario!r} places brokers on other hosts, but "
                                   "sut.broker_command has neither {bind_addr} nor {broker_net_args}")
         res = execute(out, scn, Path(build["bin_dir"]).resolve(), broker_t, client_t, cfg["run"], place, skip)
-        if not (out / "client.log").exists():
-            (out / "client.log").write_bytes(b"")
-        if interrupts.requested() and not res.is_interrupted:  # arrived after the processes were stopped
-            res.errors.insert(0, interrupts.describe())
-        manifest = _manifest(scn, trial, build, res, out, config_path, build_json)
-        if res.is_interrupted:
-            # Keep the evidence, but not under the name that marks the run as done: a scheduler that cancelled
-            # this job (and may have exited already) must see the output missing and run it again.
-            schemas.write_json(out / "manifest.interrupted.json", "manifest", manifest)
-            print(f"stallscope run: {res.errors[0]}; evidence kept in {out / 'manifest.interrupted.json'}",
-                  file=sys.stderr)
-            raise KeyboardInterrupt
-        return schemas.write_json(out / "manifest.json", "manifest", manifest)
+        return _write_manifest(scn, trial, build, res, out, config_path, build_json)
     finally:
         if owned:
             interrupts.restore()
+
+
+def _write_manifest(scn: dict[str, Any], trial: int, build: dict[str, Any], res: Outcome, out: Path,
+                    config_path: Path, build_json: Path) -> Path:
+    """Write the run's manifest; an interrupted run's under another name, then KeyboardInterrupt."""
+    if not (out / "client.log").exists():
+        (out / "client.log").write_bytes(b"")
+    if interrupts.requested() and not res.is_interrupted:  # arrived after the processes were stopped
+        res.errors.insert(0, interrupts.describe())
+    manifest = _manifest(scn, trial, build, res, out, config_path, build_json)
+    if res.is_interrupted:
+        # Keep the evidence, but not under the name that marks the run as done: a scheduler that cancelled
+        # this job (and may have exited already) must see the output missing and run it again.
+        schemas.write_json(out / "manifest.interrupted.json", "manifest", manifest)
+        print(f"stallscope run: {res.errors[0]}; evidence kept in {out / 'manifest.interrupted.json'}",
+              file=sys.stderr)
+        raise KeyboardInterrupt
+    return schemas.write_json(out / "manifest.json", "manifest", manifest)
 
 
 def _placement(scn: dict[str, Any]) -> tuple[pl.Placement, str | None]:
@@ -371,6 +389,12 @@ def _manifest(scn: dict[str, Any], trial: int, build: dict[str, Any], res: Outco
         record["placement"] = res.placement.to_record()
     if res.outside_faults:
         record["outside_faults"] = res.outside_faults
+    if res.adapter_record is not None:
+        record["embarcadero"] = res.adapter_record
+        if (out / "client_timeseries.csv").is_file() and client_started:
+            record["files"]["client_timeseries"] = {"client.log": "client_timeseries.csv"}
+    if build.get("stall_timers") in ("yes", "no"):
+        record["stall_timers"] = build["stall_timers"]
     if scn.get("network"):
         record["network"] = _network_record(scn["network"], res)
     elif scn.get("slurm_nodes"):
