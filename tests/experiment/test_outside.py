@@ -162,3 +162,53 @@ def test_outside_fault_on_reference_broker_diagnosed_with_its_broker(scenario: s
     assert f"broker_{b}" in d["summary"]
     bound = claims["runs"][0]["bound"]
     assert (bound["cause"], bound.get("brokers")) == (cfg["scenarios"][scenario]["expected_bound"], [b]), bound
+
+
+FAKE_PUBLISHER = """#!{py}
+import time
+print("I20261206 00:00:00.000000 2 test_utils.cc:1810] Publisher push start (wall ns): 1", flush=True)
+time.sleep(2.0)
+print("I20261206 00:00:01.000000 2 test_utils.cc:1852] Publish completed in 2.00 seconds, 5.00 MB/s", flush=True)
+"""
+
+
+@pytest.mark.parametrize("fault", ["stop", "kill"])
+def test_outside_fault_through_the_embarcadero_runner(fault: str, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same faults through the real broker's runner (stand-in binaries): applied after its publish-start line,
+    logged in the broker's log, recorded; nothing of the run left."""
+    import stat
+
+    from tests.experiment import test_embarcadero as te
+
+    emb = te.emb
+    base = procs.free_ports(1)[0]
+    for _ in range(50):
+        if base + 4 < 65535 and all(emb.port_in_use(base + i) is None for i in range(5)):
+            break
+        base = procs.free_ports(1)[0]
+    monkeypatch.setattr(emb, "DATA_PORT_BASE", base)
+    monkeypatch.setattr(emb, "GRPC_PORT", base + 4)
+    bins = tmp_path / "bin"
+    bins.mkdir()
+    for name, text in (("embarlet", te.FAKE_BROKER), ("throughput_test", FAKE_PUBLISHER)):
+        (bins / name).write_text(text.format(py=sys.executable))
+        (bins / name).chmod(0o755 | stat.S_IXUSR)
+    b = random.randrange(1, 4)
+    scn = te._scn()
+    scn["faults"] = ({"stop_broker": b, "stop_after_s": 0.2, "stop_for_s": 0.5} if fault == "stop"
+                     else {"kill_broker": b, "kill_after_s": 0.2})
+    res = emb.execute(tmp_path / "run", scn, bins, tmp_path / "src", te.RUN_CFG)
+    assert res.errors == [] and len(res.outside_faults) == 1
+    rec = res.outside_faults[0]
+    assert rec["applied"] and rec["broker"] == b and abs(rec["start_s"] - 0.2) < 0.3
+    text = (tmp_path / "run" / f"broker_{b}.log").read_text()
+    name = "broker_stop" if fault == "stop" else "broker_kill"
+    assert f"[FaultWindow] start name={name} broker={b}" in text
+    assert ("[FaultWindow] stop" in text) == (fault == "stop")
+    killed = res.brokers[b]
+    if fault == "kill":
+        assert (killed.exit_facts()[1], killed.stop_signal) == ("SIGKILL", None)
+    else:  # continued, then stopped by the runner like the others
+        assert killed.stop_signal == "SIGTERM"
+    te._assert_nothing_left(res)

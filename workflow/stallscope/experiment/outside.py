@@ -4,7 +4,7 @@ Why: a real broker has none of the reference broker's fault knobs compiled in, y
 for need a broker that stops taking data, or one that dies. Both come from the runner, so they work with any SUT
 whose brokers it started: the signal goes to the broker's process group by the leader's PID (only while the leader
 is alive and unreaped, so the group is surely ours). The clock starts when the publish starts (the client's
-``[Phase] publish_start`` line, or Embarcadero's ``Initialization completed in``), since client init can take
+``[Phase] publish_start`` line, or Embarcadero's ``Publisher push start``), since client init can take
 seconds. Each window is logged into the broker's own log as ``[FaultWindow] start|stop name=<fault> broker=<b>``
 glog lines appended whole (O_APPEND), like the faults compiled into the reference broker, so the time series shades
 it. A broker left stopped is always continued before the run stops its processes (``Injector.stop``).
@@ -26,8 +26,8 @@ from typing import Any
 
 from stallscope.experiment.procs import Proc
 
-#: The client's line that says the publish starts (refpub; Embarcadero's throughput_test).
-PUBLISH_START = re.compile(rb"\[Phase\] publish_start|Initialization completed in")
+#: The client's line that says the publish starts (refpub; Embarcadero's throughput_test, every test kind).
+PUBLISH_START = re.compile(rb"\[Phase\] publish_start|Publisher push start")
 POLL_S = 0.02
 #: Window names in the [FaultWindow] lines and the manifest.
 STOP, KILL = "broker_stop", "broker_kill"
