@@ -67,3 +67,32 @@ def test_ended_early_lists_brokers_the_runner_did_not_stop() -> None:
                                                  "2": {"signal": None, "exit_code": 134}}
     old = [{k: v for k, v in p.items() if k != "stopped_by"} for p in procs]
     assert ended_early({"processes": old}) == {}
+
+
+def test_client_series_standstill_of_one_broker() -> None:
+    from stallscope.analysis.liveness import series_points
+
+    rng = random.Random()
+    n, stop_at, stop_len = 200, rng.randrange(20, 60), rng.randrange(20, 80)
+    rows = []
+    for i in range(n):
+        acking = 5 <= i < 190
+        row = {"t_ms": 100 * i}
+        for b in range(4):
+            paused = b == 2 and stop_at <= i < stop_at + stop_len
+            row[f"b{b}_ack_gib_s"] = 0.1 if acking and not paused else 0.0
+        rows.append(row)
+    pts, start = series_points(pd.DataFrame(rows))
+    assert start == 500_000
+    got = standstills(pts, start)
+    s = got["2"]
+    assert s["resumed"] and abs(s["longest_s"] - (stop_len - 1) / 10) < 0.11
+    assert abs(s["start_s"] - (stop_at - 5) / 10) < 0.11 and s["others_gain_share"] > 0.9 * stop_len / 185
+    assert all(not got[b]["resumed"] or got[b]["longest_s"] < 0.2 for b in ("0", "1", "3"))
+
+
+def test_pause_wins_over_a_longer_quiet_after_the_last_ack() -> None:
+    paused = [min(i, 5) if i < 15 else min(i - 10, 20) for i in range(1, 61)]  # flat 1 s, then flat 4 s at the end
+    rows = [_series(0, list(range(1, 61))), _series(1, paused)]
+    got = standstills(ack_points(_frame(rows), T0), T0)["1"]
+    assert got["resumed"] and got["longest_s"] == 1.0 and got["start_s"] == 0.5

@@ -4,7 +4,8 @@ paused (its ACKs stood still for a while, then resumed) or that failed (its proc
 Why: a broker stopped or killed from outside (``experiment/outside.py``) leaves no line of its own saying so. What
 it leaves is read here, from evidence any SUT gives: the broker's cumulative ACK count over time (refpub's
 ``[AckSeries]``, the client's ``Waiting for acknowledgments`` progress, Embarcadero's broker-side
-``Acknowledgments`` lines) and the runner's record of each process (``manifest.processes``: how it ended, and
+``Acknowledgments`` lines, or better the client's 100 ms throughput series when it wrote one, whose per-broker
+ACK rates are integrated) and the runner's record of each process (``manifest.processes``: how it ended, and
 whether the runner had to stop it). The runner's ``[FaultWindow]`` lines are never read here: the diagnosis must
 not rest on the label of the fault it is asked to find.
 
@@ -70,7 +71,9 @@ def _count_at(points: list[tuple[int, int]], times: list[int], t: int) -> int:
 
 
 def _longest_flat(points: list[tuple[int, int]], since_us: int) -> tuple[int, int, bool] | None:
-    """(first, last µs of the longest stretch at one count after ``since_us``, whether the count grew later)."""
+    """(first, last µs of the longest stretch at one count after ``since_us``, whether the count grew later).
+
+    A stretch the count came back from wins over a longer one it never left (the quiet after the last ACK)."""
     best: tuple[int, int, bool] | None = None
     i = 0
     pts = [p for p in points if p[0] >= since_us]
@@ -79,7 +82,9 @@ def _longest_flat(points: list[tuple[int, int]], since_us: int) -> tuple[int, in
         while j + 1 < len(pts) and pts[j + 1][1] == pts[i][1]:
             j += 1
         resumed = j + 1 < len(pts) and pts[j + 1][1] > pts[i][1]
-        if pts[i][1] > 0 and (best is None or pts[j][0] - pts[i][0] > best[1] - best[0]):
+        span = pts[j][0] - pts[i][0]
+        if pts[i][1] > 0 and (best is None or (resumed and span > 0, span) > (best[2] and best[1] > best[0],
+                                                                               best[1] - best[0])):
             best = (pts[i][0], pts[j][0], resumed)
         i = j + 1
     return best
@@ -105,7 +110,30 @@ def standstills(points: dict[int, list[tuple[int, int]]], publish_start_us: int 
     return out
 
 
-def compute_liveness(ev: pd.DataFrame, manifest: dict[str, Any], publish_start_us: int | None) -> dict[str, Any]:
-    """The ``liveness`` block of metrics.json (module doc)."""
-    return {"ended_early": ended_early(manifest),
-            "standstill": standstills(ack_points(ev, publish_start_us), publish_start_us)}
+def series_points(df: pd.DataFrame) -> tuple[dict[int, list[tuple[int, int]]], int | None]:
+    """Cumulative ACKed bytes per broker from a client's 100 ms throughput series (``analysis/timeseries.py``:
+    per-broker ACK GiB/s per interval, integrated), and the first sample with any ACK as the publish's start
+    (the series' clock is the client's own, not the logs')."""
+    cols = {int(c[1:].split("_")[0]): c for c in df.columns if c.startswith("b") and c.endswith("_ack_gib_s")}
+    if len(cols) < 2 or len(df) < 2:
+        return {}, None
+    t_us = (df["t_ms"].astype(float) * 1000).round().astype("int64")
+    dt_s = df["t_ms"].astype(float).diff().fillna(0) / 1000
+    acking = (df[list(cols.values())].astype(float) > 0).any(axis=1)
+    start = int(t_us[acking.idxmax()]) if acking.any() else None
+    pts = {}
+    for b, c in cols.items():
+        cum = (df[c].astype(float).clip(lower=0) * dt_s * 2**30).cumsum().round().astype("int64")
+        pts[b] = list(zip(t_us.tolist(), cum.tolist(), strict=True))
+    return pts, start
+
+
+def compute_liveness(ev: pd.DataFrame, manifest: dict[str, Any], publish_start_us: int | None,
+                     series: pd.DataFrame | None = None) -> dict[str, Any]:
+    """The ``liveness`` block of metrics.json (module doc); with the client's throughput series (a sample every
+    100 ms) the standstills come from it rather than from ACK lines seconds apart."""
+    pts, start = series_points(series) if series is not None else ({}, None)
+    if not pts:
+        pts, start = ack_points(ev, publish_start_us), publish_start_us
+    return {"ended_early": ended_early(manifest), "standstill": standstills(pts, start),
+            "source": "client_timeseries" if series is not None and pts and start is not None else "ack_lines"}

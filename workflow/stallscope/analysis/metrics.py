@@ -40,6 +40,18 @@ def _has_fewer_batches_than_queues(
     return bool(tpb and nb and batches is not None and batches < tpb * nb)
 
 
+def _one_series(run_dir: Path, series: dict[str, str]) -> pd.DataFrame | None:
+    """The client's throughput series when the run has exactly one readable one (a single client)."""
+    from stallscope.analysis.timeseries import read_timeseries
+
+    if len(series) != 1:
+        return None
+    try:
+        return read_timeseries(run_dir / next(iter(series.values())))
+    except StallscopeError:
+        return None
+
+
 def compute_metrics(run_dir: Path, out: Path | None = None) -> Path:
     """Read manifest.json, events.csv and lines.json of ``run_dir``; write metrics.json (validated); return its path."""
     run_dir = Path(run_dir)
@@ -118,7 +130,8 @@ def compute_metrics(run_dir: Path, out: Path | None = None) -> Path:
     data["evidence"] = evidence.inventory(ev, lines, manifest, present)
     data["tcp_phases"] = evidence.tcp_phases(ev)
     data["producer"] = evidence.producer(ev)
-    data["liveness"] = liveness.compute_liveness(ev, manifest, bnd.get("publish_start"))
+    data["liveness"] = liveness.compute_liveness(ev, manifest, bnd.get("publish_start"),
+                                                 _one_series(run_dir, files.get("client_timeseries") or {}))
     counts = {"benign_matches": matches["benign"], "real_matches": matches["real"]}
     data["refs"] = refs.collect_refs(ev, st, client_log, firsts, counts, run_dir)
     target = Path(out) if out is not None else run_dir / "metrics.json"

@@ -31,6 +31,8 @@ PUBLISH_START = re.compile(rb"\[Phase\] publish_start|Publisher push start")
 POLL_S = 0.02
 #: Window names in the [FaultWindow] lines and the manifest.
 STOP, KILL = "broker_stop", "broker_kill"
+#: The fault knobs applied from outside: any SUT takes them (the others are compiled into the reference broker).
+OUTSIDE_KNOBS = ("stop_broker", "stop_after_s", "stop_for_s", "kill_broker", "kill_after_s")
 
 
 @dataclass
