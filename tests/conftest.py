@@ -2,7 +2,8 @@
 fixture folders are never written to).
 
 STALLSCOPE_BUILD_JSON (a build.json of `stallscope build`) reuses an existing build, as `make test` does.
-Tests marked `long` run only with --run-long, those marked `slurm` only with --run-slurm.
+Tests marked `long` run only with --run-long, those marked `slurm` only with --run-slurm, those marked
+`embarcadero` (the real broker built and run) only with --run-embarcadero.
 """
 
 from __future__ import annotations
@@ -20,6 +21,11 @@ FIXTURES = Path(os.environ.get("STALLSCOPE_FIXTURES") or next(
     (p / "shared" / "fixtures" / "embarcadero" for p in Path(__file__).resolve().parents[1:4]
      if (p / "shared" / "fixtures" / "embarcadero").is_dir()),
     Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "embarcadero"))
+
+# The real broker's source and one run's logs (../shared/sut): STALLSCOPE_SHARED_SUT points elsewhere.
+SHARED_SUT = Path(os.environ.get("STALLSCOPE_SHARED_SUT") or next(
+    (p / "shared" / "sut" for p in Path(__file__).resolve().parents[1:4] if (p / "shared" / "sut").is_dir()),
+    Path(__file__).resolve().parents[1].parent / "shared" / "sut"))
 
 
 # A test run started in the background of a non-interactive shell inherits SIGINT ignored, and so would every
@@ -39,19 +45,43 @@ def embarcadero(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return dst
 
 
+@pytest.fixture(scope="session")
+def shared_sut() -> Path:
+    """../shared/sut: the Embarcadero bundle, folly's tarball, one real run's logs (skip when absent)."""
+    if not (SHARED_SUT / "embarcadero.bundle").is_file():
+        pytest.skip(f"the real broker's material not found at {SHARED_SUT}")
+    return SHARED_SUT
+
+
+@pytest.fixture
+def head_sample(shared_sut: Path, tmp_path: Path) -> Path:
+    """A private copy of ../shared/sut/sample-run-head (one 10 MB e2e run of the bundle's HEAD)."""
+    dst = tmp_path / "sample-run-head"
+    shutil.copytree(shared_sut / "sample-run-head", dst)
+    for p in dst.iterdir():
+        p.chmod(0o644)
+    dst.chmod(0o755)
+    return dst
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--run-long", action="store_true", help="also run tests marked long (the full scenarios)")
     parser.addoption("--run-slurm", action="store_true",
                      help="also run tests marked slurm (needs a cluster: `.ci/slurm.sh up`)")
+    parser.addoption("--run-embarcadero", action="store_true",
+                     help="also run tests marked embarcadero (build the real broker from ../shared/sut, run it)")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.getoption("--run-long"):
-        return
-    skip = pytest.mark.skip(reason="long: run with --run-long (CI runs them once)")
+    skips = {}
+    if not config.getoption("--run-long"):
+        skips["long"] = pytest.mark.skip(reason="long: run with --run-long (CI runs them once)")
+    if not config.getoption("--run-embarcadero"):
+        skips["embarcadero"] = pytest.mark.skip(reason="embarcadero: run with --run-embarcadero (CI runs them once)")
     for item in items:
-        if "long" in item.keywords:
-            item.add_marker(skip)
+        for marker, skip in skips.items():
+            if marker in item.keywords:
+                item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,10 @@ import os, signal, sys, time
 mode = os.environ.get("FAKE_BROKER_MODE", "ok")
 if mode == "exit":
     sys.exit(3)
+# as embarlet: its replica dirs must be writable from where it runs (it aborts otherwise), HOME too
+for d in os.environ["EMBARCADERO_REPLICA_DISK_DIRS"].split(",") + [os.environ["HOME"]]:
+    if not os.access(d, os.W_OK):
+        sys.exit(4)
 shm = "/dev/shm" + os.environ["EMBARCADERO_CXL_SHM_NAME"]
 if "--head" in sys.argv:
     with open(shm, "wb") as fh:
@@ -195,6 +199,18 @@ def test_clean_run_records_memory_csv_and_leaves_nothing(tmp_path: Path, fake_bi
     assert all(rec["peak_rss_kb"][f"broker_{i}"] > 0 for i in range(4))
     assert res.client.peak_rss_kb == rec["peak_rss_kb"]["client"]
     assert not (out / "replica0").exists() and not (out / "home").exists()  # empty, tidied
+    _assert_nothing_left(res)
+
+
+def test_relative_run_dir_gives_the_processes_paths_that_work_from_it(tmp_path: Path, fake_bins: Path,
+                                                                    free_fixed_ports: dict[str, int],
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    res = emb.execute(Path("results/runs/x/t1"), _scn(), fake_bins, tmp_path / "src", RUN_CFG)
+    assert res.errors == []
+    assert all(Path(v).is_absolute() for k, v in res.adapter_record["env"].items()
+               if k in ("HOME", "EMBARCADERO_THROUGHPUT_TIMESERIES_FILE"))
+    assert (tmp_path / "results/runs/x/t1" / emb.SUMMARY_CSV).is_file()
     _assert_nothing_left(res)
 
 

@@ -106,6 +106,9 @@ def compute_acks(ev: pd.DataFrame, params: dict[str, Any]) -> dict[str, Any]:
     ]
     apb = _fields(ev, "ack_per_broker")
     per = apb[-1].get("per_broker") if apb else (progress[-1]["per_broker"] if progress else None)
+    if per is None:  # HEAD's client with its network-path profile on: per broker, the messages acknowledged
+        per = {str(k): v for k, v in (_sum_by_broker(_fields(ev, "net_profile_broker"), "acked_messages")
+                                      or {}).items()} or None
     nb = params.get("brokers")
     if per is not None:
         per = {b: n for b, n in per.items() if n or (nb is not None and int(b) < nb)}
@@ -132,6 +135,20 @@ def compute_acks(ev: pd.DataFrame, params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+#: Where the delivered MB/s is read, in order: the `Bandwidth:` line (e56e7c0, refpub, HEAD's publish test), else
+#: HEAD's end-to-end test's `Publish completed in S seconds, M MB/s` (the same figure: publish to the last ACK).
+DELIVERED_SOURCES = ("bandwidth", "publish_completed")
+
+
+def delivered_mb_s(ev: pd.DataFrame) -> float | None:
+    """The client's delivered MB/s (MB = 2^20, ACK wait included) from the first source that logged one."""
+    for kind in DELIVERED_SOURCES:
+        v = _last(ev, kind, "mb_s")
+        if v is not None:
+            return v
+    return None
+
+
 def compute_throughput(ev: pd.DataFrame) -> dict[str, Any]:
     """Delivered and producer-side bandwidth, EAGAINs, time blocked in send, bytes sent."""
     ss = _fields(ev, "send_stats")
@@ -142,7 +159,7 @@ def compute_throughput(ev: pd.DataFrame) -> dict[str, Any]:
         vals = [f["eagain"] for f in ss if isinstance(f.get("eagain"), int)]
         eagain = sum(vals) if vals else None
     return {
-        "delivered_mb_s": _last(ev, "bandwidth", "mb_s"),
+        "delivered_mb_s": delivered_mb_s(ev),
         "publish_bw_mb_s": _last(ev, "pipeline_profile", "publish_bw_mb_s"),
         "eagain_count": eagain,
         "completed_s": _last(ev, "publish_completed", "seconds"),

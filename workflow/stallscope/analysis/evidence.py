@@ -159,6 +159,8 @@ def producer(ev: pd.DataFrame) -> dict[str, Any]:
     pb = _last_with(ev, "pipeline_profile", "publish_bw_mb_s")
     ea = _last_with(ev, "pipeline_profile", "eagain_count")
     bw = _last_with(ev, "bandwidth", "mb_s")
+    if bw is None:
+        bw = _last_with(ev, "publish_completed", "mb_s")
     batches = None
     if ea is not None:
         m = _BATCHES.search(str(ea["text"]))

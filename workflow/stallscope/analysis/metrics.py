@@ -9,7 +9,20 @@ from typing import Any
 import pandas as pd
 
 from stallscope import schemas
-from stallscope.analysis import acks, benign, checks, clients, clock, evidence, latency, liveness, phases, refs, stalls
+from stallscope.analysis import (
+    acks,
+    benign,
+    checks,
+    clients,
+    clock,
+    evidence,
+    latency,
+    liveness,
+    phases,
+    refs,
+    stalls,
+    summarycsv,
+)
 from stallscope.errors import StallscopeError
 from stallscope.shared import events
 
@@ -132,6 +145,9 @@ def compute_metrics(run_dir: Path, out: Path | None = None) -> Path:
     data["producer"] = evidence.producer(ev)
     data["liveness"] = liveness.compute_liveness(ev, manifest, bnd.get("publish_start"),
                                                  _one_series(run_dir, files.get("client_timeseries") or {}))
+    summary = summarycsv.read_summary(run_dir)
+    if summary is not None:
+        data["summary_csv"] = summary
     counts = {"benign_matches": matches["benign"], "real_matches": matches["real"]}
     data["refs"] = refs.collect_refs(ev, st, client_log, firsts, counts, run_dir)
     target = Path(out) if out is not None else run_dir / "metrics.json"

@@ -120,6 +120,12 @@ def compute_received(ev: pd.DataFrame, brokers: list[int]) -> dict[str, Any]:
             totals = [f.get("total") for f in bdc["fields"] if isinstance(f.get("total"), int)]
             rec["batches"] = max(totals) if totals else None
             rec["source"] = "batch_data_complete"
+        elif not (sd := sub[sub["kind"] == "subscribe_send_diag"]).empty:
+            # HEAD's end-to-end test: what each broker handed its subscriber (headers included), summed per thread
+            rows = [f for f in sd["fields"] if isinstance(f, dict)]
+            rec["batches"] = sum(int(f.get("batches") or 0) for f in rows)
+            rec["bytes"] = sum(int(f.get("bytes") or 0) for f in rows)
+            rec["source"] = "subscribe_send_diag"
         per[str(b)] = rec
     total = {}
     for k in ("batches", "bytes", "messages"):

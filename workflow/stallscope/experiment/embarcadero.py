@@ -363,6 +363,7 @@ def execute(out: Path, scn: dict[str, Any], bin_dir: Path, source: Path, run_cfg
     object or ready file. Signals stop the run the same way (``interrupts``); the record is ``res.embarcadero``."""
     procs.set_parent_death_signal(signal.SIGTERM)
     owned = interrupts.install()
+    out = Path(out).absolute()  # the processes run inside it: every path they get must not depend on the cwd
     n = int(scn["params"]["brokers"])
     res = Outcome(started_utc=utc_now(), placement=pl.loopback(n))
     rec = EmbarcaderoRun(settings=settings_for(scn), shm_name=new_shm_name())

@@ -390,7 +390,8 @@ def _manifest(scn: dict[str, Any], trial: int, build: dict[str, Any], res: Outco
     if res.outside_faults:
         record["outside_faults"] = res.outside_faults
     if res.adapter_record is not None:
-        record["embarcadero"] = res.adapter_record
+        record["embarcadero"] = dict(res.adapter_record)
+        record["embarcadero"]["build"] = {"wall_s": build.get("build_wall_s"), "jobs": build.get("jobs")}
         if (out / "client_timeseries.csv").is_file() and client_started:
             record["files"]["client_timeseries"] = {"client.log": "client_timeseries.csv"}
     if build.get("stall_timers") in ("yes", "no"):

@@ -76,7 +76,18 @@ def run_entry(r: Run, configured: dict[str, dict[str, Any]] | None = None,
         "outcome": r.get("outcome.status") or ("harness_error" if not r.harness_ok else "unknown"),
         "bound": bound if bound is not None else decide_bound(r),
         "evidence": r.get("evidence"),
-    } | ({"network": net} if (net := network_summary(m)) else {})
+    } | ({"network": net} if (net := network_summary(m)) else {}) | (
+        {"resources": res} if (res := _resources(m)) else {})
+
+
+def _resources(m: dict[str, Any]) -> dict[str, Any] | None:
+    """Peak memory per process, shm held and build time of a run of the real Embarcadero (None for others)."""
+    e = m.get("embarcadero")
+    if not isinstance(e, dict):
+        return None
+    build = e.get("build") or {}
+    return {"peak_rss_kb": dict(e.get("peak_rss_kb") or {}), "shm_bytes_at_end": e.get("shm_bytes_at_end"),
+            "build_wall_s": build.get("wall_s"), "build_jobs": build.get("jobs")}
 
 
 def _kind(r: Run, configured: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -166,6 +166,22 @@ def network_text(net: dict[str, Any] | None) -> str:
     return "emulated hosts: " + "; ".join(parts)
 
 
+def resources_text(res: dict[str, Any] | None) -> str:
+    """``peak memory: broker_0 42 MB, ..., client 1,053 MB; shm 51 MB at the end; build 317 s (2 jobs)``."""
+    if not isinstance(res, dict):
+        return ""
+    peaks = res.get("peak_rss_kb") or {}
+    parts = []
+    if peaks:
+        parts.append("peak memory: " + ", ".join(f"{n} {kb / 1024:,.0f} MB" for n, kb in sorted(peaks.items())))
+    if isinstance(res.get("shm_bytes_at_end"), int):
+        parts.append(f"shm object {res['shm_bytes_at_end'] / 2**20:,.0f} MB at the end")
+    if isinstance(res.get("build_wall_s"), (int, float)):
+        jobs = f" ({res['build_jobs']} jobs)" if res.get("build_jobs") else ""
+        parts.append(f"build {res['build_wall_s']:,.0f} s{jobs}")
+    return "; ".join(parts)
+
+
 def _run(r: dict[str, Any]) -> dict[str, str]:
     slurm = ""
     if r.get("slurm_job_id") or r.get("slurm_node"):
@@ -180,6 +196,7 @@ def _run(r: dict[str, Any]) -> dict[str, str]:
         "host": text(r.get("host")), "slurm": slurm or "—",
         "started": text(r.get("started_utc")).replace("T", " "),
         "harness": harness, "harness_css": "ok" if r["harness_ok"] else "bad", "origin": text(r.get("origin")),
+        "resources": resources_text(r.get("resources")),
         **run_facts(r),
     }
 
