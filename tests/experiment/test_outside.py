@@ -212,3 +212,15 @@ def test_outside_fault_through_the_embarcadero_runner(fault: str, tmp_path: Path
     else:  # continued, then stopped by the runner like the others
         assert killed.stop_signal == "SIGTERM"
     te._assert_nothing_left(res)
+
+
+def test_real_broker_config_takes_outside_faults_only(tmp_path: Path) -> None:
+    cfg = yaml.safe_load((REPO / "config" / "embarcadero-experiments.yaml").read_text())
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    scn = load_config(path)["scenarios"]
+    assert scn["broker_stopped"]["faults"]["stop_broker"] == 2 and scn["broker_killed"]["faults"]["kill_broker"] == 3
+    cfg["scenarios"]["broker_killed"]["faults"]["recv_delay_us"] = 5
+    path.write_text(yaml.safe_dump(cfg))
+    with pytest.raises(StallscopeError, match=r"broker_killed: the real Embarcadero .* from outside: stop_broker"):
+        load_config(path)
