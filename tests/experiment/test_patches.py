@@ -137,3 +137,18 @@ def test_patched_reference_broker_builds_the_patched_source(tmp_path: Path) -> N
     assert build["sut"]["id"].endswith("-patched-" + patch_digest(patch_facts([patch]))[:8])
     assert marker.encode() in (tmp_path / "build" / "bin" / "refbroker").read_bytes()
     assert main.read_text() == old and git_facts(src)["is_dirty"] is False
+
+
+def test_baseline_takes_baseline_patches_else_the_candidates(tmp_path: Path) -> None:
+    from stallscope.experiment.baseline import BASELINE_PATTERN, baseline_sut
+
+    repo, _, sut = _tool_repo(tmp_path)
+    patch = tmp_path / "p.patch"
+    patch.write_text(_diff("broker/tool.sh", "echo one\necho two\n", "echo one\n"))
+    commit = repo.head.commit.hexsha[:12]
+    digest = patch_digest(patch_facts([patch]))[:8]
+    cfg = {"sut": {**sut, "patches": [str(patch)], "baseline": "HEAD"}}
+    assert sut_id(cfg) == baseline_sut(cfg)[len("baseline-"):] == f"{commit}-patched-{digest}"
+    cfg["sut"]["baseline_patches"] = []
+    assert baseline_sut(cfg) == f"baseline-{commit}" and re.fullmatch(BASELINE_PATTERN, baseline_sut(cfg))
+    assert re.fullmatch(BASELINE_PATTERN, f"baseline-{commit}-patched-{digest}")
