@@ -96,3 +96,18 @@ def test_pause_wins_over_a_longer_quiet_after_the_last_ack() -> None:
     rows = [_series(0, list(range(1, 61))), _series(1, paused)]
     got = standstills(ack_points(_frame(rows), T0), T0)["1"]
     assert got["resumed"] and got["longest_s"] == 1.0 and got["start_s"] == 0.5
+
+
+def test_sites_while_sending_count_by_site_broker_and_timeouts() -> None:
+    from stallscope.analysis.stalls import compute_stalls
+
+    rows = [("nm.cc:10", "header", "publish", 0, {"bytes_read": -1}), ("nm.cc:10", "header", "publish", 1,
+             {"bytes_read": 128}), ("nm.cc:20", "payload", "publish", 1, {"remaining": 5}),
+            ("nm.cc:10", "header", "post", 2, {"bytes_read": 0})]
+    st = pd.DataFrame([{"src": s, "short": k, "phase": ph, "end_phase": ph, "closed": False, "broker": b,
+                        "duration_ms": 60 + i, "fields": f} for i, (s, k, ph, b, f) in enumerate(rows)])
+    got = compute_stalls(st, [0, 1, 2], {"source": "markers"})["sites_while_sending"]
+    assert got == [{"site": "nm.cc:10", "kind": "header", "count": 2, "max_ms": 61, "returned_minus_one": 1,
+                    "per_broker": {"0": 1, "1": 1}},
+                   {"site": "nm.cc:20", "kind": "payload", "count": 1, "max_ms": 62, "returned_minus_one": 0,
+                    "per_broker": {"1": 1}}]

@@ -97,8 +97,11 @@ def _sites(st: pd.DataFrame, sending: tuple[str, ...]) -> list[dict[str, Any]]:
     out = []
     for (src, short), sub in during.groupby(["src", "short"], sort=False):
         per = sub["broker"].dropna().astype(int).value_counts()
+        # recv returned -1: a socket receive timeout (or an error) cut the wait, no byte arrived; the next stall
+        # line continues the same wait
+        failed = sum(1 for f in sub["fields"] if f.get("bytes_read", f.get("recv_ret")) == -1)
         out.append({"site": str(src), "kind": str(short), "count": int(len(sub)),
-                    "max_ms": int(sub["duration_ms"].max()),
+                    "max_ms": int(sub["duration_ms"].max()), "returned_minus_one": failed,
                     "per_broker": {str(b): int(n) for b, n in sorted(per.items())}})
     return sorted(out, key=lambda d: (-d["count"], d["site"]))
 

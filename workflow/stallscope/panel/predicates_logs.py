@@ -82,12 +82,17 @@ def _where_and_bound(run: Any) -> str:
     from stallscope.panel.bound import decide_bound
 
     sites = run.get("stalls.sites_while_sending") or []
-    parts = [f"{d['count']} at {d['site']} ({d['kind']}, up to {d['max_ms']} ms; "
+
+    def cut(d: dict[str, Any]) -> str:
+        n = d.get("returned_minus_one") or 0
+        return f", {n} of them recv returning -1 (a receive timeout cut the wait)" if n else ""
+
+    parts = [f"{d['count']} at {d['site']} ({d['kind']}, up to {d['max_ms']} ms{cut(d)}; "
              + ", ".join(f"broker_{b} {n}" for b, n in d["per_broker"].items()) + ")" for d in sites[:4]]
     more = f", and {len(sites) - 4} more sites" if len(sites) > 4 else ""
     bound = decide_bound(run)
     said = f"; the run's bound: {bound['cause'].replace('_', ' ')} ({bound['summary']})"
-    return (": " + "; ".join(parts) + more if parts else "") + said
+    return ("; while the client was sending: " + "; ".join(parts) + more if parts else "") + said
 
 
 def long_stalls_post_phase(ctx: Context, claim: Claim) -> Verdict:
