@@ -26,7 +26,7 @@ report-embarcadero: $(STAMP)
 	@if [ ! -e $(EMBARCADERO_SRC) ] && [ -f $(EMBARCADERO_BUNDLE) ]; then \
 		echo "cloning $(EMBARCADERO_BUNDLE) into $(EMBARCADERO_SRC)"; git clone -q $(EMBARCADERO_BUNDLE) $(EMBARCADERO_SRC); fi
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/snakemake --cores 4 --workflow-profile profiles/default \
-		--configfile config/embarcadero.yaml report
+		--configfile=config/embarcadero.yaml report
 
 TEST_BUILD := build/test
 RUN := PATH="$(CURDIR)/$(BIN):$$PATH"

@@ -35,3 +35,24 @@ def test_dry_run_passes_the_given_configfile_to_the_stages(tmp_path: Path) -> No
     assert res.returncode == 0, res.stderr[-2000:]
     assert f"--config={given}" in res.stdout, res.stdout[-2000:]
     assert "--config=config/config.yaml" not in res.stdout
+
+
+def test_given_configfile_is_the_whole_config_not_an_extension(tmp_path: Path) -> None:
+    """Snakemake extends config/config.yaml with --configfile; the DAG must see the given file's scenarios only."""
+    from stallscope.targets import only_stages_config
+
+    shipped = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    small = yaml.safe_load((REPO / "tests" / "configs" / "small" / "config.yaml").read_text())
+    given = tmp_path / "mine.yaml"
+    given.write_text(yaml.safe_dump(small))
+    merged = {**shipped, **small, "scenarios": {**shipped["scenarios"], **small["scenarios"]}}
+    only_stages_config(merged, str(given), "config/config.yaml")
+    assert set(merged["scenarios"]) == set(small["scenarios"]) < set(shipped["scenarios"]) | set(small["scenarios"])
+    kept = dict(merged)
+    only_stages_config(merged, "config/config.yaml", "config/config.yaml")  # no --configfile: left alone
+    assert merged == kept
+    res = subprocess.run([sys.executable, "-m", "snakemake", "runs", "-n", "--cores", "1",
+                          f"--configfile={given}"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    scheduled = {line.split("scenario=")[1].split(",")[0] for line in res.stdout.splitlines() if "scenario=" in line}
+    assert scheduled == set(small["scenarios"])

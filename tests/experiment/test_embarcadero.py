@@ -88,6 +88,7 @@ def free_fixed_ports(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
         base = procs.free_ports(1)[0]
     monkeypatch.setattr(emb, "DATA_PORT_BASE", base)
     monkeypatch.setattr(emb, "GRPC_PORT", base + 4)
+    monkeypatch.setattr(emb, "PORTS_LOCK", f"\0stallscope-test-{os.getpid()}-{base}")
     return emb.ports(4)
 
 
@@ -173,7 +174,42 @@ def test_taken_port_is_one_clear_error_and_nothing_starts(tmp_path: Path, fake_b
         assert time.monotonic() - t0 < 5  # an error, not a wait
     finally:
         holder.close()
-    assert len(res.errors) == 1 and f"port {port} " in res.errors[0] and "taken" in res.errors[0]
+    assert len(res.errors) == 1 and f"ports are taken: {port} (" in res.errors[0]
+    assert res.brokers == [] and res.client is None
+    _assert_nothing_left(res)
+
+
+def test_second_run_waits_for_the_first_then_runs(tmp_path: Path, fake_bins: Path,
+                                                  free_fixed_ports: dict[str, int]) -> None:
+    import threading
+
+    hold_s = random.uniform(0.5, 1.5)
+    held = threading.Event()
+
+    def other_run() -> None:
+        with emb.ports_lock(5) as busy:
+            assert busy is None
+            held.set()
+            time.sleep(hold_s)
+
+    t = threading.Thread(target=other_run)
+    t.start()
+    assert held.wait(10)
+    t0 = time.monotonic()
+    res = emb.execute(tmp_path / "run", _scn(brokers=1), fake_bins, tmp_path / "src", RUN_CFG)
+    t.join(10)
+    assert res.errors == [] and time.monotonic() - t0 >= hold_s * 0.5
+    _assert_nothing_left(res)
+
+
+def test_lock_held_too_long_is_one_error_and_nothing_starts(tmp_path: Path, fake_bins: Path,
+                                                            free_fixed_ports: dict[str, int],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(emb, "PORTS_LOCK_WAIT_S", 0.5)
+    with emb.ports_lock(1) as busy:
+        assert busy is None
+        res = emb.execute(tmp_path / "run", _scn(), fake_bins, tmp_path / "src", RUN_CFG)
+    assert len(res.errors) == 1 and "held its ports for more than 0.5 s" in res.errors[0]
     assert res.brokers == [] and res.client is None
     _assert_nothing_left(res)
 
@@ -260,6 +296,7 @@ import sys
 from pathlib import Path
 from stallscope.experiment import embarcadero as emb
 emb.DATA_PORT_BASE, emb.GRPC_PORT = int(sys.argv[3]), int(sys.argv[3]) + 4
+emb.PORTS_LOCK = "\\0" + sys.argv[4]
 scn = {"name": "x", "faults": {}, "embarcadero": {}, "params": {"brokers": 4, "threads_per_broker": 1,
        "message_size": 1024, "total_bytes": 1 << 20, "order": 0, "ack_level": 1, "ack_timeout_s": 600}}
 res = emb.execute(Path(sys.argv[1]), scn, Path(sys.argv[2]), Path(sys.argv[1]),
@@ -277,7 +314,8 @@ def test_signal_to_the_runner_stops_everything(tmp_path: Path, fake_bins: Path, 
     out = tmp_path / "run"
     out.mkdir()
     env = {**os.environ, "FAKE_CLIENT_SLEEP": "600"}
-    runner = subprocess.Popen([sys.executable, "-c", RUNNER, str(out), str(fake_bins), str(emb.DATA_PORT_BASE)],
+    runner = subprocess.Popen([sys.executable, "-c", RUNNER, str(out), str(fake_bins), str(emb.DATA_PORT_BASE),
+                               emb.PORTS_LOCK[1:]],
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
     try:
         deadline = time.monotonic() + 30

@@ -88,6 +88,16 @@ def test_head_sample_same_rows_from_compiled_and_python_scanner(head_sample: Pat
         assert all(r == rows["regex"] for r in rows.values()), (log.name, list(rows))
 
 
+def test_profile_counters_are_benign() -> None:
+    from stallscope.analysis.benign import classify
+
+    line = ("I20261206 02:07:49.000000 1 publisher.cc:307] [NET_PROFILE][CLIENT] ack_values=9 ack_recv_calls=19 "
+            "ack_epoll_calls=2904 ack_epoll_wait_ms=6250.64 ack_epoll_timeouts=2890")
+    assert classify(line, {}) == "profile_counters"
+    assert classify("E20261206 02:07:49.000000 1 publisher.cc:2807] [Publisher ACK Timeout]: Waited 10 seconds", {}) \
+        == "real"
+
+
 def test_head_sample_claims_needing_stall_timers_are_not_run(head_sample: Path, tmp_path: Path) -> None:
     from stallscope.panel.assess import assess_runs
 

@@ -17,6 +17,7 @@ give. What the broker needs on a machine without CXL memory or hugepages, measur
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import secrets
@@ -48,6 +49,10 @@ DEFAULTS: dict[str, Any] = {"test": 1, "segment_size_bytes": 1 << 30, "client_bu
                             "profile_network_path": True, "client_log_level": 0, "broker_log_level": 1}
 #: Client startup allowance on top of the ACK timeout: Init waits up to 60 s for the cluster (publisher.cc).
 CLIENT_INIT_ALLOWANCE_S = 60
+#: A machine-wide lock held for a run's whole life: an abstract Unix socket (no file to leave behind, released
+#: by the kernel whatever ends the holder). Runs of other Snakemake invocations or worktrees wait for it.
+PORTS_LOCK = "\0stallscope-embarcadero-ports"
+PORTS_LOCK_WAIT_S = 1800
 #: Environment the user's shell may carry that would change what the broker does: never inherited.
 _INHERITED_OUT = re.compile(r"^(EMBARCADERO_|EMBAR_)")
 
@@ -99,15 +104,51 @@ def port_in_use(port: int) -> str | None:
 
 
 def check_ports(brokers: int) -> list[str]:
-    """One line per fixed port that is taken (empty when all are free)."""
-    errors = []
+    """One line naming every fixed port that is taken (empty when all are free)."""
+    taken = []
     for name, port in ports(brokers).items():
         why = port_in_use(port)
         if why:
-            role = "the head broker's gRPC port" if name == "grpc" else f"{name}'s data port"
-            errors.append(f"port {port} ({role}) is taken: {why}; Embarcadero's ports are fixed, so another "
-                          "Embarcadero (or any listener there) must stop first")
-    return errors
+            role = "head gRPC" if name == "grpc" else f"{name} data"
+            taken.append(f"{port} ({role}: {why})")
+    if not taken:
+        return []
+    return [f"Embarcadero's fixed ports are taken: {', '.join(taken)}; another Embarcadero (or any listener "
+            "there) must stop first"]
+
+
+@contextlib.contextmanager
+def ports_lock(wait_s: float) -> Iterator[str | None]:
+    """Hold the machine-wide Embarcadero lock, waiting for it at most ``wait_s`` (interruptible).
+
+    Yields None once held, else why not (another run held it all along, or a stop signal came first). The
+    Snakemake resource keeps one invocation's runs apart; this keeps apart those of several (two worktrees,
+    a test beside a report), which would otherwise meet on the fixed ports."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    deadline = time.monotonic() + wait_s
+    said = False
+    try:
+        while True:
+            try:
+                s.bind(PORTS_LOCK)
+                break
+            except OSError as exc:
+                if exc.errno != errno.EADDRINUSE:
+                    raise
+            if interrupts.requested():
+                yield "interrupted while waiting for another Embarcadero run to end"
+                return
+            if time.monotonic() >= deadline:
+                yield (f"another Embarcadero run held its ports for more than {wait_s:g} s "
+                       "(the machine-wide lock stallscope-embarcadero-ports)")
+                return
+            if not said:
+                print("waiting for another Embarcadero run to end (its ports are fixed)", file=sys.stderr, flush=True)
+                said = True
+            time.sleep(0.2)
+        yield None
+    finally:
+        s.close()
 
 
 def new_shm_name() -> str:
@@ -370,7 +411,11 @@ def execute(out: Path, scn: dict[str, Any], bin_dir: Path, source: Path, run_cfg
     mem = _Memory(rec)
     res.ports = ports(n)
     try:
-        with _shm_guard(rec):
+        with ports_lock(PORTS_LOCK_WAIT_S) as busy, _shm_guard(rec):
+            if busy:
+                res.errors.append(busy)
+                print(f"stallscope run: {busy}", file=sys.stderr)
+                return res
             swept = sweep_stale_shm()
             if swept:
                 res.notes.append(f"removed shm objects of runners that are gone: {', '.join(swept)}")
