@@ -111,3 +111,16 @@ def test_sites_while_sending_count_by_site_broker_and_timeouts() -> None:
                     "per_broker": {"0": 1, "1": 1}},
                    {"site": "nm.cc:20", "kind": "payload", "count": 1, "max_ms": 62, "returned_minus_one": 0,
                     "per_broker": {"1": 1}}]
+
+
+def test_series_with_its_last_row_cut_is_read_without_it(tmp_path) -> None:
+    from stallscope.analysis.metrics import _one_series
+
+    head = ("Timestamp(ms),Broker_0_sent_GiBps,Broker_0_ack_GiBps,Broker_1_sent_GiBps,Broker_1_ack_GiBps,"
+            "Sent_GiBps,Ack_GiBps,Total_GBps,Cum_Sent_Bytes,Cum_Ack_Bytes")
+    rows = [f"{100 * i},0.1,0.1,0.1,0.1,0.2,0.2,0.2,{i},{i}" for i in range(5)]
+    (tmp_path / "ts.csv").write_text("\n".join([head, *rows, "500,0.1,0.1,0.1,0.1,0.2,0.2,0.2"]) + "\n")
+    df = _one_series(tmp_path, {"client.log": "ts.csv"})
+    assert df is not None and list(df["t_ms"]) == [0, 100, 200, 300, 400]
+    (tmp_path / "bad.csv").write_text("\n".join([head, rows[0], "x,0.1,0.1,0.1,0.1,0.2,0.2,0.2,1,1", rows[2]]) + "\n")
+    assert _one_series(tmp_path, {"client.log": "bad.csv"}) is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -59,10 +60,23 @@ def _one_series(run_dir: Path, series: dict[str, str]) -> pd.DataFrame | None:
 
     if len(series) != 1:
         return None
+    path = run_dir / next(iter(series.values()))
     try:
-        return read_timeseries(run_dir / next(iter(series.values())))
+        return read_timeseries(path)
     except StallscopeError:
+        pass
+    # A client that ended abruptly (Embarcadero's throughput_test aborts at its exit now and then) leaves its last
+    # row cut short: the rows before it are whole.
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
         return None
+    if len(lines) > 2 and lines[-1].count(",") < lines[0].count(","):
+        try:
+            return read_timeseries(io.StringIO("\n".join(lines[:-1]) + "\n"))  # type: ignore[arg-type]
+        except StallscopeError:
+            return None
+    return None
 
 
 def compute_metrics(run_dir: Path, out: Path | None = None) -> Path:
