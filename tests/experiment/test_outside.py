@@ -59,16 +59,21 @@ def test_stop_window_stops_then_continues_the_broker_and_logs_it(tmp_path: Path)
         deadline = time.monotonic() + 5
         while "[FaultWindow] start" not in log.read_text() and time.monotonic() < deadline:
             time.sleep(0.01)
+        while _state(brokers[b].pid) != "T" and time.monotonic() < deadline:  # delivery is asynchronous
+            time.sleep(0.01)
         assert _state(brokers[b].pid) == "T" and all(_state(p.pid) != "T" for p in brokers if p.broker != b)
         while "[FaultWindow] stop" not in log.read_text() and time.monotonic() < deadline:
             time.sleep(0.01)
-        time.sleep(0.05)
+        while _state(brokers[b].pid) == "T" and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert _state(brokers[b].pid) != "T"
         rec = inj.stop()
     finally:
         procs.stop_all([client, *brokers], 2)
     assert rec[0]["applied"] and rec[0]["note"] is None
-    assert abs(rec[0]["start_s"] - after) < 0.2 and abs(rec[0]["end_s"] - rec[0]["start_s"] - for_s) < 0.2
+    # never early nor short; late only by the machine's scheduling (a loaded machine: generous)
+    length = rec[0]["end_s"] - rec[0]["start_s"]
+    assert after - 0.01 <= rec[0]["start_s"] < after + 2 and for_s - 0.01 <= length < for_s + 2
     events = list(FileScanner(tmp_path / f"broker_{b}.log", "broker", load_catalogue()))
     assert [(e.kind, e.fields["edge"], e.fields["name"], e.broker) for e in events] == [
         ("fault_window", "start", "broker_stop", b), ("fault_window", "stop", "broker_stop", b)]
