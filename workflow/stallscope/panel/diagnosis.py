@@ -182,6 +182,13 @@ def score_causes(run: Run) -> dict[str, Score]:
         if s.points > 0:
             _fault_hint(run, s)
         scores[cause] = s
+    if scores["broker_paused"].points >= 2.0:
+        # the publisher blocks on the stopped broker's connections, so the others wait in header recv and its
+        # own senders sit window-limited: producer and flow-control signals that the pause explains
+        for other in ("client_producer", "flow_control"):
+            if scores[other].points > 0:
+                scores[other].points /= 2
+                scores[other].reasons.append("halved: a paused broker explains them")
     if scores["broker_ring"].points >= 2.0 and scores["flow_control"].points > 0:
         scores["flow_control"].points /= 2  # ring pressure explains the backpressure
         scores["flow_control"].reasons.append("halved: repeated ring full explains the backpressure")
