@@ -59,3 +59,11 @@ def test_latency_is_the_slowest_acknowledging_broker() -> None:
                                            "2": {"acked": 5, "p50_us": 250, "p99_us": 400}}}
     f = trialstats.key_figures(m)
     assert (f["ack_latency_p50_us"], f["ack_latency_p99_us"]) == (250.0, 900.0)
+
+
+def test_key_figures_no_stall_counts_from_a_build_without_timers() -> None:
+    m = {"stalls": {"total": {"during_run_by_kind": {"header": 0, "partial": 0, "payload": 0}}},
+         "evidence": {"stall_timers": {"state": "no", "source": "declared"}}}
+    assert trialstats.key_figures(m)["stalls_during_run.header"] is None
+    m["evidence"]["stall_timers"]["state"] = "yes"
+    assert trialstats.key_figures(m)["stalls_during_run.header"] == 0

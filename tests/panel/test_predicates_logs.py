@@ -150,3 +150,19 @@ def test_during_publish_a_run_without_any_stall_does_not_veto_another_runs_stall
     assert v.verdict == "supported" and "stress_10gb" in v.runs[-1]
     alone = judge("blocks_during_publish", (quiet, man))
     assert alone.verdict == "refuted" and "no stall at all" in alone.reason
+
+
+def test_blocks_during_publish_names_sites_brokers_and_the_bound() -> None:
+    m, man = stress_10gb()
+    m["stalls"]["total"] = panel_stalls(header=9, payload=3, phase={"publish": {"header": 9, "payload": 3}})
+    m["stalls"]["sites_while_sending"] = [
+        {"site": "network_manager.cc:1330", "kind": "header", "count": 9, "max_ms": 270, "returned_minus_one": 4,
+         "per_broker": {"1": 7, "3": 2}},
+        {"site": "network_manager.cc:1629", "kind": "payload", "count": 3, "max_ms": 61, "returned_minus_one": 0,
+         "per_broker": {"2": 3}}]
+    v = judge("blocks_during_publish", (m, man))
+    assert v.verdict == "supported"
+    assert "12 stalls began during the publish phase; while the client was sending: 9 at network_manager.cc:1330 " \
+           "(header, up to 270 ms, 4 of them recv returning -1 (a receive timeout cut the wait); broker_1 7, " \
+           "broker_3 2); 3 at network_manager.cc:1629 (payload, up to 61 ms; broker_2 3)" in v.reason
+    assert "the run's bound: " in v.reason

@@ -196,3 +196,15 @@ def test_report_page_one_answers_from_summary_json(rendered: dict[str, Path], pd
     assert top or inner
     marks = top | inner
     assert marks["1. Answer"] == 0 and marks["Appendix A: scenarios and runs"] > marks["5. Provenance"]
+def test_report_patched_sut_names_each_patch_and_hash_on_first_page(tmp_path: Path) -> None:
+    claims = make_claims(tmp_path / "in")
+    data = json.loads(claims.read_text())
+    digest = "ab" * 32
+    data["sut"]["patches"] = [{"path": "tests/fixtures/<timers>.patch", "sha256": digest}]
+    schemas.write_json(claims, "claims", data)
+    html = render_report(claims, tmp_path / "out", formats="html").read_text()
+    first = html[:html.index('<section id="claims">')]
+    assert "tests/fixtures/&lt;timers&gt;.patch" in first and digest in first
+    assert "<timers>" not in html  # autoescaped
+    plain = make_claims(tmp_path / "in2")
+    assert 'class="patches"' not in render_report(plain, tmp_path / "out2", formats="html").read_text()

@@ -21,17 +21,20 @@ from stallscope.outlock import OutputBusy
 def _cmd_build(a: argparse.Namespace) -> None:
     from stallscope.experiment.build import build_broker
 
-    source = a.source
+    source, patches = a.source, None
     if a.rev is not None or a.baseline:
         from stallscope.experiment.baseline import baseline_source
         from stallscope.experiment.config import load_config
+        from stallscope.experiment.patches import patch_paths
 
         sut = load_config(a.config)["sut"]
         rev = a.rev or sut.get("baseline")
         if not rev:
             raise StallscopeError(a.config, None, "--baseline needs sut.baseline (a git revision) in the config")
         source = baseline_source(source or Path(sut["source"]), rev, a.worktrees)
-    build_broker(config_path=a.config, out_dir=a.out, source=source, werror=a.werror)
+        patches = patch_paths(sut, baseline=True)
+    build_broker(config_path=a.config, out_dir=a.out, source=source, werror=a.werror, patches=patches,
+                 worktrees=a.worktrees)
 
 
 def _cmd_compare(a: argparse.Namespace) -> None:
@@ -153,7 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "git worktree under --worktrees, never a checkout of your tree")
     s.add_argument("--baseline", action="store_true", help="build the config's sut.baseline revision (as --rev)")
     s.add_argument("--worktrees", type=Path, default=Path("results/baseline-src"),
-                   help="folder for baseline worktrees, one per commit, reused (default: results/baseline-src)")
+                   help="folder for baseline and patched worktrees, one per commit and patch set, reused "
+                   "(default: results/baseline-src)")
     s.set_defaults(func=_cmd_build)
 
     s = sub.add_parser("run", help="run one scenario trial on loopback, collect logs and a manifest")

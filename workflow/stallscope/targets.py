@@ -12,7 +12,7 @@ from stallscope.errors import StallscopeError
 from stallscope.experiment.config import validate_config
 from stallscope.shared.provenance import git_facts
 
-SUT_PATTERN = r"[0-9a-f]{12}(-dirty-[0-9a-f]{8})?"
+SUT_PATTERN = r"[0-9a-f]{12}(-dirty-[0-9a-f]{8})?(-patched-[0-9a-f]{8})?"
 INGESTED_PREFIX = "ingested-"
 
 
@@ -71,11 +71,14 @@ def only_stages_config(config: dict[str, Any], path: str | Path, default: str) -
 
 
 def sut_id(cfg: dict[str, Any]) -> str:
-    """The id of the broker source's commit (with the dirty suffix), naming every result of this DAG."""
+    """The id of the broker source's commit (with the dirty suffix, and the patches' digest when ``sut.patches``
+    names any), naming every result of this DAG."""
+    from stallscope.experiment.patches import patch_facts, patch_paths, patched_id
+
     sut = git_facts(cfg["sut"]["source"])["id"]
     if sut == "unknown":
         raise ValueError(f"sut.source {cfg['sut']['source']!r} is not inside a git repository with a commit")
-    return sut
+    return patched_id(sut, patch_facts(patch_paths(cfg["sut"], baseline=False)))
 
 
 def trials(cfg: dict[str, Any], scenario: str) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from stallscope.analysis import (
     cpu,
     evidence,
     latency,
+    liveness,
     phases,
     refs,
     stalls,
@@ -52,6 +54,31 @@ def _has_fewer_batches_than_queues(
     nb = params.get("brokers") or (len(acks_m["per_broker"]) if acks_m.get("per_broker") else None)
     batches = acks_m.get("batches_sent")
     return bool(tpb and nb and batches is not None and batches < tpb * nb)
+
+
+def _one_series(run_dir: Path, series: dict[str, str]) -> pd.DataFrame | None:
+    """The client's throughput series when the run has exactly one readable one (a single client)."""
+    from stallscope.analysis.timeseries import read_timeseries
+
+    if len(series) != 1:
+        return None
+    path = run_dir / next(iter(series.values()))
+    try:
+        return read_timeseries(path)
+    except StallscopeError:
+        pass
+    # A client that ended abruptly (Embarcadero's throughput_test aborts at its exit now and then) leaves its last
+    # row cut short: the rows before it are whole.
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    if len(lines) > 2 and lines[-1].count(",") < lines[0].count(","):
+        try:
+            return read_timeseries(io.StringIO("\n".join(lines[:-1]) + "\n"))  # type: ignore[arg-type]
+        except StallscopeError:
+            return None
+    return None
 
 
 def compute_metrics(run_dir: Path, out: Path | None = None) -> Path:
@@ -139,6 +166,8 @@ def compute_metrics(run_dir: Path, out: Path | None = None) -> Path:
     data["evidence"] = evidence.inventory(ev, lines, manifest, present)
     data["tcp_phases"] = evidence.tcp_phases(ev)
     data["producer"] = evidence.producer(ev)
+    data["liveness"] = liveness.compute_liveness(ev, manifest, bnd.get("publish_start"),
+                                                 _one_series(run_dir, files.get("client_timeseries") or {}))
     summary = summarycsv.read_summary(run_dir)
     if summary is not None:
         data["summary_csv"] = summary

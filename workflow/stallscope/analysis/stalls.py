@@ -56,10 +56,14 @@ def sending_phases(phases: dict[str, Any]) -> tuple[str, ...]:
     return ("init", "publish") if phases.get("source") == "markers" else ("init", "publish", "drain")
 
 
-def _summary(st: pd.DataFrame, sending: tuple[str, ...]) -> dict[str, Any]:
+def _closed_late(st: pd.DataFrame, sending: tuple[str, ...]) -> pd.Series:
     # An idle connection's wait that ends in the close after the client finished belongs with the
     # post-completion stalls (the seed's 10 s blocks), wherever it began.
-    closed_late = st["closed"].astype(bool) & st["end_phase"].isin(PHASES) & ~st["end_phase"].isin(sending)
+    return st["closed"].astype(bool) & st["end_phase"].isin(PHASES) & ~st["end_phase"].isin(sending)
+
+
+def _summary(st: pd.DataFrame, sending: tuple[str, ...]) -> dict[str, Any]:
+    closed_late = _closed_late(st, sending)
     began_late = st["phase"].isin(PHASES) & ~st["phase"].isin(sending)
     during = st["phase"].isin(sending) & ~closed_late
     after = began_late | closed_late
@@ -84,11 +88,30 @@ def _broker_keys(ev: pd.DataFrame, extra: list[int]) -> list[int]:
     return sorted(seen | set(extra))
 
 
+def _sites(st: pd.DataFrame, sending: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Stalls that began while the client was sending, per code site (the glog ``file.cc:line``) and kind: which
+    receive blocked, on which brokers, how often (the panel's question about the 10 GB run)."""
+    if st.empty or "src" not in st.columns:
+        return []
+    during = st[st["phase"].isin(sending) & ~_closed_late(st, sending)]  # as ``during_run`` counts them
+    out = []
+    for (src, short), sub in during.groupby(["src", "short"], sort=False):
+        per = sub["broker"].dropna().astype(int).value_counts()
+        # recv returned -1: a socket receive timeout (or an error) cut the wait, no byte arrived; the next stall
+        # line continues the same wait
+        failed = sum(1 for f in sub["fields"] if f.get("bytes_read", f.get("recv_ret")) == -1)
+        out.append({"site": str(src), "kind": str(short), "count": int(len(sub)),
+                    "max_ms": int(sub["duration_ms"].max()), "returned_minus_one": failed,
+                    "per_broker": {str(b): int(n) for b, n in sorted(per.items())}})
+    return sorted(out, key=lambda d: (-d["count"], d["site"]))
+
+
 def compute_stalls(st: pd.DataFrame, brokers: list[int], phases: dict[str, Any]) -> dict[str, Any]:
-    """Stall counts and duration statistics by kind and phase, in total and per broker."""
+    """Stall counts and duration statistics by kind and phase, in total and per broker; the sites of those
+    that began while the client was sending."""
     sending = sending_phases(phases)
     per = {str(b): _summary(st[st["broker"] == b], sending) for b in brokers}
-    return {"total": _summary(st, sending), "per_broker": per}
+    return {"total": _summary(st, sending), "per_broker": per, "sites_while_sending": _sites(st, sending)}
 
 
 def compute_ring_full(ev: pd.DataFrame, brokers: list[int]) -> dict[str, Any]:

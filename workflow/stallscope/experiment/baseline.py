@@ -42,11 +42,17 @@ def baseline_source(source: Path, rev: str, cache: Path = DEFAULT_CACHE) -> Path
     Made by ``git worktree add --detach`` (reused when it is already there at that commit).
     """
     src = Path(source).resolve()
-    repo = _repo(src)
     commit = resolve(src, rev)
+    return worktree_source(src, commit, (Path(cache) / commit[:12]).resolve())
+
+
+def worktree_source(source: Path, commit: str, tree: Path) -> Path:
+    """``source`` as of ``commit``, in the git worktree ``tree`` (made by ``git worktree add --detach``, or reused
+    when already there at that commit): ``<tree>/<source relative to the repo root>``."""
+    src = Path(source).resolve()
+    repo = _repo(src)
     root = Path(repo.working_tree_dir or src)
     rel = os.path.relpath(src, root)
-    tree = (Path(cache) / commit[:12]).resolve()
     if tree.is_dir():
         try:
             if git.Repo(tree).head.commit.hexsha == commit:
@@ -76,18 +82,22 @@ def remove_worktree(source: Path, tree: Path) -> None:
 #: The pseudo-SUT naming the baseline's results in the DAG (``results/{build,runs,assessment}/baseline-<commit>``).
 #: Its own prefix keeps them apart from the candidate's even when both are the same commit (a baseline of HEAD).
 BASELINE_PREFIX = "baseline-"
-BASELINE_PATTERN = BASELINE_PREFIX + r"[0-9a-f]{12}"
+BASELINE_PATTERN = BASELINE_PREFIX + r"[0-9a-f]{12}(-patched-[0-9a-f]{8})?"
 
 
 def baseline_sut(cfg: dict) -> str | None:
-    """``baseline-<commit[:12]>`` for the config's ``sut.baseline`` revision, None when the config sets none.
+    """``baseline-<commit[:12]>`` (plus ``-patched-<8 hex>`` when the baseline is patched) for the config's
+    ``sut.baseline`` revision, None when the config sets none.
 
     The revision is resolved when the DAG is built, so moving a branch name renames (and so reruns) the baseline.
     """
+    from stallscope.experiment.patches import patch_facts, patch_paths, patched_id
+
     rev = (cfg.get("sut") or {}).get("baseline")
     if not rev:
         return None
-    return BASELINE_PREFIX + resolve(Path(cfg["sut"]["source"]), str(rev))[:12]
+    commit = resolve(Path(cfg["sut"]["source"]), str(rev))
+    return BASELINE_PREFIX + patched_id(commit[:12], patch_facts(patch_paths(cfg["sut"], baseline=True)))
 
 
 def baseline_commit(cfg: dict) -> str:

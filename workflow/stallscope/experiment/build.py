@@ -15,8 +15,10 @@ from typing import Any
 
 from stallscope import schemas
 from stallscope.errors import StallscopeError
+from stallscope.experiment.baseline import DEFAULT_CACHE
 from stallscope.experiment.commands import REFERENCE_BINARIES, build_templates, fill_argv
 from stallscope.experiment.config import load_config
+from stallscope.experiment.patches import patch_facts, patch_paths, patched_id, patched_source
 from stallscope.shared.provenance import git_facts, sha256_file, utc_now
 
 BUILD_TIMEOUT_S = 900
@@ -96,8 +98,13 @@ def _build_external(sut: dict[str, Any], source: Path, out: Path) -> tuple[list[
     return names, {"compiler": None, "compiler_version": None, "flags": None, "command": " && ".join(commands)}
 
 
-def build_broker(config_path: Path, out_dir: Path, source: Path | None = None, werror: bool = False) -> Path:
-    """Build the configured broker into ``out_dir/bin`` and write ``out_dir/build.json``."""
+def build_broker(config_path: Path, out_dir: Path, source: Path | None = None, werror: bool = False,
+                 patches: list[str] | None = None, worktrees: Path = DEFAULT_CACHE) -> Path:
+    """Build the configured broker into ``out_dir/bin`` and write ``out_dir/build.json``.
+
+    ``patches`` (default: the config's ``sut.patches``) are applied in a worktree under ``worktrees`` first; the
+    build then names the commit plus the patches' digest and records each patch's sha256.
+    """
     cfg = load_config(config_path)
     sut = cfg["sut"]
     src = Path(source or sut["source"]).resolve()
@@ -106,6 +113,15 @@ def build_broker(config_path: Path, out_dir: Path, source: Path | None = None, w
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     facts = git_facts(src)
+    pfacts = patch_facts(patch_paths(sut, baseline=False) if patches is None else patches)
+    if pfacts:
+        if facts["commit"] is None:
+            raise StallscopeError(src, None, "sut.patches needs the source in a git repository with a commit")
+        if facts["is_dirty"]:
+            raise StallscopeError(src, None, "sut.patches: the source has uncommitted changes a patched build "
+                                  "(a worktree at its commit) would leave out; commit them or make them a patch")
+        src = patched_source(src, facts["commit"], pfacts, worktrees)
+        facts = {**facts, "id": patched_id(facts["id"], pfacts), "patches": pfacts}
     if sut["kind"] == "reference":
         names, cfacts = _build_reference(src, out, werror)
     elif sut["kind"] == "embarcadero":

@@ -10,6 +10,7 @@ import yaml
 
 from stallscope import schemas
 from stallscope.errors import StallscopeError
+from stallscope.experiment.outside import OUTSIDE_KNOBS
 from stallscope.schemas import format_validation_error, load_schema
 
 INT64 = (-(2**63), 2**63 - 1)
@@ -45,9 +46,11 @@ def validate_config(data: Any, path: str | Path) -> dict[str, Any]:
         _check_network(path, name, sc, data["defaults"])
         if sc.get("embarcadero") and sut["kind"] != "embarcadero":
             raise StallscopeError(path, None, f"at $.scenarios.{name}.embarcadero: only for sut.kind embarcadero")
-        if sut["kind"] == "embarcadero" and (sc.get("network") or sc.get("slurm_nodes") or sc.get("faults")):
+        compiled_in = sorted(set(sc.get("faults") or {}) - set(OUTSIDE_KNOBS))
+        if sut["kind"] == "embarcadero" and (sc.get("network") or sc.get("slurm_nodes") or compiled_in):
             raise StallscopeError(path, None, f"at $.scenarios.{name}: the real Embarcadero runs on loopback with "
-                                              "its own code (no network, slurm_nodes or faults)")
+                                              "its own code (no network, slurm_nodes or faults but those applied "
+                                              "from outside: " + ", ".join(OUTSIDE_KNOBS) + ")")
     return data
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from stallscope.experiment import embarcadero_host as host
-from stallscope.experiment import interrupts, procs
+from stallscope.experiment import interrupts, outside, procs
 from stallscope.experiment import placement as pl
 from stallscope.experiment.run import Outcome
 from stallscope.shared.provenance import utc_now
@@ -222,6 +222,8 @@ def _last_line(log: Path) -> str | None:
 
 def _cleanup(res: Outcome, rec: EmbarcaderoRun, run_cfg: Mapping[str, Any], mem: _Memory, out: Path) -> None:
     """Stop every process (PID and group, grace then SIGKILL), then remove the shm object and ready files."""
+    if res.injector is not None:  # first: a broker it stopped is continued, so SIGTERM reaches it
+        res.outside_faults, res.injector = res.injector.stop(), None
     everyone = ([res.client] if res.client else []) + res.brokers
     mem.sample(everyone)
     procs.stop_all(everyone, float(run_cfg["stop_grace_s"]))
@@ -307,6 +309,10 @@ def execute(out: Path, scn: dict[str, Any], bin_dir: Path, source: Path, run_cfg
                     if res.client.start_error:
                         res.errors.append(res.client.start_error)
                     else:
+                        faults = outside.planned(scn["faults"])  # from outside: SIGSTOP/SIGKILL of a broker
+                        if faults:
+                            res.injector = outside.Injector(faults, res.brokers, res.client,
+                                                            client_timeout_s(scn, run_cfg)).start()
                         _supervise_client(res, client_timeout_s(scn, run_cfg), run_cfg["progress_interval_s"], mem)
             finally:
                 _cleanup(res, rec, run_cfg, mem, out)

@@ -22,7 +22,7 @@ from typing import Any
 
 from stallscope import schemas
 from stallscope.errors import StallscopeError
-from stallscope.experiment import cluster, cpu, hog, interrupts, netns, procs
+from stallscope.experiment import cluster, cpu, hog, interrupts, netns, outside, procs
 from stallscope.experiment import placement as pl
 from stallscope.experiment.commands import (
     broker_fault_args,
@@ -149,7 +149,7 @@ def _supervise_client(client: procs.Proc, brokers: list[procs.Proc], timeout_s: 
 def _process_record(p: procs.Proc) -> dict[str, Any]:
     code, sig = p.exit_facts()
     rec = {"name": p.name, "role": p.role, "broker": p.broker, "argv": [str(a) for a in p.argv], "pid": p.pid,
-           "exit_code": code, "signal": sig, "timed_out": p.timed_out, "log": p.log.name}
+           "exit_code": code, "signal": sig, "timed_out": p.timed_out, "log": p.log.name, "stopped_by": p.stop_signal}
     if p.peak_rss_kb is not None:
         rec["peak_rss_kb"] = p.peak_rss_kb
     return rec
@@ -174,6 +174,9 @@ class Outcome:
     qdiscs: list[dict[str, Any]] = field(default_factory=list)
     #: Multi-node runs: job steps still listed after the runner cancelled them (should stay empty).
     steps_left: list[str] = field(default_factory=list)
+    #: Faults applied from outside (experiment/outside.py): the injector while it runs, then its records.
+    injector: outside.Injector | None = None
+    outside_faults: list[dict[str, Any]] = field(default_factory=list)
     #: What a SUT adapter adds to the manifest under its kind (the Embarcadero runner: env, shm, memory).
     adapter_record: dict[str, Any] | None = None
     #: CPU samples of the run's processes (cpu.csv) while they run; its totals once stopped.
@@ -220,6 +223,9 @@ def _run_processes(res: Outcome, out: Path, scn: dict[str, Any], bin_dir: Path, 
     else:
         if res.sampler is not None:
             res.sampler.watch("client", res.client.pid)
+        faults = outside.planned(scn["faults"])
+        if faults:
+            res.injector = outside.Injector(faults, res.brokers, res.client, _client_timeout_s(scn, run_cfg)).start()
         res.timeouts += _supervise_client(res.client, res.brokers, _client_timeout_s(scn, run_cfg),
                                           run_cfg["progress_interval_s"])
     if res.hog is not None:
@@ -227,6 +233,8 @@ def _run_processes(res: Outcome, out: Path, scn: dict[str, Any], bin_dir: Path, 
 
 
 def _stop_processes(res: Outcome, run_cfg: dict[str, Any]) -> None:
+    if res.injector is not None:  # first: a broker it stopped is continued, so SIGTERM reaches it
+        res.outside_faults, res.injector = res.injector.stop(), None
     if res.hog is not None:
         res.hog.stop()
     if res.sampler is not None:
@@ -407,6 +415,8 @@ def _manifest(scn: dict[str, Any], trial: int, build: dict[str, Any], res: Outco
     )
     if res.placement is not None:
         record["placement"] = res.placement.to_record()
+    if res.outside_faults:
+        record["outside_faults"] = res.outside_faults
     if res.adapter_record is not None:
         record["embarcadero"] = dict(res.adapter_record)
         record["embarcadero"]["build"] = {"wall_s": build.get("build_wall_s"), "jobs": build.get("jobs")}

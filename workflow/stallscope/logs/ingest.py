@@ -36,7 +36,7 @@ from stallscope.logs.layout import (
     write_run,
 )
 
-_SUT = re.compile(r"^([0-9a-f]{12}(-dirty-[0-9a-f]{8})?|unknown)$")
+_SUT = re.compile(r"^([0-9a-f]{12}(-dirty-[0-9a-f]{8})?(-patched-[0-9a-f]{8})?|unknown)$")
 
 
 def driver_source(src: Path) -> Path | None:

@@ -130,7 +130,7 @@ def _sut_stamp(runs: list[Run]) -> dict[str, Any]:
     for r in runs:
         if r.manifest:
             s = r.manifest.get("sut") or {}
-            return {k: s.get(k, sut[k]) for k in sut}
+            return {k: s.get(k, sut[k]) for k in sut} | ({"patches": s["patches"]} if s.get("patches") else {})
     return sut
 
 

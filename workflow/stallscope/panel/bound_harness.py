@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from stallscope.panel.bound_parts import DOMINANT_SHARE, MAJOR_SHARE, entry
+from stallscope.panel.bound_paths import where
 from stallscope.panel.context import Run
 from stallscope.panel.signals import is_ack_short, num
 from stallscope.panel.verdicts import Evidence, metric
@@ -134,10 +135,24 @@ def stopped_broker_bound(run: Run) -> dict[str, Any] | None:
                  ["per-broker sent counts"], {}, brokers=[int(b)])
 
 
+def ended_early(run: Run) -> dict[str, Any] | None:
+    """``broker_failure`` for brokers whose process ended before the runner stopped them (a live run's process
+    record): the connections to a dead broker end busy on neither window nor buffer, which would otherwise read
+    as a slow network path to it."""
+    ended = run.get("liveness.ended_early") or {}
+    if not ended:
+        return None
+    down = sorted(int(b) for b in ended)
+    how = ", ".join(str(ended[str(b)].get("signal") or ended[str(b)].get("exit_code")) for b in down)
+    return entry("broker_failure", "high", ", ".join(where(run, b) for b in down)
+                 + f" ended before the run did ({how}): the publish lost what it held",
+                 [metric(run.run_id, f"liveness.ended_early.{b}", str(ended[str(b)])) for b in down], [], {}, down)
+
+
 def stated_bound(run: Run) -> dict[str, Any] | None:
-    """What the logs state held the run (a killed broker, a configured pace, a broker that stopped): it comes
-    before any bound read from shares."""
-    for rule in (killed_broker, paced, stopped_broker_bound):
+    """What the logs and the run's process record state held the run (a broker that died, a killed broker, a
+    configured pace, a broker that stopped): it comes before any bound read from shares."""
+    for rule in (ended_early, killed_broker, paced, stopped_broker_bound):
         stated = rule(run)
         if stated is not None:
             return stated

@@ -15,6 +15,7 @@ from stallscope.panel.ack_gaps import ack_gap_brokers
 from stallscope.panel.bound_harness import stopped_broker
 from stallscope.panel.bound_host import ONE_THREAD, PRODUCER_FAULTS, producer_share, publish_cpu
 from stallscope.panel.context import Run
+from stallscope.panel.liveness import score_failed, score_paused
 from stallscope.panel.readable import has_nothing_readable, unreadable_note
 from stallscope.panel.signals import (
     FEW_STALLS_DURING_RUN,
@@ -38,10 +39,13 @@ from stallscope.panel.signals import (
 )
 from stallscope.panel.verdicts import Evidence, metric
 
-CAUSES = ("client_producer", "flow_control", "broker_ring", "ack_path", "init_lifecycle")
+CAUSES = ("client_producer", "flow_control", "broker_ring", "ack_path", "init_lifecycle", "broker_paused",
+          "broker_failure")
 #: Ties go to the more specific cause: ring pressure and a stuck ACK path also make senders rwnd-limited or
 #: brokers wait in recv, so they explain flow-control and producer signals, not the other way round.
-TIE_ORDER = ("broker_ring", "ack_path", "flow_control", "client_producer", "init_lifecycle")
+#: A broker that failed or was paused explains all of those (its ACKs short, its senders window-limited).
+TIE_ORDER = ("broker_failure", "broker_paused", "broker_ring", "ack_path", "flow_control", "client_producer",
+             "init_lifecycle")
 #: Points a cause needs to be named: more than a fault hint plus one weak signal.
 MIN_CAUSE_SCORE = 1.5
 #: A fault knob set for this run is a hint, worth less than any observed signal.
@@ -58,6 +62,8 @@ FAULTS: dict[str, tuple[str, ...]] = {
     "broker_ring": ("consume_delay_ms", "ring_slots"),
     "ack_path": ("ack_stall_after",),
     "init_lifecycle": ("init_delay_sec", "linger_sec", "close_mid_header"),
+    "broker_paused": ("stop_broker",),
+    "broker_failure": ("kill_broker",),
 }
 
 
@@ -69,6 +75,8 @@ class Score:
     points: float = 0.0
     reasons: list[str] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
+    #: The brokers the cause concerns, when it is one broker's (a paused or failed broker).
+    brokers: list[int] = field(default_factory=list)
 
     def add(self, run: Run, points: float, reason: str, name: str, value: Any) -> None:
         """Add points with a reason and the figure behind it."""
@@ -80,7 +88,7 @@ class Score:
 def _fault_hint(run: Run, s: Score) -> None:
     for knob in FAULTS[s.cause]:
         v = run.fault(knob)
-        if v not in (None, 0, False):
+        if v is not None and v is not False and (v != 0 or knob.endswith("_broker")):
             s.add(run, FAULT_HINT, f"fault {knob}={v} set", f"faults.{knob}", v)
             return
 
@@ -168,6 +176,8 @@ SCORERS: dict[str, Callable[[Run, Score], None]] = {
     "broker_ring": _broker_ring,
     "ack_path": _ack_path,
     "init_lifecycle": _init_lifecycle,
+    "broker_paused": score_paused,
+    "broker_failure": score_failed,
 }
 
 
@@ -180,6 +190,13 @@ def score_causes(run: Run) -> dict[str, Score]:
         if s.points > 0:
             _fault_hint(run, s)
         scores[cause] = s
+    if scores["broker_paused"].points >= 2.0:
+        # the publisher blocks on the stopped broker's connections, so the others wait in header recv and its
+        # own senders sit window-limited: producer and flow-control signals that the pause explains
+        for other in ("client_producer", "flow_control"):
+            if scores[other].points > 0:
+                scores[other].points /= 2
+                scores[other].reasons.append("halved: a paused broker explains them")
     if scores["broker_ring"].points >= 2.0 and scores["flow_control"].points > 0:
         scores["flow_control"].points /= 2  # ring pressure explains the backpressure
         scores["flow_control"].reasons.append("halved: repeated ring full explains the backpressure")
@@ -271,6 +288,8 @@ def diagnose(run: Run) -> dict[str, Any]:
                                 "publish (it may have waited for the machine)")
         summary = f"{best.cause.replace('_', ' ')} ({conf} confidence): " + "; ".join(best.reasons) + "."
         bottleneck, ev_for, against_of = best.cause, best.evidence, ranked[1:]
+        if best.brokers:
+            base["brokers"] = sorted(set(best.brokers))
     against = [{"cause": s.cause, "reason": (f"score {s.points:.1f}: " + "; ".join(s.reasons)) if s.reasons
                 else "none of its signals present"} for s in against_of if s.cause != bottleneck]
     return base | {"bottleneck": bottleneck, "confidence": conf,

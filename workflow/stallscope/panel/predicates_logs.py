@@ -62,7 +62,8 @@ def stalls_during_publish(ctx: Context, claim: Claim) -> Verdict:
         if pub is None:
             findings.append(Finding(INCONCLUSIVE, "phases unknown, stalls cannot be placed", run.run_id, ev))
         elif pub > 0:
-            findings.append(Finding(SUPPORTED, f"{pub} stalls began during the publish phase", run.run_id, ev))
+            findings.append(Finding(SUPPORTED, f"{pub} stalls began during the publish phase{_where_and_bound(run)}",
+                                    run.run_id, ev))
         elif after:
             findings.append(Finding(REFUTED, f"no stall during the publish phase ({fmt(after)} only after the "
                                              "client finished)", run.run_id, ev))
@@ -71,6 +72,27 @@ def stalls_during_publish(ctx: Context, claim: Claim) -> Verdict:
     neutral = any(f.verdict == SUPPORTED for f in findings)
     findings += [Finding(INCONCLUSIVE if neutral else REFUTED, "no stall at all", run_id, ev) for run_id, ev in quiet]
     return finish(claim, findings, mode="any")
+
+
+def _where_and_bound(run: Any) -> str:
+    """``: 12 at network_manager.cc:1336 (header; broker_1 7, broker_3 5), ...; the run's bound: ...``: the sites
+    and brokers of the stalls while the client was sending (``stalls.sites_while_sending``), against what bounded
+    the run (``panel/bound.py``), so the answer to "did recv block during the run?" says where and how much it
+    mattered."""
+    from stallscope.panel.bound import decide_bound
+
+    sites = run.get("stalls.sites_while_sending") or []
+
+    def cut(d: dict[str, Any]) -> str:
+        n = d.get("returned_minus_one") or 0
+        return f", {n} of them recv returning -1 (a receive timeout cut the wait)" if n else ""
+
+    parts = [f"{d['count']} at {d['site']} ({d['kind']}, up to {d['max_ms']} ms{cut(d)}; "
+             + ", ".join(f"broker_{b} {n}" for b, n in d["per_broker"].items()) + ")" for d in sites[:4]]
+    more = f", and {len(sites) - 4} more sites" if len(sites) > 4 else ""
+    bound = decide_bound(run)
+    said = f"; the run's bound: {bound['cause'].replace('_', ' ')} ({bound['summary']})"
+    return ("; while the client was sending: " + "; ".join(parts) + more if parts else "") + said
 
 
 def long_stalls_post_phase(ctx: Context, claim: Claim) -> Verdict:

@@ -246,6 +246,8 @@ def _provenance(claims: dict[str, Any]) -> list[dict[str, str]]:
         ("SUT id", sut["id"]), ("SUT commit", text(sut.get("commit"))), ("commit date", text(sut.get("commit_date"))),
         ("commit subject", text(sut.get("commit_subject"))), ("uncommitted changes", text(sut.get("is_dirty"))),
         ("SUT source", text(sut.get("source"))),
+        ("patches applied before the build", "; ".join(f"{text(f['path'])} (sha256 {f['sha256']})"
+                                                       for f in sut.get("patches") or []) or "none"),
         ("stallscope (this assessment)",
          f"{st['version']} (commit {text(st.get('commit'))}, dirty: {text(st.get('is_dirty'))})"),
         ("runs made by stallscope", ", ".join(sorted({short_commit(r.get("stallscope_commit"))
@@ -383,4 +385,5 @@ def build_view(claims: dict[str, Any], figures: list[FigureRef], coverage: dict[
         "toc": [{"href": f"#{k}", "title": (f"{num[k]}. " if k in num else "") + t} for k, t in shown],
         "titles": dict(shown),
         "comparison": comparison,
+        "sut_patches": [{"path": text(f["path"]), "sha256": f["sha256"]} for f in claims["sut"].get("patches") or []],
     }

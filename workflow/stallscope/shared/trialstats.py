@@ -64,8 +64,12 @@ def key_figures(metrics: Mapping[str, Any]) -> dict[str, float | None]:
         "delivered_mb_s": _num(_get(metrics, "throughput", "delivered_mb_s")),
         "ack_completeness": _num(_get(metrics, "acks", "completeness")),
     }
+    # A build without [STALL] timers logs no stall: its zero is no measurement (a patched build against the same
+    # commit unpatched would otherwise read as stalls appearing).
+    timed = _get(metrics, "evidence", "stall_timers", "state") != "no"
     for kind in ("header", "partial", "payload"):
-        out[f"stalls_during_run.{kind}"] = _num(_get(metrics, "stalls", "total", "during_run_by_kind", kind))
+        out[f"stalls_during_run.{kind}"] = (_num(_get(metrics, "stalls", "total", "during_run_by_kind", kind))
+                                            if timed else None)
     out["ack_latency_p50_us"] = _latency(metrics, "p50_us")
     out["ack_latency_p99_us"] = _latency(metrics, "p99_us")
     return out
