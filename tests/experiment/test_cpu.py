@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from stallscope.experiment import cpu, hog
+from stallscope.experiment import cpu, faultlog, hog
 
 
 def _cpu_by_role(path: Path) -> dict[str, list[int]]:
@@ -52,7 +52,7 @@ def test_sampler_tells_a_spinning_process_from_a_sleeping_one(tmp_path: Path) ->
 
 def test_sampler_timestamps_follow_the_logs_clock() -> None:
     """Samples are aligned with glog lines, whose local wall time is read as UTC."""
-    line = hog.glog_line("x").decode()
+    line = faultlog.glog_line("x", "hog.py").decode()
     from stallscope.logs.glog import ts_us
 
     logged = ts_us(line[1:9], line[10:25])

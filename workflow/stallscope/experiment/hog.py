@@ -17,25 +17,10 @@ import sys
 import time
 from pathlib import Path
 
+from stallscope.experiment.faultlog import append_line
 from stallscope.shared.procs import set_parent_death_signal
 
 _SPIN = "while True:\n    pass\n"
-
-
-def glog_line(message: str, sev: str = "I") -> bytes:
-    """One glog-format line (local time, like refpub and refbroker write theirs) from this process."""
-    now = time.time()
-    stamp = time.strftime("%Y%m%d %H:%M:%S", time.localtime(now))
-    return f"{sev}{stamp}.{int(now % 1 * 1e6):06d} {os.getpid():5d} hog.py:0] {message}\n".encode()
-
-
-def append_line(log: Path, message: str) -> None:
-    """Append one glog line to ``log`` with a single O_APPEND write (never interleaved inside another line)."""
-    fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, glog_line(message))
-    finally:
-        os.close(fd)
 
 
 def _spun(pid: int) -> bool:
@@ -81,7 +66,7 @@ class CpuHog:
     def mark_start(self) -> None:
         """Log the window's start in ``log`` (the spinners already run)."""
         if self.log is not None:
-            append_line(self.log, f"[FaultWindow] start name=cpu_hog procs={self.procs}")
+            append_line(self.log, f"[FaultWindow] start name=cpu_hog procs={self.procs}", "hog.py")
 
     def stop(self) -> None:
         """Kill each spinner's process group by its leader's PID (bounded wait), then log the window's end."""
@@ -97,7 +82,7 @@ class CpuHog:
             except subprocess.TimeoutExpired:  # pragma: no cover - uninterruptible sleep
                 pass
         if running and self.log is not None:
-            append_line(self.log, f"[FaultWindow] stop name=cpu_hog procs={self.procs}")
+            append_line(self.log, f"[FaultWindow] stop name=cpu_hog procs={self.procs}", "hog.py")
         self.children = [c for c in self.children if c.poll() is None]
 
     def __enter__(self) -> CpuHog:

@@ -21,9 +21,9 @@ import signal
 import threading
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
+from stallscope.experiment.faultlog import append_line
 from stallscope.experiment.procs import Proc
 
 #: The client's line that says the publish starts (refpub; Embarcadero's throughput_test, every test kind).
@@ -62,22 +62,6 @@ def planned(faults: dict[str, Any]) -> list[OutsideFault]:
     if faults.get("kill_broker") is not None:
         out.append(OutsideFault(KILL, int(faults["kill_broker"]), float(faults.get("kill_after_s", 1.0))))
     return sorted(out, key=lambda f: f.after_s)
-
-
-def glog_line(message: str) -> bytes:
-    """One glog-format info line (local time, as the brokers write theirs) from this process."""
-    now = time.time()
-    stamp = time.strftime("%Y%m%d %H:%M:%S", time.localtime(now))
-    return f"I{stamp}.{int(now % 1 * 1e6):06d} {os.getpid():5d} outside.py:0] {message}\n".encode()
-
-
-def append_line(log: Path, message: str) -> None:
-    """Append one glog line to ``log`` with a single O_APPEND write (never inside another process's line)."""
-    fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, glog_line(message))
-    finally:
-        os.close(fd)
 
 
 def _signal(proc: Proc, sig: int) -> bool:
@@ -158,7 +142,7 @@ class Injector:
                 f.note = f"broker {f.broker} had already ended: not applied"
                 return
             f.applied, f.start_s = True, self._since()
-            append_line(proc.log, f"[FaultWindow] start name={f.name} broker={f.broker}")
+            append_line(proc.log, f"[FaultWindow] start name={f.name} broker={f.broker}", "outside.py")
             if f.name == STOP:
                 self._stopped = f
         if f.name == STOP and f.for_s is not None:
@@ -174,7 +158,7 @@ class Injector:
             proc = self.brokers[f.broker]
             _signal(proc, signal.SIGCONT)
             f.end_s = self._since()
-            append_line(proc.log, f"[FaultWindow] stop name={f.name} broker={f.broker}")
+            append_line(proc.log, f"[FaultWindow] stop name={f.name} broker={f.broker}", "outside.py")
 
     def _since(self) -> float:
         return round(time.monotonic() - (self._t0 or time.monotonic()), 3)
