@@ -82,6 +82,11 @@ def fake_bins(tmp_path: Path) -> Path:
 @pytest.fixture
 def free_fixed_ports(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """Point the fixed ports at free ones, so these tests never meet a real Embarcadero (or each other)."""
+    return point_fixed_ports(monkeypatch)
+
+
+def point_fixed_ports(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """The fixed ports (and the lock that guards them) pointed at free ones for this test."""
     base = procs.free_ports(1)[0]
     for _ in range(50):
         if base + 4 < 65535 and all(host.port_in_use(base + i) is None for i in range(5)):

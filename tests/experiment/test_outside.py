@@ -187,13 +187,7 @@ def test_outside_fault_through_the_embarcadero_runner(fault: str, tmp_path: Path
     from tests.experiment import test_embarcadero as te
 
     emb = te.emb
-    base = procs.free_ports(1)[0]
-    for _ in range(50):
-        if base + 4 < 65535 and all(emb.port_in_use(base + i) is None for i in range(5)):
-            break
-        base = procs.free_ports(1)[0]
-    monkeypatch.setattr(emb, "DATA_PORT_BASE", base)
-    monkeypatch.setattr(emb, "GRPC_PORT", base + 4)
+    te.point_fixed_ports(monkeypatch)
     bins = tmp_path / "bin"
     bins.mkdir()
     for name, text in (("embarlet", te.FAKE_BROKER), ("throughput_test", FAKE_PUBLISHER)):
