@@ -3,7 +3,8 @@ fixture folders are never written to).
 
 STALLSCOPE_BUILD_JSON (a build.json of `stallscope build`) reuses an existing build, as `make test` does.
 Tests marked `long` run only with --run-long, those marked `slurm` only with --run-slurm, those marked
-`embarcadero` (the real broker built and run) only with --run-embarcadero.
+`embarcadero` (the real broker built and run) only with --run-embarcadero, those marked `quiet` (a measurement
+that needs the machine to itself and has not yet held on 2 cores) only with --run-quiet.
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      help="also run tests marked slurm (needs a cluster: `.ci/slurm.sh up`)")
     parser.addoption("--run-embarcadero", action="store_true",
                      help="also run tests marked embarcadero (build the real broker from ../shared/sut, run it)")
+    parser.addoption("--run-quiet", action="store_true",
+                     help="also run tests marked quiet (measurements that need quiet cores; not in CI)")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -78,6 +81,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         skips["long"] = pytest.mark.skip(reason="long: run with --run-long (CI runs them once)")
     if not config.getoption("--run-embarcadero"):
         skips["embarcadero"] = pytest.mark.skip(reason="embarcadero: run with --run-embarcadero (CI runs them once)")
+    if not config.getoption("--run-quiet"):
+        skips["quiet"] = pytest.mark.skip(reason="quiet: run with --run-quiet on a machine of its own (not in CI)")
     for item in items:
         for marker, skip in skips.items():
             if marker in item.keywords:

@@ -3,8 +3,11 @@ extra copy of every payload byte it receives (never in the shipped broker), buil
 interleaved until the comparison decides (``shared.sequential``); the candidate must read as a regression of
 delivered MB/s, with the ratio of medians and its interval below 1.
 
-Minutes on 2 cores (--run-long). The published figure is printed (pytest -s): measured on a shared machine, the
-slowdown's size varies with the load, its direction should not.
+Minutes on 2 cores (--run-quiet, with --run-long). The published figure is printed (pytest -s): measured on a
+shared machine, the slowdown's size varies with the load, its direction should not.
+
+Not in CI: on 2 cores the extra copy costs the delivered MB/s only a few percent (the publisher, not the broker,
+holds the machine), and 10 trials a side did not decide it (measured -4.5 %, ratio 0.955 [0.667, 1.408]).
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ EXTRA_COPY = """      {  // test-only slowdown: one extra copy of every payload 
 """
 TRIALS, MAX_TRIALS = 3, 10
 
-pytestmark = [pytest.mark.e2e, pytest.mark.long]
+pytestmark = [pytest.mark.e2e, pytest.mark.long, pytest.mark.quiet]
 
 
 def _commit(repo: git.Repo, message: str, when: str) -> str:
