@@ -159,7 +159,8 @@ def _walk(root: Path, notes: list[str]) -> list[Path]:
             dirnames[:] = []
         links = [d for d in dirnames if (Path(dirpath) / d).is_symlink()]
         dirnames[:] = sorted(d for d in dirnames if d not in links and not d.startswith("."))
-        for d in [d for d in dirnames if (f := classify(Path(d))) is not None and f.role in ("broker", "client")]:
+        for d in [d for d in dirnames if d.endswith((".log", ".log.gz"))
+                  or ((f := classify(Path(d))) is not None and f.role in ("broker", "client"))]:
             rel = (Path(dirpath) / d).relative_to(root)
             notes.append(f"{str(rel)!r} refused: a directory")  # named like a log: say so, and walk it
         out.extend(Path(dirpath) / n for n in sorted(filenames + links) if not n.startswith("."))
