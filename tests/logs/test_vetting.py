@@ -203,6 +203,6 @@ def test_refusals_and_gaps_are_on_the_reports_first_page(tmp_path: Path) -> None
     res = _cli("assess-logs", str(src), "-o", str(tmp_path / "out"), cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     html = (tmp_path / "out" / "assessment.html").read_text()
-    summary = html[html.index('id="summary"'):html.index('id="runs"')]
+    summary = html[html.index('id="answer"'):html.index('<section id="claims"')]  # the report's page 1
     assert "broker numbering has gaps" in summary and "no log for 1" in summary
     assert "refused: a FIFO" in summary and "&lt;b&gt;x" in summary and "<b>x" not in summary

@@ -73,13 +73,24 @@ def _text(fragment: str) -> str:
 
 
 def run_table(page: str) -> list[dict[str, str]]:
-    """The report's run table ("What was run") as one {column: text} per run."""
-    table = re.search(r'<table class="runs">(.*?)</table>', page, re.S)
-    assert table, "no run table in assessment.html"
-    heads = [" ".join(_text(h)) for h in re.findall(r"<th[^>]*>(.*?)</th>", table[1], re.S)]
-    rows = re.findall(r"<tr>(.*?)</tr>", table[1].split("</thead>", 1)[-1], re.S)
-    return [dict(zip(heads, (" ".join(_text(td)) for td in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)),
-                     strict=True)) for row in rows]
+    """Each run of the report's appendix (a ``div.run`` with its key-value table) as one {field: text}: the run id,
+    its table's rows, and the SUT row split into SUT, stallscope, host, SLURM, started (UTC) and origin."""
+    runs = re.findall(r'<div class="run" id="[^"]*">\s*<h4>(.*?)</h4>\s*<table class="runs">(.*?)</table>', page, re.S)
+    assert runs, "no run in assessment.html"
+    out = []
+    for head, table in runs:
+        row: dict[str, str] = {"run": re.search(r"<code>(.*?)</code>", head, re.S)[1].strip()}
+        for th, td in re.findall(r"<tr><th[^>]*>(.*?)</th><td[^>]*>(.*?)</td></tr>", table, re.S):
+            row[" ".join(_text(th))] = " ".join(_text(td))
+        parts = row.pop("SUT · stallscope · host").split(" · ")
+        row |= {"SUT": parts[0], "stallscope": parts[1], "host": parts[2], "SLURM": "—"}
+        for part in parts[3:]:
+            if part.startswith("SLURM "):
+                row["SLURM"] = part.removeprefix("SLURM ")
+            elif part.startswith("started "):
+                row["started (UTC)"], _, row["origin"] = part.removeprefix("started ").partition(" UTC ")
+        out.append(row)
+    return out
 
 
 def _report_dir(wd: Path) -> Path:
@@ -158,8 +169,8 @@ def test_slurm_report_matches_a_local_run_of_the_same_config_and_sut(runs: Runs)
 
     def fixed_columns(d: Path) -> list[dict[str, str]]:
         rows = run_table((d / "assessment.html").read_text())
-        return [{k: v for k, v in r.items() if k not in ("host", "SLURM", "started (UTC)", "stallscope")}
-                for r in rows]
+        return [{k: v for k, v in r.items() if k in ("run", "parameters", "SUT", "harness", "origin")}
+                for r in rows]  # the bound and evidence rows hold measured shares
 
     assert fixed_columns(s_dir) == fixed_columns(l_dir)
     for d in (s_dir, l_dir):  # both PDFs carry every claim and every run (line breaks aside)
