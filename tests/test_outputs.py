@@ -50,7 +50,7 @@ def test_every_json_and_csv_a_stage_writes_is_0644_and_schema_valid(tmp_path: Pa
     found = check_outputs(out)
     # the report copies claims.json and each run's manifest and metrics beside itself: two of each
     assert {k: len(v) for k, v in found.items()} == {"manifest": 2, "events": 1, "lines": 1, "metrics": 2,
-                                                      "claims": 2, "comparison": 1}
+                                                      "claims": 2, "comparison": 1, "summary": 2}
     assert all((p.stat().st_mode & 0o777) == 0o644 for paths in found.values() for p in paths)
 
 
