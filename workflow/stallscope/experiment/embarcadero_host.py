@@ -36,13 +36,15 @@ def ports(brokers: int) -> dict[str, int]:
 
 
 def port_in_use(port: int) -> str | None:
-    """Why ``port`` cannot be bound on all addresses now (another listener), else None.
+    """Why ``port`` cannot be bound now (another listener), else None.
 
-    SO_REUSEADDR as the broker sets it: a connection of an earlier run in TIME_WAIT does not count."""
+    The probe binds 127.0.0.1 only (never listens): Linux refuses it when a listener holds the port on loopback or
+    on every address, as embarlet's does. SO_REUSEADDR as the broker sets it: a connection of an earlier run in
+    TIME_WAIT does not count."""
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("0.0.0.0", port))
+        s.bind(("127.0.0.1", port))
         return None
     except OSError as exc:
         return os.strerror(exc.errno) if exc.errno else str(exc)
