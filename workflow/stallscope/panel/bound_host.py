@@ -52,6 +52,14 @@ def publish_cpu(run: Run) -> dict[str, Any] | None:
     return ph if isinstance(ph, dict) and ph.get("resolved") else None
 
 
+def cores_queued(run: Run) -> bool:
+    """Over the publish the cores were busy ``SATURATED`` of the time and the run's threads waited for them
+    ``RUNQ_PER_CORE`` of all cores' time: any of its threads may have stalled waiting for a core."""
+    ph = publish_cpu(run)
+    busy, runq = num((ph or {}).get("host_busy_share")), num((ph or {}).get("sut_runq_per_core"))
+    return busy is not None and runq is not None and busy >= SATURATED and runq >= RUNQ_PER_CORE
+
+
 def producer_share(run: Run) -> float | None:
     """The publisher's producer thread's on-CPU share of the publish (None without CPU evidence naming it)."""
     ph = publish_cpu(run)
@@ -110,7 +118,7 @@ def host_bound(run: Run, senders: dict[str, float] | None = None) -> dict[str, A
     busy, runq = num(ph.get("host_busy_share")), num(ph.get("sut_runq_per_core"))
     top = ph.get("busiest_thread") or {}
     top_share = num(top.get("cpu_share")) or 0.0
-    if busy is None or runq is None or busy < SATURATED or runq < RUNQ_PER_CORE or top_share >= ONE_THREAD:
+    if not cores_queued(run) or top_share >= ONE_THREAD:
         return None
     conf = "high" if busy >= (1 + SATURATED) / 2 and runq >= 2 * RUNQ_PER_CORE else "medium"
     other = num(ph.get("other_share_of_cores"))

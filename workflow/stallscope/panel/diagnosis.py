@@ -13,7 +13,7 @@ from typing import Any
 
 from stallscope.panel.ack_gaps import ack_gap_brokers
 from stallscope.panel.bound_harness import stopped_broker
-from stallscope.panel.bound_host import ONE_THREAD, PRODUCER_FAULTS, producer_share, publish_cpu
+from stallscope.panel.bound_host import ONE_THREAD, PRODUCER_FAULTS, cores_queued, producer_share, publish_cpu
 from stallscope.panel.context import Run
 from stallscope.panel.liveness import score_failed, score_paused
 from stallscope.panel.readable import has_nothing_readable, unreadable_note
@@ -98,7 +98,7 @@ def _client_producer(run: Run, s: Score) -> None:
     symptom = has_symptom(run)
     if symptom and hs is not None and hs > FEW_STALLS_DURING_RUN:
         s.add(run, 1.5, f"{hs} header stalls while the client was sending", "stalls.header_during_run", hs)
-    n = mid_batch_pauses(run)
+    n = mid_batch_pauses(run, queued=cores_queued(run))
     if n:
         s.add(run, 1.5, f"{n} partial-header/payload stalls on one sender: it paused mid-batch",
               "stalls.partial_payload_during_run", n)

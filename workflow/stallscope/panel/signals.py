@@ -216,35 +216,50 @@ def has_symptom(run: Run) -> bool:
     return is_ack_short(run) is True
 
 
-def mid_batch_pauses(run: Run) -> int | None:
+def mid_batch_pauses(run: Run, queued: bool = False) -> int | None:
     """Stalls inside a batch that look like the sender pausing, not like scheduling noise.
 
     A partial-header stall means the sender stopped inside a 128-byte header. Payload stalls count only when
     one broker has nearly all of them, there are a few, and they are long or took a fair share of the publish (one
     sender pausing); spread over every broker, one or two, or short and a sliver of the publish, they are
-    contention.
+    contention. ``queued``: the CPU samples show the run's threads queued for saturated cores during the publish;
+    then a reader or a sender waiting for a core stalls mid-batch too, and only long stalls (``PAUSE_OVER_THRESHOLD``
+    thresholds, median) are a sender's own pauses (seen: six 96 ms payload stalls on one broker, 22 % of a
+    2.7 s publish, in a healthy 10 GiB run whose threads waited 6 cores' worth of time in the run queue).
     """
     partial = [phase_stalls(run, p, "partial") for p in ("init", "publish", "drain")]
     if all(v is None for v in partial):
         return None
-    n = sum(v or 0 for v in partial)
     per = run.get("stalls.per_broker") or {}
+    n = sum(v or 0 for v in partial)
+    if queued:  # only the partial-header stalls of brokers where they were long
+        n = sum(int(num(((v.get("by_phase") or {}).get(p) or {}).get("partial")) or 0)
+                for v in per.values() if _long(run, (v.get("by_kind") or {}).get("partial") or {})
+                for p in ("init", "publish", "drain"))
     payload = {b: num((v.get("by_kind") or {}).get("payload", {}).get("count")) or 0 for b, v in per.items()}
     total = sum(payload.values())
     # A sender's pauses that shaped the run take a fair share of its publish; the machine pausing (scheduling or
     # reclaim on shared cores) also stalls one broker's payload reads now and then, for a sliver of it.
     if (total >= MIN_PAYLOAD_PAUSES and len(payload) >= 2 and max(payload.values()) >= CONCENTRATED_SHARE * total
-            and _paused(run, per[max(payload, key=lambda b: payload[b])].get("by_kind") or {})):
+            and _paused(run, per[max(payload, key=lambda b: payload[b])].get("by_kind") or {}, queued)):
         n += int(total)
     return n
 
 
-def _paused(run: Run, kinds: dict[str, Any]) -> bool:
+def _long(run: Run, kind: dict[str, Any]) -> bool:
+    """One broker's stalls of one kind last ``PAUSE_OVER_THRESHOLD`` stall thresholds or more (median)."""
+    median, threshold = num(kind.get("median_ms")), num(run.param("stall_threshold_ms"))
+    return median is not None and bool(threshold) and median >= PAUSE_OVER_THRESHOLD * threshold  # type: ignore[operator]
+
+
+def _paused(run: Run, kinds: dict[str, Any], queued: bool = False) -> bool:
     """One broker's payload stalls (``kinds``: its stalls by kind) are long (``PAUSE_OVER_THRESHOLD`` times the stall
-    threshold, median) or took ``PAUSE_SHARE`` of the publish phase: a sender's pauses, not the machine's."""
-    median, threshold = num((kinds.get("payload") or {}).get("median_ms")), num(run.param("stall_threshold_ms"))
-    if median is not None and threshold and median >= PAUSE_OVER_THRESHOLD * threshold:
+    threshold, median) or, unless the run's threads queued for the cores, took ``PAUSE_SHARE`` of the publish
+    phase: a sender's pauses, not the machine's."""
+    if _long(run, kinds.get("payload") or {}):
         return True
+    if queued:
+        return False
     publish = num(run.get("phases.publish.duration_s"))
     ms = sum(num((kinds.get(k) or {}).get("total_ms")) or 0 for k in ("payload", "partial"))
     return bool(publish) and ms / 1000 / publish >= PAUSE_SHARE  # type: ignore[operator]
