@@ -114,6 +114,11 @@ def test_baseline_of_head_runs_through_the_dag_and_shows_no_change(tmp_path: Pat
     assert git(src, "symbolic-ref", "HEAD").strip() == branch and git(src, "rev-parse", "HEAD").strip() == head
     assert git(src, "status", "--porcelain") == ""
 
+    # Trial k of both sides ran before any trial k + 1: the sides alternate, not in blocks.
+    started = sorted((json.loads(m.read_text())["started_utc"], int(m.parent.name[1:]))
+                     for m in (wd / "results" / "runs").glob("*/*/t*/manifest.json"))
+    assert len(started) == 2 * sum(trials.values())
+    assert [k for _, k in started] == sorted(k for _, k in started), started
     (cmp_path,) = (wd / "results" / "compare").glob(f"*/{base}/comparison.json")
     comp = json.loads(cmp_path.read_text())
     rows = {s["scenario"]: s for s in comp["scenarios"]}

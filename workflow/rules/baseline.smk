@@ -61,36 +61,14 @@ if BASELINE:
             "stallscope build --config={params.configfile:q} --rev={params.rev:q} --worktrees results/baseline-src"
             " --out results/build/{wildcards.sut:q} 2> {log:q}"
 
-    # The command of run_scenario, on the baseline's build: same scenario, same trial, same harness.
-    rule run_baseline:
-        input:
-            build="results/build/{sut}/build.json",
-        output:
-            manifest="results/runs/{sut}/{scenario}/{trial}/manifest.json",
-            client="results/runs/{sut}/{scenario}/{trial}/client.log",
+    # run_scenario on the baseline's build: same scenario, same trial, same harness, alone on the node likewise.
+    use rule run_scenario as run_baseline with:
         log:
             "results/logs/run_baseline/{sut}/{scenario}/{trial}.log",
         benchmark:
             "results/benchmarks/run_baseline/{sut}/{scenario}/{trial}.tsv"
         wildcard_constraints:
             sut=BASELINE_PATTERN,
-        conda:
-            "../../envs/stallscope.yaml"
-        # Alone on the node, as the candidate's runs, so the two sides are measured alike.
-        threads: 1024
-        resources:
-            mem_mb=4000,
-            runtime=30,
-        params:
-            scenario=lookup(dpath="scenarios/{scenario}", within=config),
-            defaults=lookup(dpath="defaults", within=config),
-            harness=lookup(dpath="run", within=config),
-            configfile=CONFIGFILE,
-            trial=lambda wildcards: wildcards.trial[1:],
-        shell:
-            "stallscope run --config={params.configfile:q} --scenario {wildcards.scenario:q} --trial={params.trial:q}"
-            " --build {input.build:q} --out results/runs/{wildcards.sut:q}/{wildcards.scenario:q}/{wildcards.trial:q}"
-            " 2> {log:q}"
 
     # With compare.extend it runs more trials itself (interleaved baseline and candidate, `stallscope run` per
     # trial) until the delivered MB/s ratio's interval excludes 1 +- compare.min_change or compare.max_trials:

@@ -65,6 +65,21 @@ def get_ingest_attempt(wildcards):
     return ingest_attempt_args(config["ingest"][wildcards.name], wildcards.trial)
 
 
+def builds_of_the_comparison(wildcards):
+    """In a before/after, the other side's build too: no trial of one side runs while the other still compiles
+    (two cores shared with a compiler are not the machine the other side's trials ran on).
+    """
+    sides = [SUT, BASELINE] if BASELINE else []  # BASELINE: baseline.smk
+    return [f"results/build/{s}/build.json" for s in sides if s != wildcards.sut]
+
+
+def trial_order(wildcards):
+    """Trial k of every scenario and side before any trial k + 1 (a run holds the node): a before/after's trials
+    alternate sides instead of running in blocks, so a drift of the machine's speed falls on both alike.
+    """
+    return -int(wildcards.trial[1:].split("a")[0])
+
+
 def report_targets():
     """The PDF of this SUT and of every ingested log directory, plus the archive index."""
     suts = [SUT] + ingested_suts(config)

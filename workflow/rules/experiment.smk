@@ -2,6 +2,7 @@
 rule run_scenario:
     input:
         build="results/build/{sut}/build.json",
+        others=builds_of_the_comparison,
     output:
         manifest="results/runs/{sut}/{scenario}/{trial}/manifest.json",
         client="results/runs/{sut}/{scenario}/{trial}/client.log",
@@ -11,6 +12,7 @@ rule run_scenario:
         "results/benchmarks/run_scenario/{sut}/{scenario}/{trial}.tsv"
     wildcard_constraints:
         sut=SUT_PATTERN,
+    priority: trial_order
     conda:
         "../../envs/stallscope.yaml"
     # All brokers and the publisher of one run share one node, alone (as the benchmark it is compared with): a
