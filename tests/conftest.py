@@ -4,7 +4,9 @@ fixture folders are never written to).
 STALLSCOPE_BUILD_JSON (a build.json of `stallscope build`) reuses an existing build, as `make test` does.
 Tests marked `long` run only with --run-long, those marked `slurm` only with --run-slurm, those marked
 `embarcadero` (the real broker built and run) only with --run-embarcadero, those marked `quiet` (a measurement
-that needs the machine to itself and has not yet held on 2 cores) only with --run-quiet.
+that needs the machine to itself and has not yet held on 2 cores) only with --run-quiet. --run-exhaustive
+draws the hostile-input properties at their full counts (thousands of examples, a quarter of an hour); --run-long
+draws a few hundred, the default a few dozen.
 """
 
 from __future__ import annotations
@@ -73,6 +75,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      help="also run tests marked embarcadero (build the real broker from ../shared/sut, run it)")
     parser.addoption("--run-quiet", action="store_true",
                      help="also run tests marked quiet (measurements that need quiet cores; not in CI)")
+    parser.addoption("--run-exhaustive", action="store_true",
+                     help="hostile-input properties at their full example counts (about 15 minutes; not in CI)")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -3,11 +3,11 @@ extra copy of every payload byte it receives (never in the shipped broker), buil
 interleaved until the comparison decides (``shared.sequential``); the candidate must read as a regression of
 delivered MB/s, with the ratio of medians and its interval below 1.
 
-Minutes on 2 cores (--run-quiet, with --run-long). The published figure is printed (pytest -s): measured on a
-shared machine, the slowdown's size varies with the load, its direction should not.
-
-Not in CI: 10 trials a side did not decide it (under load -4.5 %, ratio 0.955 [0.667, 1.408]; on a quiet
-machine -11.2 %, p = 0.029, ratio 0.888 [0.749, 1.020]: the interval still held 1).
+The scenario is one broker with one connection, 1 GiB: the receive path alone is timed, so the copy shows at its
+own size (4 brokers x 4 connections on 2 cores measure the scheduler: there, 10 trials a side did not decide a
+10 % copy, ratio 0.888 [0.749, 1.020]). Here, on this 2-core machine, four runs: -16.1 %, -13.2 %, -12.8 %,
+-9.6 %, every interval below 1 (the widest [0.784, 0.980]), 25-36 s each with the builds. The figure is printed
+(pytest -s); CI runs it with --run-long.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ EXTRA_COPY = """      {  // test-only slowdown: one extra copy of every payload 
 """
 TRIALS, MAX_TRIALS = 3, 10
 
-pytestmark = [pytest.mark.e2e, pytest.mark.long, pytest.mark.quiet]
+pytestmark = [pytest.mark.e2e, pytest.mark.long]
 
 
 def _commit(repo: git.Repo, message: str, when: str) -> str:
@@ -64,9 +64,9 @@ def test_an_extra_copy_in_the_broker_reads_as_a_regression_with_its_interval(tmp
     after = _commit(repo, "one extra copy of every payload byte", "2026-02-01T00:00:00+00:00")
     cfg = {"sut": {"kind": "reference", "source": str(src)},
            "run": {"ready_timeout_s": 20, "client_grace_s": 20, "stop_grace_s": 3, "progress_interval_s": 5},
-           "defaults": {"brokers": 4, "threads_per_broker": 4, "message_size": 1024, "ack_timeout_s": 60},
-           "scenarios": {"healthy": {"description": "2 GiB of 1 KiB messages, no fault", "expected_cause": "none",
-                                     "total_bytes": 2 * 1024**3}}}
+           "defaults": {"brokers": 1, "threads_per_broker": 1, "message_size": 1024, "ack_timeout_s": 60},
+           "scenarios": {"healthy": {"description": "1 GiB of 1 KiB messages to one broker, no fault", "expected_cause": "none",
+                                     "total_bytes": 1024**3}}}
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump(cfg))
     builds = {}

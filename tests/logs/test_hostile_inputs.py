@@ -135,7 +135,10 @@ def deadline(seconds: int) -> Iterator[None]:
         signal.signal(signal.SIGALRM, old)
 
 
-def _examples(request: pytest.FixtureRequest, default: int, long: int) -> int:
+def _examples(request: pytest.FixtureRequest, default: int, long: int, exhaustive: int) -> int:
+    """Examples to draw: a few dozen by default, a few hundred with --run-long (CI), all with --run-exhaustive."""
+    if request.config.getoption("--run-exhaustive"):
+        return exhaustive
     return long if request.config.getoption("--run-long") else default
 
 
@@ -161,7 +164,7 @@ def test_parse_counts_every_line_and_every_out_of_type_record(request: pytest.Fi
                                                               tmp_path_factory: pytest.TempPathFactory) -> None:
     base = tmp_path_factory.mktemp("parse")
 
-    @settings(max_examples=_examples(request, 40, 7000), deadline=None, database=None,
+    @settings(max_examples=_examples(request, 40, 2000, 7000), deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     @given(log=log_body("broker", other_forms=False), role=st.sampled_from(["broker", "client"]))
     def prop(log: tuple[bytes, int, int], role: str) -> None:
@@ -246,7 +249,7 @@ def test_hostile_directories_assess_without_traceback_or_confidence_on_nothing(
         request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> None:
     base = tmp_path_factory.mktemp("dirs")
 
-    @settings(max_examples=_examples(request, 25, 3000), deadline=None, database=None,
+    @settings(max_examples=_examples(request, 25, 800, 3000), deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     @given(d=log_dir())
     def prop(d: dict[str, Any]) -> None:
@@ -291,7 +294,7 @@ def test_assess_logs_command_on_hostile_directories(request: pytest.FixtureReque
     exe = Path(sys.executable).parent / "stallscope"
     base = tmp_path_factory.mktemp("cli")
 
-    @settings(max_examples=_examples(request, 3, 40), deadline=None, database=None,
+    @settings(max_examples=_examples(request, 3, 12, 40), deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     @given(d=log_dir())
     def prop(d: dict[str, Any]) -> None:
