@@ -244,6 +244,27 @@ def test_clean_run_records_memory_csv_and_leaves_nothing(tmp_path: Path, fake_bi
     _assert_nothing_left(res)
 
 
+def test_cpu_samples_and_the_cpu_hog_come_from_outside_like_the_reference_brokers(
+        tmp_path: Path, fake_bins: Path, free_fixed_ports: dict[str, int]) -> None:
+    """Every role's CPU is sampled (cpu.csv, the manifest's cpu block); the hog spins while the client runs, its
+    window in the client's log, and is gone with the run."""
+    out = tmp_path / "run"
+    scn = _scn() | {"faults": {"cpu_hog": True}}
+    res = emb.execute(out, scn, fake_bins, tmp_path / "src", RUN_CFG)
+    assert res.errors == []
+    assert res.cpu is not None and res.cpu["status"] == "sampled", res.cpu
+    text = (out / "cpu.csv").read_text()
+    for role in ("broker_0", "broker_3", "client", "cpu_hog_0"):
+        assert role in text, role
+    windows = [ln for ln in (out / "client.log").read_text().splitlines() if "[FaultWindow]" in ln]
+    assert [w.split("[FaultWindow] ")[1].split()[0] for w in windows] == ["start", "stop"], windows
+    assert res.hog is not None and res.hog.children == []
+    for pid in res.hog.pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    _assert_nothing_left(res)
+
+
 def test_relative_run_dir_gives_the_processes_paths_that_work_from_it(tmp_path: Path, fake_bins: Path,
                                                                     free_fixed_ports: dict[str, int],
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:

@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from stallscope.experiment import embarcadero_host as host
-from stallscope.experiment import interrupts, outside, procs
+from stallscope.experiment import cpu, hog, interrupts, outside, procs
 from stallscope.experiment import placement as pl
 from stallscope.experiment.run import Outcome
-from stallscope.shared.provenance import utc_now
+from stallscope.shared.provenance import host_facts, utc_now
 
 SUMMARY_CSV = "throughput_benchmark_summary.csv"
 #: the client's 100 ms throughput series (per broker sent and ACKed GiB/s), read by analysis/timeseries.py
@@ -220,10 +220,28 @@ def _last_line(log: Path) -> str | None:
     return lines[-1][:300] if lines else None
 
 
+def _start_cpu_evidence(res: Outcome, out: Path, scn: Mapping[str, Any]) -> None:
+    """CPU samples of the brokers (then the client) as for the reference broker (``cpu.csv``), and the CPU hog of
+    a ``cpu_hog`` scenario spinning before the client starts, until the run ends: the same evidence and the same
+    fault from outside, whatever the SUT."""
+    res.sampler = cpu.CpuSampler(out / "cpu.csv").start()
+    for b in res.brokers:
+        res.sampler.watch(b.name, b.pid)
+    if scn["faults"].get("cpu_hog"):
+        res.hog = hog.CpuHog(out / "client.log").start(mark=False)
+        for k, pid in enumerate(res.hog.pids):
+            res.sampler.watch(f"cpu_hog_{k}", pid)
+
+
 def _cleanup(res: Outcome, rec: EmbarcaderoRun, run_cfg: Mapping[str, Any], mem: _Memory, out: Path) -> None:
     """Stop every process (PID and group, grace then SIGKILL), then remove the shm object and ready files."""
     if res.injector is not None:  # first: a broker it stopped is continued, so SIGTERM reaches it
         res.outside_faults, res.injector = res.injector.stop(), None
+    if res.hog is not None:
+        res.hog.stop()
+    if res.sampler is not None:
+        res.cpu = {"status": "sampled", "reason": None} | res.sampler.stop() | {"node": host_facts().get("hostname")}
+        res.sampler = None
     everyone = ([res.client] if res.client else []) + res.brokers
     mem.sample(everyone)
     procs.stop_all(everyone, float(run_cfg["stop_grace_s"]))
@@ -303,12 +321,17 @@ def execute(out: Path, scn: dict[str, Any], bin_dir: Path, source: Path, run_cfg
             try:
                 _start_brokers(res, out, scn, bin_dir, source, env, run_cfg, rec, mem)
                 if not res.errors and not interrupts.requested():
+                    _start_cpu_evidence(res, out, scn)
                     argv = client_argv(bin_dir, source, scn["params"], rec.settings)
                     res.client = procs.start(procs.Proc("client", "client", None, argv, out / "client.log"),
                                              env=env, cwd=out)
+                    if res.hog is not None:
+                        res.hog.mark_start()  # the client's log exists now
                     if res.client.start_error:
                         res.errors.append(res.client.start_error)
                     else:
+                        if res.sampler is not None:
+                            res.sampler.watch("client", res.client.pid)
                         faults = outside.planned(scn["faults"])  # from outside: SIGSTOP/SIGKILL of a broker
                         if faults:
                             res.injector = outside.Injector(faults, res.brokers, res.client,
