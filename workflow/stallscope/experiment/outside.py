@@ -32,7 +32,8 @@ POLL_S = 0.02
 #: Window names in the [FaultWindow] lines and the manifest.
 STOP, KILL = "broker_stop", "broker_kill"
 #: The fault knobs applied from outside: any SUT takes them (the others are compiled into the reference broker).
-OUTSIDE_KNOBS = ("stop_broker", "stop_after_s", "stop_for_s", "kill_broker", "kill_after_s")
+#: ``cpu_hog`` is applied by experiment/hog.py, the others here.
+OUTSIDE_KNOBS = ("stop_broker", "stop_after_s", "stop_for_s", "kill_broker", "kill_after_s", "cpu_hog")
 
 
 @dataclass
