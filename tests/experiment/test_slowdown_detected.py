@@ -65,8 +65,8 @@ def test_an_extra_copy_in_the_broker_reads_as_a_regression_with_its_interval(tmp
     cfg = {"sut": {"kind": "reference", "source": str(src)},
            "run": {"ready_timeout_s": 20, "client_grace_s": 20, "stop_grace_s": 3, "progress_interval_s": 5},
            "defaults": {"brokers": 1, "threads_per_broker": 1, "message_size": 1024, "ack_timeout_s": 60},
-           "scenarios": {"healthy": {"description": "1 GiB of 1 KiB messages to one broker, no fault", "expected_cause": "none",
-                                     "total_bytes": 1024**3}}}
+           "scenarios": {"healthy": {"description": "1 GiB of 1 KiB messages to one broker, no fault",
+                                     "expected_cause": "none", "total_bytes": 1024**3}}}
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump(cfg))
     builds = {}

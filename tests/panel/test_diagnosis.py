@@ -7,11 +7,10 @@ from typing import Any
 
 import pytest
 
-from stallscope.panel.diagnosis import diagnose
-from stallscope.panel.signals import mid_batch_pauses
-from tests.builders.panel import panel_phases, panel_run, panel_stalls, panel_tcp
 from stallscope.panel.bound_host import RUNQ_PER_CORE, SATURATED
-from stallscope.panel.signals import PAUSE_OVER_THRESHOLD, PAUSE_SHARE
+from stallscope.panel.diagnosis import diagnose
+from stallscope.panel.signals import PAUSE_OVER_THRESHOLD, PAUSE_SHARE, mid_batch_pauses
+from tests.builders.panel import panel_phases, panel_run, panel_stalls, panel_tcp
 from tests.panel.signatures import ALL, stress_10gb
 from tests.panel.test_bound_host import _cpu
 

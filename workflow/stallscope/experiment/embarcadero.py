@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stallscope.experiment import embarcadero_host as host
 from stallscope.experiment import cpu, hog, interrupts, outside, procs
+from stallscope.experiment import embarcadero_host as host
 from stallscope.experiment import placement as pl
 from stallscope.experiment.run import Outcome
 from stallscope.shared.provenance import host_facts, utc_now

@@ -13,6 +13,7 @@ Reads the config and the checkout; writes ``<out>/bin/{embarlet,throughput_test}
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shlex
 import shutil
@@ -88,18 +89,23 @@ def folly_source(spec: str | Path, cache_root: Path) -> Path:
     stamp = dest / ".stallscope-unpacked"
     st = src.stat()
     key = f"{src} {st.st_size} {int(st.st_mtime)}\n"
-    if stamp.is_file() and stamp.read_text() == key:
+    cache_root.mkdir(parents=True, exist_ok=True)
+    # Two builds at once (a before/after builds both sides in parallel) share the unpacked tree: one unpacks, the
+    # other waits for it, and neither removes a tree the other is reading.
+    with open(cache_root / f".{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if stamp.is_file() and stamp.read_text() == key:
+            return _single_root(dest)
+        if dest.exists():
+            shutil.rmtree(dest)
+        dest.mkdir(parents=True)
+        try:
+            with tarfile.open(src) as tf:
+                tf.extractall(dest, filter="data")
+        except (tarfile.TarError, OSError) as exc:
+            raise StallscopeError(src, None, f"cannot unpack folly tarball: {exc}") from None
+        stamp.write_text(key)
         return _single_root(dest)
-    if dest.exists():
-        shutil.rmtree(dest)
-    dest.mkdir(parents=True)
-    try:
-        with tarfile.open(src) as tf:
-            tf.extractall(dest, filter="data")
-    except (tarfile.TarError, OSError) as exc:
-        raise StallscopeError(src, None, f"cannot unpack folly tarball: {exc}") from None
-    stamp.write_text(key)
-    return _single_root(dest)
 
 
 def _single_root(dest: Path) -> Path:
