@@ -107,3 +107,35 @@ def test_head_sample_claims_needing_stall_timers_are_not_run(head_sample: Path, 
     timer_claims = [c for c in claims if "stall timers" in c["reason"]]
     assert timer_claims and all(c["verdict"] == "not_run" for c in timer_claims)
     assert all(c["verdict"] != "harness_error" for c in claims)
+
+
+ABORT_AT_EXIT = [
+    "*** Aborted at 1796535738 (unix time) try \"date -d @1796535738\" if you are using GNU date ***",
+    "PC: @                0x0 (unknown)",
+    "*** SIGABRT (@0x64b8) received by PID 25784 (TID 0x7f6a8b846700) from PID 25784; stack trace: ***",
+    "    @     0x7f6a8c0a3140 (unknown)",
+    "    @     0x7f6a8bd40ce1 gsignal",
+]
+
+
+@pytest.mark.parametrize("completed", [True, False])
+def test_a_client_that_aborts_after_its_publish_completed_is_a_completed_run(head_sample: Path, tmp_path: Path,
+                                                                             completed: bool) -> None:
+    """Embarcadero's throughput_test aborts now and then in its teardown (seen: SIGABRT in ~Publisher after "Publish
+    test completed", every message acknowledged): the run did what it was for. Without the completion line the
+    same stack trace is a crash."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for f in head_sample.iterdir():
+        if f.is_file():
+            (src / f.name).write_bytes(f.read_bytes())
+    lines = (src / "client.log").read_text().splitlines()
+    if not completed:
+        lines = [ln for ln in lines if not re.search(r"(Publish|End-to-end)( test)? completed", ln)]
+    (src / "client.log").write_text("\n".join(lines + ABORT_AT_EXIT) + "\n")
+    m = json.loads((_analysed(src, tmp_path) / "metrics.json").read_text())
+    if completed:
+        assert m["outcome"]["status"] == "completed", m["outcome"]
+        assert "SIGABRT at exit" in m["outcome"]["reason"] and m["outcome"]["signal"] == "SIGABRT"
+    else:
+        assert m["outcome"]["status"] != "completed", m["outcome"]
