@@ -15,10 +15,10 @@ from typing import Any
 
 from stallscope import schemas
 from stallscope.errors import StallscopeError
-from stallscope.experiment.baseline import DEFAULT_CACHE
 from stallscope.experiment.commands import REFERENCE_BINARIES, build_templates, fill_argv
 from stallscope.experiment.config import load_config
 from stallscope.experiment.patches import patch_facts, patch_paths, patched_id, patched_source
+from stallscope.experiment.worktree import DEFAULT_CACHE
 from stallscope.shared.provenance import git_facts, sha256_file, utc_now
 
 BUILD_TIMEOUT_S = 900
