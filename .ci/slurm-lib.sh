@@ -1,8 +1,38 @@
-# Shared by .ci/slurm.sh (one node on localhost) and .ci/slurm3.sh (three namespace nodes): logging, bounded
-# waits, daemons found and stopped by PID file only (never by name), and the slurm.conf settings both clusters
-# use. Sourced; the caller sets LOG_NAME, GRACE_S and (optionally) WAIT_STEP_S.
+# shellcheck shell=bash
+# Shared by .ci/slurm.sh (one node on localhost) and .ci/slurm3.sh (three namespace nodes): installing SLURM,
+# logging, bounded waits, daemons found and stopped by PID file only (never by name), and the slurm.conf settings
+# both clusters use. Sourced; the caller sets LOG_NAME, GRACE_S and (optionally) WAIT_STEP_S. Each script's `up`
+# installs what it needs itself, so either works alone on a fresh machine.
+
+# What both clusters run: munged (and the munge user its files belong to), slurmctld, slurmd, the client tools.
+# shellcheck disable=SC2034 # used by the scripts that source this file
+SLURM_PACKAGES=(munge slurmctld slurmd slurm-client)
 
 log() { printf '[%s %(%H:%M:%S)T] %s\n' "$LOG_NAME" -1 "$*" >&2; }
+
+# install_packages <package...>: apt-get install those not installed yet (Debian, root), their services kept from
+# starting with the packaged config; SKIP_APT=1 fails instead. Bounded; the service policy is removed whatever
+# apt-get did.
+install_packages() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  if [ "${SKIP_APT:-0}" = 1 ]; then log "missing packages ${missing[*]} and SKIP_APT=1"; return 1; fi
+  # Package scripts must not start the services (they would use the packaged config): deny them for the install.
+  local made_policy=0 rc=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; made_policy=1
+  fi
+  log "apt-get install ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  { timeout 300 apt-get update -qq &&
+    timeout 600 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; } || rc=$?
+  if [ "$made_policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
+  if [ "$rc" -ne 0 ]; then log "apt-get install ${missing[*]} failed (status $rc)"; fi
+  return "$rc"
+}
 
 # wait_for <seconds> <cmd...>: retry every WAIT_STEP_S until cmd succeeds; each try itself is capped at 10 s.
 wait_for() {

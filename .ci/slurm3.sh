@@ -9,7 +9,8 @@
 # SLURM_CONF cannot run Snakemake jobs. `up` refuses while the one-node cluster's slurmctld runs; a config
 # that is not ours is kept aside and put back by `down`.
 #
-#   .ci/slurm3.sh up        # network, munged, slurmctld, three slurmd; wait (bounded) until srun -N3 works
+#   .ci/slurm3.sh up        # install munge + slurm + iproute2 when missing (as .ci/slurm.sh does); network,
+#                           # munged, slurmctld, three slurmd; wait (bounded) until srun -N3 works
 #   .ci/slurm3.sh shape n2 200   # tbf at 200 Mbit/s on n2's downlink (host-side veth); records it in links.json
 #   .ci/slurm3.sh unshape n2
 #   .ci/slurm3.sh env      # STALLSCOPE_SLURM_LINKS=...: the runner records the shaped links from there
@@ -20,6 +21,9 @@
 #
 # Nodes share CPUs, memory, filesystem and PIDs: it emulates the network and SLURM's placement, not separate
 # machines.
+#
+# Env: SLURM3_BASE   state, logs, munge socket and key (default /tmp/stallscope-slurm3)
+#      SKIP_APT=1    never call apt-get (fail if the packages are missing)
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/slurm-lib.sh"
 LOG_NAME=slurm3.sh
@@ -122,6 +126,8 @@ up() {
   if pid_of "$ONE_NODE_CTLD" slurmctld >/dev/null; then
     log "the one-node cluster (.ci/slurm.sh) is up: bring it down first (both need $CONF)"; return 1
   fi
+  # SLURM and munge as .ci/slurm.sh installs them (not only after it ran); iproute2 for the namespaces and tc.
+  install_packages "${SLURM_PACKAGES[@]}" iproute2
   write_conf
   net_up
   local M=$BASE/munge

@@ -23,7 +23,7 @@ from typing import Any
 
 from stallscope import schemas
 from stallscope.experiment.config import load_config, resolve_scenario
-from stallscope.experiment.embarcadero import ADAPTER
+from stallscope.experiment.embarcadero import execute
 from stallscope.shared.provenance import host_facts
 from stallscope.shared.trialstats import median_ci
 
@@ -33,7 +33,7 @@ _INIT = re.compile(r"Initialization completed in ([\d.]+)s")
 
 def one(scn: dict[str, Any], build: dict[str, Any], run_cfg: dict[str, Any], work: Path) -> dict[str, Any]:
     """One run: delivered MB/s (None when it failed), init seconds, peak memory, errors."""
-    res = ADAPTER.execute(work, scn, Path(build["bin_dir"]), Path(build["sut"]["source"]), run_cfg)
+    res = execute(work, scn, Path(build["bin_dir"]), Path(build["sut"]["source"]), run_cfg)
     text = (work / "client.log").read_text(errors="replace") if (work / "client.log").exists() else ""
     m, init = _DELIVERED.search(text), _INIT.search(text)
     ok = not res.errors and m is not None and "[ACK_VERIFY]" in text

@@ -18,7 +18,7 @@ from pathlib import Path
 from stallscope import schemas
 from stallscope.experiment.bench import _BANDWIDTH, _HARNESS, bench_scenario
 from stallscope.experiment.commands import REFERENCE_BROKER, REFERENCE_CLIENT
-from stallscope.experiment.run import execute
+from stallscope.experiment.external import execute
 from stallscope.shared.provenance import host_facts
 
 

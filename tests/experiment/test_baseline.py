@@ -8,7 +8,8 @@ import git
 import pytest
 
 from stallscope.errors import StallscopeError
-from stallscope.experiment.baseline import baseline_source, remove_worktree
+from stallscope.experiment.baseline import baseline_source
+from stallscope.experiment.worktree import remove_worktree
 
 
 def _repo(tmp: Path) -> tuple[git.Repo, str, str]:

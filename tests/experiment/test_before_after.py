@@ -14,9 +14,10 @@ import yaml
 
 from stallscope.analysis.compare_io import compare_paths
 from stallscope.analysis.metrics import compute_metrics
-from stallscope.experiment.baseline import baseline_source, remove_worktree
+from stallscope.experiment.baseline import baseline_source
 from stallscope.experiment.build import build_broker
 from stallscope.experiment.run import run_scenario
+from stallscope.experiment.worktree import remove_worktree
 from stallscope.logs.parse import parse_run
 
 REPO = Path(__file__).resolve().parents[2]

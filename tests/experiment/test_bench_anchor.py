@@ -11,7 +11,7 @@ import pytest
 
 from stallscope.experiment.bench import _HARNESS, anchor, bench_scenario
 from stallscope.experiment.commands import REFERENCE_BROKER, REFERENCE_CLIENT
-from stallscope.experiment.run import execute
+from stallscope.experiment.external import execute
 
 SEED = random.randrange(2**32)
 

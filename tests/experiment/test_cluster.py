@@ -42,7 +42,7 @@ def test_step_prefix_names_job_and_node() -> None:
     from stallscope.experiment import placement as pl
 
     host = pl.Host(name="n2", kind="slurm_node", address="10.0.0.2", node="n2", job_id="17")
-    argv = cluster.step_prefix(host)
+    argv = pl.step_prefix(host)
     assert argv[:5] == ["srun", "--jobid", "17", "-w", "n2"] and "--overlap" in argv
 
 

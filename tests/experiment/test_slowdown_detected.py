@@ -21,9 +21,10 @@ import pytest
 import yaml
 
 from stallscope.analysis.metrics import compute_metrics
-from stallscope.experiment.baseline import baseline_source, remove_worktree
+from stallscope.experiment.baseline import baseline_source
 from stallscope.experiment.build import build_broker
 from stallscope.experiment.run import run_scenario
+from stallscope.experiment.worktree import remove_worktree
 from stallscope.logs.parse import parse_run
 from stallscope.schemas import read_json
 from stallscope.shared import compare, sequential

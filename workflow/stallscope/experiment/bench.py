@@ -25,7 +25,7 @@ from stallscope import schemas
 from stallscope.errors import StallscopeError
 from stallscope.experiment.commands import REFERENCE_BROKER, REFERENCE_CLIENT
 from stallscope.experiment.config import resolve_scenario, validate_config
-from stallscope.experiment.run import execute
+from stallscope.experiment.external import execute
 from stallscope.shared.provenance import host_facts, utc_now
 from stallscope.shared.sequential import BASELINE, CANDIDATE, MIN_CHANGE, extend
 from stallscope.shared.trialstats import median_ci

@@ -105,20 +105,6 @@ def placement(brokers: int, spec: dict[str, Any], job_id: str | None) -> pl.Plac
     return pl.Placement("slurm", roles, tag=job_id)
 
 
-#: Every step the runner starts is named so; the step the runner itself runs in (Snakemake's) is not.
-STEP_NAME = "stallscope-role"
-
-
-def step_prefix(host: pl.Host) -> list[str]:
-    """``srun`` that starts one task on ``host``'s node as a step of the job holding it.
-
-    ``--overlap``: the runner's own step holds the node's CPUs; ``--kill-on-bad-exit``: a task that dies ends its
-    step; ``--input none``: a step never reads the runner's stdin; the name tells our steps from the runner's.
-    """
-    return ["srun", "--jobid", str(host.job_id), "-w", str(host.node), "-N1", "-n1", "--overlap",
-            "--input", "none", "--kill-on-bad-exit=1", "-J", STEP_NAME]
-
-
 def steps(job_id: str) -> list[str]:
     """The job's steps the runner started (by name: never the batch step nor the one the runner runs in)."""
     try:
@@ -126,7 +112,7 @@ def steps(job_id: str) -> list[str]:
     except ClusterError:
         return []
     pairs = [line.split("|", 1) for line in out.splitlines() if "|" in line]
-    return [i for i, name in pairs if name == STEP_NAME and re.fullmatch(rf"{re.escape(job_id)}\.\d+", i)]
+    return [i for i, name in pairs if name == pl.STEP_NAME and re.fullmatch(rf"{re.escape(job_id)}\.\d+", i)]
 
 
 def end_steps(job_id: str, timeout_s: float = 15.0) -> list[str]:

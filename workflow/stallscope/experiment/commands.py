@@ -131,10 +131,8 @@ def build_templates(sut: Mapping[str, Any]) -> list[list[str]]:
     return cmds
 
 
-def sut_templates(sut: Mapping[str, Any]) -> tuple[list[str], list[str]]:
-    """The broker and client templates of the configured system under test, checked."""
-    if sut["kind"] == "reference":
-        return list(REFERENCE_BROKER), list(REFERENCE_CLIENT)
+def external_templates(sut: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """An external broker's broker and client templates (``sut.broker_command``, ``sut.client_command``), checked."""
     broker, client = list(sut["broker_command"]), list(sut["client_command"])
     check_template(broker, BROKER_PLACEHOLDERS, "sut.broker_command")
     check_template(client, CLIENT_PLACEHOLDERS, "sut.client_command")

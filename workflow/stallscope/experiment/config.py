@@ -32,11 +32,11 @@ def validate_config(data: Any, path: str | Path) -> dict[str, Any]:
         missing = [k for k in ("build_command", "broker_command", "client_command") if k not in sut]
         if missing:
             raise StallscopeError(path, None, f"at $.sut: an external broker needs {', '.join(missing)}")
-        from stallscope.experiment.commands import build_templates, sut_templates
+        from stallscope.experiment.commands import build_templates, external_templates
 
         try:
             build_templates(sut)
-            sut_templates(sut)
+            external_templates(sut)
         except StallscopeError as exc:
             raise StallscopeError(path, None, f"at $.{exc.msg}") from None
     if sut["kind"] == "embarcadero" and "folly" not in sut:

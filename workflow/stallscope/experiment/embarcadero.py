@@ -1,8 +1,10 @@
 """Run one scenario on the real Embarcadero: four ``embarlet``s and one ``throughput_test`` on loopback.
 
-The adapter for ``sut.kind: embarcadero`` (DESIGN section 11): :data:`ADAPTER` builds (``embarcadero_build``),
-starts the brokers, starts the client, stops everything, and names its dialect and the evidence its logs can
-give. What the broker needs on a machine without CXL memory or hugepages, measured (``../shared/sut/README.md``):
+The adapter for ``sut.kind: embarcadero`` (DESIGN section 11, ``adapter.py``): :data:`EMBARCADERO` builds
+(``embarcadero_build``) and makes each run an :class:`EmbarcaderoRun`, which starts the brokers, starts the client
+and stops everything; the lifecycle around them (CPU samples, the CPU hog, faults from outside, supervision,
+interrupts) is every SUT's (``lifecycle.py``). What the broker needs on a machine without CXL memory or
+hugepages, measured (``../shared/sut/README.md``):
 
 - a POSIX shm object stands in for CXL memory (64 GiB, sparse: never prefaulted or zeroed); its name is unique
   per run and it is removed whatever ends the run;
@@ -20,7 +22,6 @@ import contextlib
 import os
 import re
 import shutil
-import signal
 import sys
 import time
 from collections.abc import Iterator, Mapping
@@ -28,11 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stallscope.experiment import cpu, hog, interrupts, outside, procs
+from stallscope.experiment import embarcadero_build, interrupts, lifecycle, procs
 from stallscope.experiment import embarcadero_host as host
 from stallscope.experiment import placement as pl
-from stallscope.experiment.run import Outcome
-from stallscope.shared.provenance import host_facts, utc_now
+from stallscope.experiment.adapter import SutAdapter, SutRun
+from stallscope.experiment.outcome import Outcome
 
 SUMMARY_CSV = "throughput_benchmark_summary.csv"
 #: the client's 100 ms throughput series (per broker sent and ACKed GiB/s), read by analysis/timeseries.py
@@ -47,7 +48,7 @@ _INHERITED_OUT = re.compile(r"^(EMBARCADERO_|EMBAR_)")
 
 
 @dataclass
-class EmbarcaderoRun:
+class EmbarcaderoRecord:
     """What this adapter adds to one run's record: its environment, shm object, memory and cleanup."""
 
     settings: dict[str, Any]
@@ -120,7 +121,7 @@ def client_argv(bin_dir: Path, source: Path, params: Mapping[str, Any], settings
 class _Memory:
     """Peak memory per process: VmHWM sampled while it runs, the kernel's ru_maxrss when we reap it."""
 
-    def __init__(self, rec: EmbarcaderoRun) -> None:
+    def __init__(self, rec: EmbarcaderoRecord) -> None:
         self.rec = rec
 
     def sample(self, ps: list[procs.Proc]) -> None:
@@ -162,53 +163,6 @@ def _wait_ready(p: procs.Proc, timeout_s: float, mem: _Memory) -> str | None:
     return f"{p.name} not ready after {timeout_s:g} s (no {path})"
 
 
-def _start_brokers(res: Outcome, out: Path, scn: Mapping[str, Any], bin_dir: Path, source: Path,
-                   env: dict[str, str], run_cfg: Mapping[str, Any], rec: EmbarcaderoRun, mem: _Memory) -> None:
-    """Start broker 0 (the head), then each next one once the previous is ready."""
-    for i in range(int(scn["params"]["brokers"])):
-        p = procs.start(procs.Proc(f"broker_{i}", "broker", i, broker_argv(bin_dir, source, i, rec.settings),
-                                   out / f"broker_{i}.log"), env=env, cwd=out)
-        res.brokers.append(p)
-        if p.start_error:
-            res.errors.append(p.start_error)
-            return
-        rec.ready_files.append(str(host.ready_file(p.pid)))
-        err = _wait_ready(p, float(run_cfg["ready_timeout_s"]), mem)
-        if err:
-            res.errors.append(err)
-            if "not ready" in err:
-                res.timeouts.append(err)
-            return
-        if interrupts.requested():
-            return
-
-
-def _supervise_client(res: Outcome, timeout_s: float, interval_s: float, mem: _Memory) -> None:
-    """Wait for the client to exit (bounded), sampling memory and relaying its latest line."""
-    client = res.client
-    assert client is not None and client.popen is not None
-    start = time.monotonic()
-    next_report = start + interval_s
-    dead: set[str] = set()
-    while not mem.reap(client) and not interrupts.requested():
-        now = time.monotonic()
-        if now - start > timeout_s:
-            client.timed_out = True
-            res.timeouts.append(f"client: no exit within {timeout_s:g} s")
-            return
-        mem.sample([client, *res.brokers])
-        for b in res.brokers:
-            if b.name not in dead and not b.is_running():
-                dead.add(b.name)
-                print(f"[{now - start:6.1f}s] {b.name} exited early (status {b.popen.returncode})",  # type: ignore
-                      file=sys.stderr)
-        if now >= next_report:
-            print(f"[{now - start:6.1f}s] {_last_line(client.log) or '(no client line yet)'}", file=sys.stderr,
-                  flush=True)
-            next_report = now + interval_s
-        time.sleep(0.1)
-
-
 def _last_line(log: Path) -> str | None:
     try:
         with open(log, "rb") as fh:
@@ -220,44 +174,7 @@ def _last_line(log: Path) -> str | None:
     return lines[-1][:300] if lines else None
 
 
-def _start_cpu_evidence(res: Outcome, out: Path, scn: Mapping[str, Any]) -> None:
-    """CPU samples of the brokers (then the client) as for the reference broker (``cpu.csv``), and the CPU hog of
-    a ``cpu_hog`` scenario spinning before the client starts, until the run ends: the same evidence and the same
-    fault from outside, whatever the SUT."""
-    res.sampler = cpu.CpuSampler(out / "cpu.csv").start()
-    for b in res.brokers:
-        res.sampler.watch(b.name, b.pid)
-    if scn["faults"].get("cpu_hog"):
-        res.hog = hog.CpuHog(out / "client.log").start(mark=False)
-        for k, pid in enumerate(res.hog.pids):
-            res.sampler.watch(f"cpu_hog_{k}", pid)
-
-
-def _cleanup(res: Outcome, rec: EmbarcaderoRun, run_cfg: Mapping[str, Any], mem: _Memory, out: Path) -> None:
-    """Stop every process (PID and group, grace then SIGKILL), then remove the shm object and ready files."""
-    if res.injector is not None:  # first: a broker it stopped is continued, so SIGTERM reaches it
-        res.outside_faults, res.injector = res.injector.stop(), None
-    if res.hog is not None:
-        res.hog.stop()
-    if res.sampler is not None:
-        res.cpu = {"status": "sampled", "reason": None} | res.sampler.stop() | {"node": host_facts().get("hostname")}
-        res.sampler = None
-    everyone = ([res.client] if res.client else []) + res.brokers
-    mem.sample(everyone)
-    procs.stop_all(everyone, float(run_cfg["stop_grace_s"]))
-    shm = host.SHM_DIR / rec.shm_name
-    with contextlib.suppress(OSError):
-        rec.shm_bytes_at_end = shm.stat().st_blocks * 512
-    with contextlib.suppress(FileNotFoundError):
-        shm.unlink()
-    for f in rec.ready_files:
-        Path(f).unlink(missing_ok=True)
-    csv = out / SUMMARY_CSV
-    rec.summary_csv = SUMMARY_CSV if csv.is_file() else None
-    rec.left_behind = left_behind(rec, everyone)
-
-
-def left_behind(rec: EmbarcaderoRun, ps: list[procs.Proc]) -> list[str]:
+def left_behind(rec: EmbarcaderoRecord, ps: list[procs.Proc]) -> list[str]:
     """Anything of this run still there: a running process, the shm object, a ready file (should be empty)."""
     out = [f"process {p.name} (pid {p.pid})" for p in ps if p.is_running()]
     if (host.SHM_DIR / rec.shm_name).exists():
@@ -280,8 +197,8 @@ def client_timeout_s(scn: Mapping[str, Any], run_cfg: Mapping[str, Any]) -> floa
 
 
 @contextlib.contextmanager
-def _shm_guard(rec: EmbarcaderoRun) -> Iterator[None]:
-    """Whatever leaves the block, the shm object goes (idempotent beside ``_cleanup``)."""
+def _shm_guard(rec: EmbarcaderoRecord) -> Iterator[None]:
+    """Whatever leaves the block, the shm object goes (idempotent beside ``EmbarcaderoRun.stop``)."""
     try:
         yield
     finally:
@@ -289,89 +206,136 @@ def _shm_guard(rec: EmbarcaderoRun) -> Iterator[None]:
             (host.SHM_DIR / rec.shm_name).unlink()
 
 
-def execute(out: Path, scn: dict[str, Any], bin_dir: Path, source: Path, run_cfg: dict[str, Any]) -> Outcome:
-    """Start the brokers, run the client to its end (bounded), stop everything; never leave a process, shm
-    object or ready file. Signals stop the run the same way (``interrupts``); the record is ``res.embarcadero``."""
-    procs.set_parent_death_signal(signal.SIGTERM)
-    owned = interrupts.install()
-    out = Path(out).absolute()  # the processes run inside it: every path they get must not depend on the cwd
-    n = int(scn["params"]["brokers"])
-    res = Outcome(started_utc=utc_now(), placement=pl.loopback(n))
-    rec = EmbarcaderoRun(settings=settings_for(scn), shm_name=host.new_shm_name())
-    mem = _Memory(rec)
-    res.ports = host.ports(n)
-    try:
-        with host.ports_lock(host.PORTS_LOCK_WAIT_S) as busy, _shm_guard(rec):
-            if busy:
-                res.errors.append(busy)
-                print(f"stallscope run: {busy}", file=sys.stderr)
-                return res
-            swept = host.sweep_stale_shm()
-            if swept:
-                res.notes.append(f"removed shm objects of runners that are gone: {', '.join(swept)}")
-            taken = host.check_ports(n)
-            if taken:
-                res.errors += taken
-                for line in taken:
-                    print(f"stallscope run: {line}", file=sys.stderr)
-                return res
-            for d in ("home", "replica0", "replica1"):
-                (out / d).mkdir(parents=True, exist_ok=True)
-            env, rec.env = environment(out, rec.settings, scn["params"], rec.shm_name)
-            try:
-                _start_brokers(res, out, scn, bin_dir, source, env, run_cfg, rec, mem)
-                if not res.errors and not interrupts.requested():
-                    _start_cpu_evidence(res, out, scn)
-                    argv = client_argv(bin_dir, source, scn["params"], rec.settings)
-                    res.client = procs.start(procs.Proc("client", "client", None, argv, out / "client.log"),
-                                             env=env, cwd=out)
-                    if res.hog is not None:
-                        res.hog.mark_start()  # the client's log exists now
-                    if res.client.start_error:
-                        res.errors.append(res.client.start_error)
-                    else:
-                        if res.sampler is not None:
-                            res.sampler.watch("client", res.client.pid)
-                        faults = outside.planned(scn["faults"])  # from outside: SIGSTOP/SIGKILL of a broker
-                        if faults:
-                            res.injector = outside.Injector(faults, res.brokers, res.client,
-                                                            client_timeout_s(scn, run_cfg)).start()
-                        _supervise_client(res, client_timeout_s(scn, run_cfg), run_cfg["progress_interval_s"], mem)
-            finally:
-                _cleanup(res, rec, run_cfg, mem, out)
-    finally:
-        if interrupts.requested():
-            res.errors.insert(0, interrupts.describe())
-        if owned:
-            interrupts.restore()
-        res.errors += [t for t in res.timeouts if t not in res.errors]
-        if rec.left_behind:
-            res.errors.append("left behind: " + "; ".join(rec.left_behind))
-        _tidy_run_dir(out)
+class EmbarcaderoRun(SutRun):
+    """One run of four ``embarlet``s and one ``throughput_test`` on loopback: never leaves a process, shm object
+    or ready file; what it adds to the manifest is ``res.adapter_record`` (:class:`EmbarcaderoRecord`)."""
+
+    def __init__(self, out: Path, scn: dict[str, Any], bin_dir: Path, source: Path, run_cfg: dict[str, Any]) -> None:
+        self.out = Path(out).absolute()  # the processes run inside it: every path they get must not depend on the cwd
+        self.scn, self.bin_dir, self.source, self.run_cfg = scn, bin_dir, source, run_cfg
+        self.placement = pl.loopback(int(scn["params"]["brokers"]))
+        self.rec = EmbarcaderoRecord(settings=settings_for(scn), shm_name=host.new_shm_name())
+        self.mem = _Memory(self.rec)
+        self.env: dict[str, str] = {}
+
+    def enter(self, stack: contextlib.ExitStack, res: Outcome) -> bool:
+        """Hold the fixed ports' lock and see them free, sweep shm objects of gone runners, make the private
+        HOME and replica directories; the shm object goes on every way out."""
+        n = int(self.scn["params"]["brokers"])
+        res.ports = host.ports(n)
+        busy = stack.enter_context(host.ports_lock(host.PORTS_LOCK_WAIT_S))
+        stack.enter_context(_shm_guard(self.rec))
+        if busy:
+            res.errors.append(busy)
+            print(f"stallscope run: {busy}", file=sys.stderr)
+            return False
+        swept = host.sweep_stale_shm()
+        if swept:
+            res.notes.append(f"removed shm objects of runners that are gone: {', '.join(swept)}")
+        taken = host.check_ports(n)
+        if taken:
+            res.errors += taken
+            for line in taken:
+                print(f"stallscope run: {line}", file=sys.stderr)
+            return False
+        for d in ("home", "replica0", "replica1"):
+            (self.out / d).mkdir(parents=True, exist_ok=True)
+        self.env, self.rec.env = environment(self.out, self.rec.settings, self.scn["params"], self.rec.shm_name)
+        return True
+
+    def start_brokers(self, res: Outcome) -> None:
+        """Start broker 0 (the head), then each next one once the previous is ready."""
+        for i in range(int(self.scn["params"]["brokers"])):
+            argv = broker_argv(self.bin_dir, self.source, i, self.rec.settings)
+            p = procs.start(procs.Proc(f"broker_{i}", "broker", i, argv, self.out / f"broker_{i}.log"),
+                            env=self.env, cwd=self.out)
+            res.brokers.append(p)
+            if p.start_error:
+                res.errors.append(p.start_error)
+                return
+            self.rec.ready_files.append(str(host.ready_file(p.pid)))
+            err = _wait_ready(p, float(self.run_cfg["ready_timeout_s"]), self.mem)
+            if err:
+                res.errors.append(err)
+                return
+            if interrupts.requested():
+                return
+
+    def start_client(self, res: Outcome) -> None:
+        argv = client_argv(self.bin_dir, self.source, self.scn["params"], self.rec.settings)
+        res.client = procs.start(procs.Proc("client", "client", None, argv, self.out / "client.log"), env=self.env,
+                                 cwd=self.out)
+
+    def client_timeout_s(self) -> float:
+        return client_timeout_s(self.scn, self.run_cfg)
+
+    def client_ended(self, client: procs.Proc) -> bool:
+        return self.mem.reap(client)  # reaped here, so the kernel's peak memory of the client is recorded
+
+    def sample(self, res: Outcome) -> None:
+        self.mem.sample([p for p in [res.client, *res.brokers] if p is not None])
+
+    def progress_line(self, client: procs.Proc) -> str:
+        return _last_line(client.log) or "(no client line yet)"
+
+    def stop(self, res: Outcome) -> None:
+        """Stop every process (PID and group, grace then SIGKILL), then remove the shm object and ready files."""
+        rec = self.rec
+        everyone = ([res.client] if res.client else []) + res.brokers
+        self.mem.sample(everyone)
+        procs.stop_all(everyone, float(self.run_cfg["stop_grace_s"]))
+        shm = host.SHM_DIR / rec.shm_name
+        with contextlib.suppress(OSError):
+            rec.shm_bytes_at_end = shm.stat().st_blocks * 512
+        with contextlib.suppress(FileNotFoundError):
+            shm.unlink()
+        for f in rec.ready_files:
+            Path(f).unlink(missing_ok=True)
+        rec.summary_csv = SUMMARY_CSV if (self.out / SUMMARY_CSV).is_file() else None
+        rec.left_behind = left_behind(rec, everyone)
+
+    def finish(self, res: Outcome) -> None:
+        if self.rec.left_behind:
+            res.errors.append("left behind: " + "; ".join(self.rec.left_behind))
+        _tidy_run_dir(self.out)
         for p in res.brokers + ([res.client] if res.client else []):
-            p.peak_rss_kb = rec.peak_rss_kb.get(p.name)
-        res.adapter_record = rec.to_record()
-    return res
+            p.peak_rss_kb = self.rec.peak_rss_kb.get(p.name)
+        res.adapter_record = self.rec.to_record()
+
+    def add_to_manifest(self, record: dict[str, Any], res: Outcome, build: dict[str, Any], out: Path) -> None:
+        """Under ``embarcadero``: the run's environment, shm object, memory and cleanup, and the build's time."""
+        if res.adapter_record is None:
+            return
+        record["embarcadero"] = dict(res.adapter_record)
+        record["embarcadero"]["build"] = {"wall_s": build.get("build_wall_s"), "jobs": build.get("jobs")}
+        client_started = res.client is not None and res.client.popen is not None
+        if (out / TIMESERIES_CSV).is_file() and client_started:
+            record["files"]["client_timeseries"] = {"client.log": TIMESERIES_CSV}
 
 
-@dataclass(frozen=True)
-class Adapter:
-    """The SUT adapter interface (DESIGN section 11), as the real Embarcadero fills it in."""
+def execute(out: Path, scn: dict[str, Any], bin_dir: Path, source: Path, run_cfg: dict[str, Any]) -> Outcome:
+    """Start the brokers, run the client to its end (bounded), stop everything (``lifecycle.execute``)."""
+    return lifecycle.execute(scn, EmbarcaderoRun(out, scn, bin_dir, source, run_cfg), run_cfg)
 
-    kind: str = "embarcadero"
-    dialect: str = "embarcadero"
-    #: what its logs can give (HEAD): no [STALL] timers, no TCP_INFO; the client's network-path profile when on
-    evidence: tuple[str, ...] = ("broker_logs", "client_log", "summary_csv", "per_broker_acks (profile on)")
-    binaries: tuple[str, ...] = ("embarlet", "throughput_test")
 
-    def build(self, sut: dict[str, Any], source: Path, out: Path) -> tuple[list[str], dict[str, Any]]:
-        from stallscope.experiment import embarcadero_build
+class EmbarcaderoAdapter(SutAdapter):
+    """The real Embarcadero, built offline from the user's checkout (``embarcadero_build``)."""
 
+    kind = "embarcadero"
+    #: the same glog lines as the reference broker (DESIGN section 4), without the reference's extra lines
+    dialect = "glog"
+    #: what its logs and run directory can give (HEAD): [STALL] timers only in builds that have them (build.json's
+    #: stall_timers), no TCP_INFO; the client's network-path profile and per-broker ACKs when profiling is on
+    evidence: tuple[str, ...] = ("broker_logs", "client_log", "cpu_samples", "process_exits", "peak_rss",
+                                 "summary_csv", "client_timeseries", "per_broker_acks (profile on)")
+    honours_werror = False  # upstream's sources: their warnings are not ours to fail on
+
+    def build(self, sut: dict[str, Any], source: Path, out: Path, werror: bool) -> tuple[list[str], dict[str, Any]]:
         return embarcadero_build.build(sut, source, out)
 
-    def execute(self, out: Path, scn: dict[str, Any], bin_dir: Path, source: Path,
-                run_cfg: dict[str, Any]) -> Outcome:
-        return execute(out, scn, bin_dir, source, run_cfg)
+    def new_run(self, out: Path, scn: dict[str, Any], sut: dict[str, Any], build: dict[str, Any],
+                run_cfg: dict[str, Any], config_path: Path) -> SutRun:
+        return EmbarcaderoRun(out, scn, Path(build["bin_dir"]).resolve(), Path(build["sut"]["source"]), run_cfg)
 
 
-ADAPTER = Adapter()
+EMBARCADERO = EmbarcaderoAdapter()

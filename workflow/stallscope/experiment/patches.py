@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from stallscope.errors import StallscopeError
-from stallscope.experiment.baseline import DEFAULT_CACHE, _repo, worktree_source
+from stallscope.experiment.worktree import DEFAULT_CACHE, repo_of, worktree_source
 from stallscope.shared.provenance import sha256_file
 
 PATCHED = "-patched-"
@@ -60,7 +60,7 @@ def _apply(tree: Path, facts: list[dict[str, str]], commit: str) -> None:
 
 
 def _remove(source: Path, tree: Path) -> None:
-    repo = _repo(source)
+    repo = repo_of(source)
     try:
         repo.git.worktree("remove", "--force", str(tree))
     except Exception:  # noqa: BLE001 - a folder git no longer knows: remove it by hand, then forget it

@@ -9,7 +9,9 @@ One model for every way a run is spread out, so the runner, the manifest and the
   node's, shaped only where the test cluster applies one. The multi-node issue fills ``Host(kind="slurm_node")``
   with the node name and job id; nothing else in this module changes.
 
-The model holds facts only (names, addresses, rates); creating namespaces or submitting jobs is done elsewhere.
+The model holds facts only (names, addresses, rates, and the argv prefix that starts a process on a host:
+``ip netns exec``, ``srun``); creating namespaces or asking SLURM about nodes and steps is done elsewhere
+(``netns.py``, ``cluster.py``, which import this module and never the other way round).
 """
 
 from __future__ import annotations
@@ -95,8 +97,6 @@ class Placement:
         if role.host.kind == "netns" and role.host.netns:
             return ["ip", "netns", "exec", role.host.netns]
         if role.host.kind == "slurm_node":
-            from stallscope.experiment.cluster import step_prefix
-
             return step_prefix(role.host)
         return []
 
@@ -114,6 +114,21 @@ class Placement:
             hosts.append({"name": r.name, "role": r.role, "broker": r.broker, "host": h})
         return {"kind": self.kind, "subnet": self.subnet, "tag": self.tag, "switch_netns": self.switch_netns,
                 "link_rate_sum_mbit": self.link_rate_sum_mbit(), "roles": hosts}
+
+
+#: Every step the runner starts on a cluster node is named so; the step the runner itself runs in (Snakemake's) is
+#: not (``cluster.steps`` tells them apart by it).
+STEP_NAME = "stallscope-role"
+
+
+def step_prefix(host: Host) -> list[str]:
+    """``srun`` that starts one task on ``host``'s node as a step of the job holding it.
+
+    ``--overlap``: the runner's own step holds the node's CPUs; ``--kill-on-bad-exit``: a task that dies ends its
+    step; ``--input none``: a step never reads the runner's stdin; the name tells our steps from the runner's.
+    """
+    return ["srun", "--jobid", str(host.job_id), "-w", str(host.node), "-N1", "-n1", "--overlap",
+            "--input", "none", "--kill-on-bad-exit=1", "-J", STEP_NAME]
 
 
 def loopback(brokers: int) -> Placement:
