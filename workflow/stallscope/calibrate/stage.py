@@ -21,16 +21,16 @@ from stallscope import schemas
 from stallscope.analysis.metrics import compute_metrics
 from stallscope.calibrate.confusion import matrix, mistakes
 from stallscope.calibrate.draws import CLASSES, class_of, draw_scenarios
+from stallscope.diagnose.bound import decide_bound
+from stallscope.diagnose.diagnosis import diagnose
 from stallscope.errors import StallscopeError
 from stallscope.experiment.bench import SINK_SHAPE, _one, bench_scenario
 from stallscope.experiment.config import load_config, resolve_scenario, validate_config
 from stallscope.experiment.run import run_scenario
 from stallscope.logs.parse import parse_run
-from stallscope.panel.bound import decide_bound
-from stallscope.panel.context import load_run
-from stallscope.panel.diagnosis import diagnose
-from stallscope.panel.signals import is_ack_short
 from stallscope.shared.provenance import host_facts, utc_now
+from stallscope.shared.rundir import read_run_dir
+from stallscope.shared.signals import is_ack_short
 
 #: Draws whose failure diagnosis needs a failure: with only these knobs, a run that completed expects ``none``.
 OUTCOME_KNOBS = {"producer_cost_ns", "recv_delay_us"}
@@ -56,7 +56,7 @@ def _sink(bin_dir: Path, params: dict[str, Any], work: Path) -> dict[str, Any] |
 
 
 def _judge(run_dir: Path, name: str, scn: dict[str, Any], bench: dict[str, Any] | None) -> dict[str, Any]:
-    run = load_run(run_dir)
+    run = read_run_dir(run_dir)
     diag, bound = diagnose(run), decide_bound(run, bench)
     cls = class_of(name)
     failed = is_ack_short(run) if run.harness_ok else None

@@ -6,20 +6,13 @@ import statistics
 from dataclasses import replace
 
 from stallscope.panel.catalogue import Claim
-from stallscope.panel.context import Context, Run
+from stallscope.panel.context import Context
 from stallscope.panel.predicates_base import Finding, figures, finish, fmt, ok_runs
-from stallscope.panel.signals import close_mid_header_seen, kind_count, num, stall_threshold_ms
-from stallscope.panel.verdicts import (
-    INCONCLUSIVE,
-    NOT_RUN,
-    REFUTED,
-    SUPPORTED,
-    Evidence,
-    Verdict,
-    make,
-    metric,
-)
+from stallscope.panel.verdicts import INCONCLUSIVE, NOT_RUN, REFUTED, SUPPORTED, Verdict, make
 from stallscope.shared.compare import ALPHA, rank_test, smallest_detectable, smallest_p
+from stallscope.shared.evidence import Evidence, metric
+from stallscope.shared.rundir import RunDir
+from stallscope.shared.signals import close_mid_header_seen, kind_count, num, stall_threshold_ms
 from stallscope.shared.trialstats import ratio_ci
 
 #: Fault knobs that make each recv site block (their value is a pause in ms, or any non-zero setting).
@@ -33,7 +26,7 @@ SITE_FAULTS: dict[str, tuple[str, ...]] = {
 NEGLIGIBLE_OVERHEAD = 0.03
 
 
-def _exercises(run: Run, site: str) -> bool:
+def _exercises(run: RunDir, site: str) -> bool:
     """The run's faults make ``site`` block for at least the stall threshold."""
     for knob in SITE_FAULTS[site]:
         v = num(run.fault(knob))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stallscope.panel.verdicts import Evidence
+from stallscope.shared.evidence import Evidence
 
 #: The winning sender share of W: dominant at the first, clear at the second; margins over the runner-up.
 DOMINANT_SHARE, CLEAR_SHARE = 0.5, 0.3

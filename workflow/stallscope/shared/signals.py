@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from stallscope import schemas
-from stallscope.panel.context import Run
+from stallscope.shared.rundir import RunDir
 
 #: A stall this long is "long": the seed's post-completion blocks were ~10 s, its in-run ones 51-270 ms.
 LONG_STALL_MS = 1000
@@ -63,13 +63,13 @@ def num(value: object) -> float | None:
     return float(value)
 
 
-def stall_threshold_ms(run: Run) -> int:
+def stall_threshold_ms(run: RunDir) -> int:
     """The broker's [STALL] threshold for this run (the config's default when the run does not say)."""
     v = run.param("stall_threshold_ms")
     return int(v) if isinstance(v, int) and v > 0 else int(schemas.config_defaults("run")["stall_threshold_ms"])
 
 
-def kind_count(run: Run, kind: str, broker: int | None = None) -> int | None:
+def kind_count(run: RunDir, kind: str, broker: int | None = None) -> int | None:
     """Stall count of one kind (header, partial, payload), in total or for one broker."""
     base = "stalls.total" if broker is None else f"stalls.per_broker.{broker}"
     v = run.get(f"{base}.by_kind.{kind}.count")
@@ -78,7 +78,7 @@ def kind_count(run: Run, kind: str, broker: int | None = None) -> int | None:
     return None if v is None else int(v)
 
 
-def max_stall_ms(run: Run) -> float | None:
+def max_stall_ms(run: RunDir) -> float | None:
     """Longest stall of any kind; 0 when there were none; None when unknown."""
     if run.get("stalls.total.count") == 0:
         return 0.0
@@ -87,7 +87,7 @@ def max_stall_ms(run: Run) -> float | None:
     return max(known) if known else None
 
 
-def phase_stalls(run: Run, phase: str, kind: str = "total") -> int | None:
+def phase_stalls(run: RunDir, phase: str, kind: str = "total") -> int | None:
     """Stalls (of ``kind`` or total) that began in ``phase``; None when phases are unknown."""
     if run.get("phases.source") in (None, "none"):
         return None
@@ -95,7 +95,7 @@ def phase_stalls(run: Run, phase: str, kind: str = "total") -> int | None:
     return None if v is None else int(v)
 
 
-def header_stalls_during_run(run: Run) -> int | None:
+def header_stalls_during_run(run: RunDir) -> int | None:
     """Header stalls while the client was still sending, as the metrics define it (None when phases are unknown)."""
     if run.get("phases.source") in (None, "none"):
         return None
@@ -103,7 +103,7 @@ def header_stalls_during_run(run: Run) -> int | None:
     return None if v is None else int(v)
 
 
-def run_duration_s(run: Run) -> float | None:
+def run_duration_s(run: RunDir) -> float | None:
     """First phase start to last phase end, seconds."""
     starts, ends = [], []
     for p in ("init", "publish", "drain", "post"):
@@ -117,7 +117,7 @@ def run_duration_s(run: Run) -> float | None:
     return (max(ends) - min(starts)) / 1e6
 
 
-def init_share(run: Run) -> float | None:
+def init_share(run: RunDir) -> float | None:
     """Client init wait as a share of the run."""
     wait, total = num(run.get("init.wait_s")), run_duration_s(run)
     if wait is None or not total:
@@ -125,12 +125,12 @@ def init_share(run: Run) -> float | None:
     return wait / total
 
 
-def publish_s(run: Run) -> float | None:
+def publish_s(run: RunDir) -> float | None:
     """Length of the publish phase (else the publisher's completion time)."""
     return num(run.get("phases.publish.duration_s")) or num(run.get("throughput.completed_s"))
 
 
-def send_blocked_share(run: Run) -> float | None:
+def send_blocked_share(run: RunDir) -> float | None:
     """Time the senders spent blocked in send() over the publish time."""
     blocked = num(run.get("throughput.send_blocked_s"))
     if blocked is None and num(run.get("tcp.send_blocked_us")) is not None:
@@ -141,12 +141,12 @@ def send_blocked_share(run: Run) -> float | None:
     return blocked / dur
 
 
-def idle_share(run: Run) -> float | None:
+def idle_share(run: RunDir) -> float | None:
     """Share of the publish phase's wall time the senders had nothing to send (``[TcpPhase]`` lines), or None."""
     return num(run.get("tcp_phases.publish.idle_share"))
 
 
-def is_app_limited(run: Run) -> bool | None:
+def is_app_limited(run: RunDir) -> bool | None:
     """The senders were app-limited (a slow producer): idle most of the publish, when per-phase TCP_INFO says so;
     else neither rwnd nor sndbuf limited them for more than a sliver of their busy time.
 
@@ -162,19 +162,19 @@ def is_app_limited(run: Run) -> bool | None:
     return rwnd < APP_LIMITED_FRACTION and snd < APP_LIMITED_FRACTION
 
 
-def is_rwnd_limited(run: Run) -> bool | None:
+def is_rwnd_limited(run: RunDir) -> bool | None:
     """The senders waited for the receiver's window (the broker did not drain its sockets)."""
     rwnd = num(run.get("tcp.rwnd_fraction"))
     return None if rwnd is None else rwnd >= RWND_LIMITED_FRACTION
 
 
-def _ring_full_share(run: Run, broker: str, events: float) -> float | None:
+def _ring_full_share(run: RunDir, broker: str, events: float) -> float | None:
     """Ring-full events over the batches the broker received (None when its batch count is unknown)."""
     batches = num(run.get(f"received.per_broker.{broker}.batches"))
     return None if not batches else events / batches
 
 
-def ring_repeated(run: Run) -> bool | None:
+def ring_repeated(run: RunDir) -> bool | None:
     """Ring full more than once on some broker, or heavily in total, and (where the broker's batch count is
     known) for at least ``RING_FULL_SHARE`` of its batches: a few waits over thousands of batches in a fast run
     are the consumer catching up, not a ring that holds the broker back."""
@@ -195,7 +195,7 @@ def ring_repeated(run: Run) -> bool | None:
     return events > RING_REPEATED_PER_BROKER * (brokers or 1)
 
 
-def is_ack_short(run: Run) -> bool | None:
+def is_ack_short(run: RunDir) -> bool | None:
     """ACKs fell short of the expected count (or the publisher timed out waiting)."""
     if run.get("acks.is_timeout") is True:
         return True
@@ -205,7 +205,7 @@ def is_ack_short(run: Run) -> bool | None:
     return rec < exp
 
 
-def has_symptom(run: Run) -> bool:
+def has_symptom(run: RunDir) -> bool:
     """The run failed the way the panel chases: ACKs fell short or the publisher timed out.
 
     A healthy run that saturates loopback on two cores is receiver-bound (its senders look rwnd-limited) and
@@ -216,7 +216,7 @@ def has_symptom(run: Run) -> bool:
     return is_ack_short(run) is True
 
 
-def mid_batch_pauses(run: Run, queued: bool = False) -> int | None:
+def mid_batch_pauses(run: RunDir, queued: bool = False) -> int | None:
     """Stalls inside a batch that look like the sender pausing, not like scheduling noise.
 
     A partial-header stall means the sender stopped inside a 128-byte header. Payload stalls count only when
@@ -246,13 +246,13 @@ def mid_batch_pauses(run: Run, queued: bool = False) -> int | None:
     return n
 
 
-def _long(run: Run, kind: dict[str, Any]) -> bool:
+def _long(run: RunDir, kind: dict[str, Any]) -> bool:
     """One broker's stalls of one kind last ``PAUSE_OVER_THRESHOLD`` stall thresholds or more (median)."""
     median, threshold = num(kind.get("median_ms")), num(run.param("stall_threshold_ms"))
     return median is not None and bool(threshold) and median >= PAUSE_OVER_THRESHOLD * threshold  # type: ignore[operator]
 
 
-def _paused(run: Run, kinds: dict[str, Any], queued: bool = False) -> bool:
+def _paused(run: RunDir, kinds: dict[str, Any], queued: bool = False) -> bool:
     """One broker's payload stalls (``kinds``: its stalls by kind) are long (``PAUSE_OVER_THRESHOLD`` times the stall
     threshold, median) or, unless the run's threads queued for the cores, took ``PAUSE_SHARE`` of the publish
     phase: a sender's pauses, not the machine's."""
@@ -265,7 +265,7 @@ def _paused(run: Run, kinds: dict[str, Any], queued: bool = False) -> bool:
     return bool(publish) and ms / 1000 / publish >= PAUSE_SHARE  # type: ignore[operator]
 
 
-def after_stalls_end_in_close(run: Run) -> bool | None:
+def after_stalls_end_in_close(run: RunDir) -> bool | None:
     """A long stall began after the client finished sending and some stall ended in a peer close."""
     after = num(run.get("stalls.total.after_client_done"))
     if after is None:
@@ -277,7 +277,7 @@ def after_stalls_end_in_close(run: Run) -> bool | None:
     return after >= 1 and closed >= 1 and longest >= LONG_STALL_MS
 
 
-def close_mid_header_seen(run: Run) -> bool | None:
+def close_mid_header_seen(run: RunDir) -> bool | None:
     """The broker logged a close in the middle of a batch header."""
     ref = run.get("refs.conn_closed")
     if not isinstance(ref, dict):
