@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from stallscope.diagnose.bound import decide_bound
-from stallscope.diagnose.bound_host import ONE_THREAD, RUNQ_PER_CORE, SATURATED
 from stallscope.diagnose.diagnosis import diagnose
+from stallscope.diagnose.thresholds import ONE_THREAD, RUNQ_PER_CORE, SATURATED
 from tests.builders.panel import panel_manifest, panel_metrics, panel_run
 from tests.diagnose.test_bound import SINK_MB_S as SINK
 from tests.diagnose.test_bound import _bench, _phase

@@ -22,8 +22,9 @@ import pytest
 import yaml
 
 from stallscope.analysis.metrics import compute_metrics
-from stallscope.diagnose.bound import NONE_SHARE_OF_SINK, decide_bound
+from stallscope.diagnose.bound import decide_bound
 from stallscope.diagnose.diagnosis import diagnose
+from stallscope.diagnose.thresholds import NONE_SHARE_OF_SINK
 from stallscope.experiment.bench import _one, bench_scenario
 from stallscope.experiment.run import run_scenario
 from stallscope.logs.parse import parse_run

@@ -31,35 +31,28 @@ from typing import Any
 
 from stallscope.diagnose import bound_harness
 from stallscope.diagnose.bound_host import cap_unproven, host_bound, within_sink
-from stallscope.diagnose.bound_parts import (
+from stallscope.diagnose.bound_parts import SENDER, WORDS, entry
+from stallscope.diagnose.bound_paths import slow_brokers, where
+from stallscope.diagnose.signals import is_ack_short
+from stallscope.diagnose.thresholds import (
+    ACK_LAG_RATIO,
     CLEAR_SHARE,
     DOMINANT_SHARE,
-    HIGH_MARGIN,
+    EAGAIN_PER_BATCH,
+    LIFECYCLE_SHARE,
     MAJOR_SHARE,
-    MEDIUM_MARGIN,
-    SENDER,
-    WORDS,
-    entry,
+    NONE_SHARE_OF_SINK,
+    PRODUCER_RATIO,
+    SHARE_HIGH_MARGIN,
+    SHARE_MEDIUM_MARGIN,
 )
-from stallscope.diagnose.bound_paths import slow_brokers, where
 from stallscope.shared.ack_gaps import ack_gap_brokers, ack_gap_on_one_broker, in_flight_allowance
 from stallscope.shared.evidence import Evidence, metric
 from stallscope.shared.rundir import RunDir
-from stallscope.shared.signals import is_ack_short, num, ring_repeated
+from stallscope.shared.signals import num, ring_repeated
 
 BOUNDS = ("client_producer", "paced", "flow_control", "send_buffer", "network", "broker_ring", "ack_path",
           "broker_failure", "init_lifecycle", "host_cpu", "none", "unknown")
-#: Delivered at least this share of the raw sink's goodput: nothing but the machine bounded the run.
-NONE_SHARE_OF_SINK = 0.8
-#: Init plus the time after the last ACK take at least this share of the wall time: a perfect publish would
-#: still leave the run at under a fifth of its wall time spent publishing.
-LIFECYCLE_SHARE = 0.8
-#: Delivered over the producer's own Publish() bandwidth at least this: the producer barely outran delivery.
-PRODUCER_RATIO = 0.8
-#: EAGAIN per batch sent at most this: the senders (almost) never found a socket buffer full.
-EAGAIN_PER_BATCH = 0.01
-#: A broker's acknowledged share at most this fraction of the others' stands out as a stuck ACK path.
-ACK_LAG_RATIO = 0.8
 def sink_share(run: RunDir, bench: dict[str, Any] | None) -> tuple[float | None, str | None]:
     """Delivered / raw-sink goodput for the same connections, or None and what is missing.
 
@@ -183,8 +176,8 @@ def _from_senders(run: RunDir, shares: dict[str, float], source: str, capped: bo
     ranked = sorted(shares.items(), key=lambda kv: -kv[1])
     (best, top), second = ranked[0], (ranked[1][1] if len(ranked) > 1 else 0.0)
     margin = top - second
-    conf = ("high" if top >= DOMINANT_SHARE and margin >= HIGH_MARGIN
-            else "medium" if top >= CLEAR_SHARE and margin >= MEDIUM_MARGIN else "low")
+    conf = ("high" if top >= DOMINANT_SHARE and margin >= SHARE_HIGH_MARGIN
+            else "medium" if top >= CLEAR_SHARE and margin >= SHARE_MEDIUM_MARGIN else "low")
     cause = SENDER[best]
     note = ""
     if cause == "network":

@@ -16,24 +16,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from stallscope.diagnose.bound_parts import DOMINANT_SHARE, MAJOR_SHARE, entry
+from stallscope.diagnose.bound_parts import entry
 from stallscope.diagnose.bound_paths import where
+from stallscope.diagnose.signals import is_ack_short
+from stallscope.diagnose.thresholds import (
+    ACK_WAIT_EVERY_CLIENT,
+    ACK_WAIT_SHARE,
+    COMPLETE_SHARE,
+    DOMINANT_SHARE,
+    MAJOR_SHARE,
+    PACED_CEILING,
+    PACED_FLOOR,
+    STOPPED_SHARE,
+)
 from stallscope.shared.evidence import Evidence, metric
 from stallscope.shared.rundir import RunDir
-from stallscope.shared.signals import is_ack_short, num
-
-#: The clients spent at least this share of their time waiting for ACKs after sending: the ACK path held them.
-ACK_WAIT_SHARE = 0.5
-#: ... and every client at least this share: no single slow client explains it.
-ACK_WAIT_EVERY_CLIENT = 0.3
-#: A paced producer delivered at most this multiple of its target (rounding, clocks) ...
-PACED_CEILING = 1.05
-#: ... and at least this share of it: far below its pace, something else held the run.
-PACED_FLOOR = 0.5
-#: Under an even split, a broker that acknowledged at most this share of its part stopped ...
-STOPPED_SHARE = 0.1
-#: ... while every other broker acknowledged at least this share of its part.
-COMPLETE_SHARE = 0.9
+from stallscope.shared.signals import num
 
 
 def _cites(run: RunDir, metric_name: str, value: Any) -> list[Evidence]:

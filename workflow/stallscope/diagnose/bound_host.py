@@ -22,21 +22,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from stallscope.diagnose.bound_parts import DOMINANT_SHARE, entry
+from stallscope.diagnose.bound_parts import entry
+from stallscope.diagnose.thresholds import DOMINANT_SHARE, ONE_THREAD, OTHER_LOAD, RUNQ_PER_CORE, SATURATED
 from stallscope.shared.evidence import metric
 from stallscope.shared.rundir import RunDir
 from stallscope.shared.signals import num
 
-#: The machine's busy share of all its cores over the publish at least this: saturated.
-SATURATED = 0.9
-#: The SUT's threads' run-queue wait over all cores' time at least this: they queued for the cores (a slow
-#: producer or a slow receiver sleeps, and reads below a fifth of this).
-RUNQ_PER_CORE = 0.5
-#: One thread on CPU at least this share of the publish: that thread, not the machine, is the limit.
-ONE_THREAD = 0.9
-#: Other processes took at least this share of the cores over the publish: the raw sink, measured at another
-#: moment, may have met a different machine, so "none" is not said with high confidence.
-OTHER_LOAD = 0.5
 #: Client-side fault knobs that make the producer slow on purpose (injected, so its idle senders are no mystery).
 PRODUCER_FAULTS = ("producer_cost_ns", "batch_gap_ms", "header_pause_ms", "payload_pause_ms")
 #: Fault knobs that slow one role of the SUT on purpose (the publisher's producer or a broker's reader): that role,

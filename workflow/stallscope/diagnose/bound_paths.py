@@ -24,15 +24,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from stallscope.diagnose.bound_parts import (
+from stallscope.diagnose.bound_parts import SENDER, WORDS, entry
+from stallscope.diagnose.thresholds import (
     CLEAR_SHARE,
     DOMINANT_SHARE,
-    HIGH_MARGIN,
-    MEDIUM_MARGIN,
-    SENDER,
+    SHARE_HIGH_MARGIN,
+    SHARE_MEDIUM_MARGIN,
     SLOW_PATH_RATIO,
-    WORDS,
-    entry,
 )
 from stallscope.shared.evidence import metric
 from stallscope.shared.rundir import RunDir
@@ -169,7 +167,7 @@ def slow_brokers(run: RunDir) -> dict[str, Any] | None:
     cause = SENDER[best]
     if cause == "network" and not sum(figs[b]["retrans"] for b in slow):
         return None
-    conf = "high" if top - second >= HIGH_MARGIN else "medium" if top - second >= MEDIUM_MARGIN else "low"
+    conf = "high" if top - second >= SHARE_HIGH_MARGIN else "medium" if top - second >= SHARE_MEDIUM_MARGIN else "low"
     src = figs[slow[0]]["source"]
     of = "W" if src.startswith("tcp_phases") else "busy time"
     ev = [metric(run.run_id, f"{src}.{b}.{k}", round(figs[b][k], 4) if k in _LIMITS else figs[b][k])

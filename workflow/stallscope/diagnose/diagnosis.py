@@ -12,31 +12,43 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stallscope.diagnose.bound_harness import stopped_broker
-from stallscope.diagnose.bound_host import ONE_THREAD, PRODUCER_FAULTS, cores_queued, producer_share, publish_cpu
+from stallscope.diagnose.bound_host import PRODUCER_FAULTS, cores_queued, producer_share, publish_cpu
 from stallscope.diagnose.liveness import score_failed, score_paused
+from stallscope.diagnose.signals import (
+    after_stalls_end_in_close,
+    has_symptom,
+    is_ack_short,
+    mid_batch_pauses,
+    send_blocked_share,
+)
+from stallscope.diagnose.thresholds import (
+    CAUSE_HIGH_MARGIN,
+    CAUSE_HIGH_SCORE,
+    CAUSE_MEDIUM_MARGIN,
+    CAUSE_MEDIUM_SCORE,
+    FAULT_HINT,
+    FEW_STALLS_DURING_RUN,
+    INIT_SHARE_LARGE,
+    LOW_PRODUCER_MB_S,
+    MIN_CAUSE_SCORE,
+    ONE_THREAD,
+    SEND_BLOCKED_SHARE,
+    SMALL_SEND_BLOCKED_SHARE,
+)
 from stallscope.shared.ack_gaps import ack_gap_brokers
 from stallscope.shared.evidence import Evidence, metric
 from stallscope.shared.readable import has_nothing_readable, unreadable_note
 from stallscope.shared.rundir import RunDir
 from stallscope.shared.signals import (
-    FEW_STALLS_DURING_RUN,
     INIT_SHARE_DOMINANT,
-    INIT_SHARE_LARGE,
     RING_TOTAL_HEAVY,
-    SEND_BLOCKED_SHARE,
-    SMALL_SEND_BLOCKED_SHARE,
-    after_stalls_end_in_close,
     close_mid_header_seen,
-    has_symptom,
     header_stalls_during_run,
     init_share,
-    is_ack_short,
     is_app_limited,
     is_rwnd_limited,
-    mid_batch_pauses,
     num,
     ring_repeated,
-    send_blocked_share,
 )
 
 CAUSES = ("client_producer", "flow_control", "broker_ring", "ack_path", "init_lifecycle", "broker_paused",
@@ -46,15 +58,6 @@ CAUSES = ("client_producer", "flow_control", "broker_ring", "ack_path", "init_li
 #: A broker that failed or was paused explains all of those (its ACKs short, its senders window-limited).
 TIE_ORDER = ("broker_failure", "broker_paused", "broker_ring", "ack_path", "flow_control", "client_producer",
              "init_lifecycle")
-#: Points a cause needs to be named: more than a fault hint plus one weak signal.
-MIN_CAUSE_SCORE = 1.5
-#: A fault knob set for this run is a hint, worth less than any observed signal.
-FAULT_HINT = 0.5
-#: Producer-side publish bandwidth below this is slow for one host's loopback (healthy runs reach GB/s).
-LOW_PRODUCER_MB_S = 200.0
-#: Confidence: high needs this many points and this margin over the runner-up.
-HIGH_SCORE, HIGH_MARGIN = 3.0, 1.0
-MEDIUM_SCORE, MEDIUM_MARGIN = 2.0, 0.5
 
 FAULTS: dict[str, tuple[str, ...]] = {
     "client_producer": ("producer_cost_ns", "batch_gap_ms", "header_pause_ms", "payload_pause_ms"),
@@ -280,8 +283,8 @@ def diagnose(run: RunDir) -> dict[str, Any]:
         ev_for, against_of = [], ranked
     else:
         margin = best.points - second.points
-        conf = ("high" if best.points >= HIGH_SCORE and margin >= HIGH_MARGIN
-                else "medium" if best.points >= MEDIUM_SCORE and margin >= MEDIUM_MARGIN else "low")
+        conf = ("high" if best.points >= CAUSE_HIGH_SCORE and margin >= CAUSE_HIGH_MARGIN
+                else "medium" if best.points >= CAUSE_MEDIUM_SCORE and margin >= CAUSE_MEDIUM_MARGIN else "low")
         if conf == "high" and best.cause == "client_producer" and _producer_unproven(run):
             conf = "medium"
             best.reasons.append("medium: no producer fault and the producer thread was not on CPU nearly all the "

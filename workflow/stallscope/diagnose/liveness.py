@@ -12,20 +12,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from stallscope.diagnose.bound_paths import where
+from stallscope.diagnose.signals import is_ack_short, publish_s
+from stallscope.diagnose.thresholds import OTHERS_GAIN_MIN, PAUSE_MIN_S, PAUSE_MIN_SHARE, RWND_CORROBORATES
 from stallscope.shared.rundir import RunDir
-from stallscope.shared.signals import is_ack_short, num, publish_s
+from stallscope.shared.signals import num
 
 if TYPE_CHECKING:
     from stallscope.diagnose.diagnosis import Score
-
-#: A standstill shorter than this is scheduling noise of a loaded machine, not a paused broker.
-PAUSE_MIN_S = 1.0
-#: ... and it must be a clear share of the publish (a long publish may see a second-long hiccup).
-PAUSE_MIN_SHARE = 0.2
-#: The other brokers kept acknowledging meanwhile (a pause of the whole machine stops them too).
-OTHERS_GAIN_MIN = 0.05
-#: The paused broker's senders were window-limited for most of their busy time: it did not read.
-RWND_CORROBORATES = 0.5
 
 
 def paused_brokers(run: RunDir) -> list[tuple[str, dict]]:
