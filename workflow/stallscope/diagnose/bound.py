@@ -51,8 +51,7 @@ from stallscope.shared.evidence import Evidence, metric
 from stallscope.shared.rundir import RunDir
 from stallscope.shared.signals import num, ring_repeated
 
-BOUNDS = ("client_producer", "paced", "flow_control", "send_buffer", "network", "broker_ring", "ack_path",
-          "broker_failure", "init_lifecycle", "host_cpu", "none", "unknown")
+
 def sink_share(run: RunDir, bench: dict[str, Any] | None) -> tuple[float | None, str | None]:
     """Delivered / raw-sink goodput for the same connections, or None and what is missing.
 

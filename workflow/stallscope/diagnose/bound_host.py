@@ -27,12 +27,7 @@ from stallscope.diagnose.thresholds import DOMINANT_SHARE, ONE_THREAD, OTHER_LOA
 from stallscope.shared.evidence import metric
 from stallscope.shared.rundir import RunDir
 from stallscope.shared.signals import num
-
-#: Client-side fault knobs that make the producer slow on purpose (injected, so its idle senders are no mystery).
-PRODUCER_FAULTS = ("producer_cost_ns", "batch_gap_ms", "header_pause_ms", "payload_pause_ms")
-#: Fault knobs that slow one role of the SUT on purpose (the publisher's producer or a broker's reader): that role,
-#: not the machine, is then the limit, however busy the cores were with other work.
-ROLE_FAULTS = (*PRODUCER_FAULTS, "recv_delay_us", "consume_delay_ms", "ack_stall_after")
+from stallscope.shared.vocabulary import PRODUCER_FAULTS, ROLE_FAULTS, SENDER_SHARES
 
 
 def publish_cpu(run: RunDir) -> dict[str, Any] | None:
@@ -128,7 +123,7 @@ def host_bound(run: RunDir, senders: dict[str, float] | None = None) -> dict[str
 
 
 #: Bounds read from the senders' shares or one slow path: what a machine short of cores also produces.
-SENDER_BOUNDS = ("client_producer", "flow_control", "send_buffer", "network")
+SENDER_BOUNDS = tuple(SENDER_SHARES.values())
 
 
 def _medium(run: RunDir, out: dict[str, Any], why: str, name: str, value: Any) -> dict[str, Any]:

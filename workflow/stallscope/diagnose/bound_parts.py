@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from stallscope.shared.evidence import Evidence
+from stallscope.shared.vocabulary import SENDER_SHARES
 
-SENDER = {"idle_share": "client_producer", "rwnd_share": "flow_control", "sndbuf_share": "send_buffer",
-          "network_share": "network"}
+SENDER = SENDER_SHARES
 WORDS = {"idle_share": "idle (nothing to send)", "rwnd_share": "receive-window limited",
          "sndbuf_share": "send-buffer limited", "network_share": "busy, limited by neither window nor buffer"}
 

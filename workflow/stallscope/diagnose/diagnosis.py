@@ -2,7 +2,7 @@
 
 Each cause scores points from named signals (``shared/signals.py``); a fault knob adds only a small hint, so
 a diagnosis never rests on the scenario's configuration alone. The best cause with at least
-``MIN_CAUSE_SCORE`` points wins (ties go by ``TIE_ORDER``, most specific first); otherwise ``none``.
+``MIN_CAUSE_SCORE`` points wins (ties go by ``shared.vocabulary.TIE_ORDER``, most specific first); otherwise ``none``.
 """
 
 from __future__ import annotations
@@ -50,24 +50,10 @@ from stallscope.shared.signals import (
     num,
     ring_repeated,
 )
+from stallscope.shared.vocabulary import CAUSES, TIE_ORDER, knobs_of_cause
 
-CAUSES = ("client_producer", "flow_control", "broker_ring", "ack_path", "init_lifecycle", "broker_paused",
-          "broker_failure")
-#: Ties go to the more specific cause: ring pressure and a stuck ACK path also make senders rwnd-limited or
-#: brokers wait in recv, so they explain flow-control and producer signals, not the other way round.
-#: A broker that failed or was paused explains all of those (its ACKs short, its senders window-limited).
-TIE_ORDER = ("broker_failure", "broker_paused", "broker_ring", "ack_path", "flow_control", "client_producer",
-             "init_lifecycle")
-
-FAULTS: dict[str, tuple[str, ...]] = {
-    "client_producer": ("producer_cost_ns", "batch_gap_ms", "header_pause_ms", "payload_pause_ms"),
-    "flow_control": ("recv_delay_us",),
-    "broker_ring": ("consume_delay_ms", "ring_slots"),
-    "ack_path": ("ack_stall_after",),
-    "init_lifecycle": ("init_delay_sec", "linger_sec", "close_mid_header"),
-    "broker_paused": ("stop_broker",),
-    "broker_failure": ("kill_broker",),
-}
+#: The fault knobs that hint at each cause.
+FAULTS: dict[str, tuple[str, ...]] = {cause: knobs_of_cause(cause) for cause in CAUSES}
 
 
 @dataclass

@@ -18,7 +18,15 @@ from stallscope.panel import kinds
 from stallscope.panel.catalogue import Catalogue, load_catalogue
 from stallscope.panel.context import Context, load_config_scenarios, load_extras
 from stallscope.panel.overtrials import evaluate_over_trials
-from stallscope.panel.verdicts import MAX_EVIDENCE_PER_CLAIM, PRIORITY, Verdict
+from stallscope.panel.verdicts import (
+    HARNESS_ERROR,
+    INCONCLUSIVE,
+    MAX_EVIDENCE_PER_CLAIM,
+    NOT_RUN,
+    OVERCLAIM,
+    PRIORITY,
+    Verdict,
+)
 from stallscope.shared.figures import KEY_FIGURES
 from stallscope.shared.manifest import network_summary
 from stallscope.shared.provenance import stallscope_facts
@@ -28,7 +36,7 @@ from stallscope.shared.summary import FILE_NAME as SUMMARY_FILE
 from stallscope.shared.summary import write_summary
 
 #: Verdicts whose claim is still open: their settle hint becomes a next step (a refuted claim is settled).
-OPEN_VERDICTS = ("harness_error", "overclaim", "inconclusive", "not_run")
+OPEN_VERDICTS = (HARNESS_ERROR, OVERCLAIM, INCONCLUSIVE, NOT_RUN)
 
 
 def check_mixing(runs: list[RunDir], allow_mixed: bool) -> str | None:

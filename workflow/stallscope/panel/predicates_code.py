@@ -14,13 +14,10 @@ from stallscope.shared.evidence import Evidence, metric
 from stallscope.shared.rundir import RunDir
 from stallscope.shared.signals import close_mid_header_seen, kind_count, num, stall_threshold_ms
 from stallscope.shared.trialstats import ratio_ci
+from stallscope.shared.vocabulary import knobs_of_site
 
 #: Fault knobs that make each recv site block (their value is a pause in ms, or any non-zero setting).
-SITE_FAULTS: dict[str, tuple[str, ...]] = {
-    "header": ("linger_sec", "batch_gap_ms", "producer_cost_ns", "init_delay_sec"),
-    "partial": ("header_pause_ms",),
-    "payload": ("payload_pause_ms",),
-}
+SITE_FAULTS: dict[str, tuple[str, ...]] = {site: knobs_of_site(site) for site in ("header", "partial", "payload")}
 #: Timers-on over timers-off throughput ratio within which the overhead is noise: loopback throughput runs
 #: repeat within about 3 %.
 NEGLIGIBLE_OVERHEAD = 0.03

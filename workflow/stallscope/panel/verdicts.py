@@ -13,16 +13,18 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from stallscope.shared.evidence import Evidence
-
-SUPPORTED = "supported"
-REFUTED = "refuted"
-INCONCLUSIVE = "inconclusive"
-OVERCLAIM = "overclaim"
-NOT_RUN = "not_run"
-HARNESS_ERROR = "harness_error"
+from stallscope.shared.vocabulary import (  # noqa: F401 - the verdict names, re-exported for the predicates
+    HARNESS_ERROR,
+    INCONCLUSIVE,
+    NOT_RUN,
+    OVERCLAIM,
+    REFUTED,
+    SUPPORTED,
+    VERDICTS,
+)
 
 #: Roll-up priority, highest first: harness_error > refuted > overclaim > inconclusive > not_run > supported.
-PRIORITY: tuple[str, ...] = (HARNESS_ERROR, REFUTED, OVERCLAIM, INCONCLUSIVE, NOT_RUN, SUPPORTED)
+PRIORITY: tuple[str, ...] = VERDICTS
 VERDICTS: frozenset[str] = frozenset(PRIORITY)
 
 #: At most this many log citations per claim and ref kind (the rest is counted in ``evidence_count``).
