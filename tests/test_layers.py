@@ -1,6 +1,6 @@
 """The structure drawn from the imports: no stage imports another stage.
 
-A stage package (experiment, logs, analysis, panel, render) may import ``stallscope`` (its version),
+A stage package (experiment, logs, analysis, diagnose, panel, render) may import ``stallscope`` (its version),
 ``stallscope.schemas``, ``stallscope.errors``, ``stallscope.shared`` and itself; the pipeline, calibration, the
 workflow's targets and the CLI sit above the stages. Imports are read with ``ast`` (those inside functions too), so
 a lazy import cannot hide a dependency.
@@ -16,7 +16,7 @@ import pytest
 import stallscope
 
 PACKAGE = Path(stallscope.__file__).resolve().parent
-STAGES = ("experiment", "logs", "analysis", "panel", "render")
+STAGES = ("experiment", "logs", "analysis", "diagnose", "panel", "render")
 SHARED = ("stallscope.schemas", "stallscope.errors", "stallscope.shared")
 
 

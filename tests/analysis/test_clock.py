@@ -9,7 +9,7 @@ from pathlib import Path
 from stallscope import schemas
 from stallscope.analysis.metrics import compute_metrics
 from stallscope.logs.parse import parse_run
-from stallscope.panel.assess import assess_runs
+from stallscope.pipeline import assess_with_diagnosis
 from tests.builders.logs import glog, make_run_dir
 
 CLIENT = [
@@ -27,7 +27,7 @@ def _metrics(tmp_path: Path, client: list[str]) -> tuple[dict, dict]:
     run = make_run_dir(tmp_path / "run", client_lines=client, broker_lines={0: BROKER})
     parse_run(run)
     m = schemas.read_json(compute_metrics(run), "metrics")
-    claims = schemas.read_json(assess_runs([run], tmp_path / "claims.json", extras={}), "claims")
+    claims = schemas.read_json(assess_with_diagnosis([run], tmp_path / "claims.json", extras={}), "claims")
     return m, claims
 
 

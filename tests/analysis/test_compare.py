@@ -134,13 +134,13 @@ def test_a_significant_change_below_the_smallest_worth_reporting_is_not_reported
 def test_compare_reads_summary_json_beside_claims(tmp_path: Path) -> None:
     """summary.json is the interface: compare reads it (or the one beside a claims.json) and gets the same rows as
     from the run directories."""
-    from stallscope.panel.assess import assess_runs
+    from stallscope.pipeline import assess_with_diagnosis
 
     sides = {}
     for name, stall in (("a", True), ("b", False)):
         root = _archive(tmp_path / name, name * 12, stall, n=4)
         out = tmp_path / f"{name}-assessment" / "claims.json"
-        assess_runs(sorted(root.glob("*/t*")), out, extras={})
+        assess_with_diagnosis(sorted(root.glob("*/t*")), out, extras={})
         sides[name] = (root, out)
     from_dirs = compare.compare_summaries(*(compare_io.load_summaries(sides[k][0]) for k in "ab"))
     for pick in (lambda k: sides[k][1], lambda k: sides[k][1].parent / "summary.json"):

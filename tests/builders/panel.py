@@ -8,6 +8,7 @@ from typing import Any
 
 from stallscope import schemas
 from stallscope.shared.manifest import new_manifest
+from stallscope.shared.rundir import RunDir
 from tests.builders.logs import UNIT_PARAMS
 
 PANEL_REFS = ("stall_header", "stall_partial", "stall_payload", "stall_init", "stall_publish", "stall_drain",
@@ -134,9 +135,7 @@ def panel_manifest(scenario: str, trial: int = 1, total_bytes: int = 10 * 1024**
 
 
 def panel_run(metrics: dict[str, Any] | None, manifest: dict[str, Any] | None, run_dir: Path | None = None) -> Any:
-    """An in-memory panel Run (no files), harness errors derived as load_run would."""
-    from stallscope.panel.context import Run
-
+    """An in-memory RunDir (no files), harness errors derived as read_run_dir would."""
     errors: list[str] = []
     if manifest is not None and not manifest["harness"]["ok"]:
         errors.extend(manifest["harness"]["errors"])
@@ -144,7 +143,7 @@ def panel_run(metrics: dict[str, Any] | None, manifest: dict[str, Any] | None, r
         errors.append("metrics.json: missing metrics file")
     scenario = (manifest or metrics or {}).get("scenario", "unit")
     run_id = (manifest or metrics or {}).get("run_id", f"{scenario}/t1")
-    return Run(run_dir or Path(f"/runs/{run_id}"), run_id, scenario, manifest, metrics, tuple(errors))
+    return RunDir(run_dir or Path(f"/runs/{run_id}"), run_id, scenario, manifest, metrics, tuple(errors))
 
 
 def panel_write_run(root: Path, metrics: dict[str, Any] | None, manifest: dict[str, Any]) -> Path:

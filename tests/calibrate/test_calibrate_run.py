@@ -13,11 +13,11 @@ import pytest
 from stallscope import schemas
 from stallscope.analysis.metrics import compute_metrics
 from stallscope.calibrate.stage import _sink
+from stallscope.diagnose.bound import decide_bound
 from stallscope.experiment.config import load_config, resolve_scenario
 from stallscope.experiment.run import run_scenario
 from stallscope.logs.parse import parse_run
-from stallscope.panel.bound import decide_bound
-from stallscope.panel.context import load_run
+from stallscope.shared.rundir import read_run_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = random.randrange(2**31)
@@ -52,7 +52,7 @@ def test_the_cpu_hog_scenario_reads_host_cpu_in_every_trial(tmp_path: Path, ref_
         parse_run(run_dir)
         compute_metrics(run_dir)
         bench = _sink(Path(build["bin_dir"]), scn["params"], tmp_path / f"sink{trial}")
-        bound = decide_bound(load_run(run_dir), bench)
+        bound = decide_bound(read_run_dir(run_dir), bench)
         assert bound["cause"] == "host_cpu", (trial, bound)
         windows = [ln for ln in (run_dir / "client.log").read_text().splitlines() if "name=cpu_hog" in ln]
         assert [w.split("[FaultWindow] ")[1].split()[0] for w in windows] == ["start", "stop"]

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from stallscope.diagnose.bound_paths import slow_brokers, where
 from stallscope.errors import StallscopeError
 from stallscope.experiment import cluster
 from stallscope.experiment.config import validate_config
-from stallscope.panel.bound_paths import slow_brokers, where
-from stallscope.panel.context import Run
+from stallscope.shared.rundir import RunDir
 
 SPEC = {"brokers": ["n1", "n2"], "publisher": "n3"}
 
@@ -60,14 +60,14 @@ def test_config_takes_slurm_nodes_and_refuses_it_with_a_network_block() -> None:
 
 
 def _run(rates: list[float], nodes: list[str] | None = None, busy: list[int] | None = None,
-         retrans: int = 3) -> Run:
+         retrans: int = 3) -> RunDir:
     """Connections' TCP_INFO only (no per-phase figures): ``rates`` bytes per busy second per broker."""
     busy = busy or [2_000_000] * len(rates)
     conns = [{"broker": b, "conn": 0, "busy_us": u, "bytes_acked": int(r * u / 1e6), "rwnd_limited_us": 0,
               "sndbuf_limited_us": 0, "retrans": retrans} for b, (r, u) in enumerate(zip(rates, busy, strict=True))]
     roles = [{"name": f"broker_{b}", "host": {"kind": "slurm_node", "node": n, "address": "x"}}
              for b, n in enumerate(nodes or [])]
-    return Run(dir=Path("."), run_id="s/t1", scenario="s", manifest={"placement": {"roles": roles}},
+    return RunDir(dir=Path("."), run_id="s/t1", scenario="s", manifest={"placement": {"roles": roles}},
                metrics={"tcp": {"connections": conns}})
 
 
@@ -97,4 +97,4 @@ def test_a_slow_path_without_retransmits_is_not_a_network_path() -> None:
 
 
 def test_where_without_placement_is_the_broker_name() -> None:
-    assert where(Run(dir=Path("."), run_id="r", scenario="s", manifest=None, metrics={}), 3) == "broker_3"
+    assert where(RunDir(dir=Path("."), run_id="r", scenario="s", manifest=None, metrics={}), 3) == "broker_3"

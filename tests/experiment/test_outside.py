@@ -144,7 +144,7 @@ def test_outside_fault_on_reference_broker_diagnosed_with_its_broker(scenario: s
     from stallscope.analysis.metrics import compute_metrics
     from stallscope.experiment.run import run_scenario
     from stallscope.logs.parse import parse_run
-    from stallscope.panel.assess import assess_runs
+    from stallscope.pipeline import assess_with_diagnosis
 
     monkeypatch.chdir(REPO)
     cfg = yaml.safe_load(CONFIG.read_text())
@@ -162,7 +162,7 @@ def test_outside_fault_on_reference_broker_diagnosed_with_its_broker(scenario: s
     assert not list(out.glob(".ready*"))
     parse_run(out)
     compute_metrics(out)
-    claims = schemas.read_json(assess_runs([out], tmp_path / "claims.json", config_path=path), "claims")
+    claims = schemas.read_json(assess_with_diagnosis([out], tmp_path / "claims.json", config_path=path), "claims")
     d = claims["diagnosis"][0]
     assert (d["bottleneck"], d.get("brokers"), d["matches_expected"]) == (m["expected_cause"], [b], True), d
     assert f"broker_{b}" in d["summary"]

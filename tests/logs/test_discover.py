@@ -19,8 +19,7 @@ from stallscope.errors import StallscopeError
 from stallscope.logs.discover import classify, discover
 from stallscope.logs.ingest import ingest
 from stallscope.logs.parse import parse_run
-from stallscope.panel.assess import assess_runs
-from stallscope.pipeline import assess_logs
+from stallscope.pipeline import assess_logs, assess_with_diagnosis
 
 try:
     from tests.builders.harness import write_failure_shortfall, write_kv_killed, write_paced
@@ -198,7 +197,7 @@ def test_random_layouts_never_trace_back_nor_answer_unknown_runs_with_confidence
     for run in runs:
         parse_run(run)
         compute_metrics(run)
-    claims = json.loads(assess_runs(runs, base / "claims.json", extras={}).read_text())
+    claims = json.loads(assess_with_diagnosis(runs, base / "claims.json", extras={}).read_text())
     event(f"assessed; an unknown outcome: {any(r['outcome'] == 'unknown' for r in claims['runs'])}")
     for r, d in zip(claims["runs"], claims["diagnosis"], strict=True):
         if r["outcome"] == "unknown":  # no line says how it ended (nothing readable gives this too)

@@ -16,7 +16,7 @@ from stallscope.errors import StallscopeError
 from stallscope.logs.driver import read_driver_log
 from stallscope.logs.ingest import ingest, run_tags
 from stallscope.logs.parse import parse_run
-from stallscope.panel.assess import assess_runs
+from stallscope.pipeline import assess_with_diagnosis
 from tests.builders.logs import glog
 
 DRIVER = "2026-07-28_order0_ack1_n4_driver"
@@ -185,8 +185,9 @@ def test_retried_attempt_changes_no_verdict(tmp_path: Path) -> None:
     src, _ = _retried_benchmark(tmp_path / "src", 7)
     runs = ingest(src, tmp_path / "runs")
     _analyse(runs)
-    with_retry = schemas.read_json(assess_runs(runs, tmp_path / "a.json"), "claims")
-    without = schemas.read_json(assess_runs([r for r in runs if r.name != "t2a1"], tmp_path / "b.json"), "claims")
+    with_retry = schemas.read_json(assess_with_diagnosis(runs, tmp_path / "a.json"), "claims")
+    without = schemas.read_json(assess_with_diagnosis([r for r in runs if r.name != "t2a1"], tmp_path / "b.json"),
+                                "claims")
     assert all("bench/t2a1" not in c["runs"] for c in with_retry["claims"])
     assert [(c["id"], c["verdict"]) for c in with_retry["claims"]] == [(c["id"], c["verdict"])
                                                                      for c in without["claims"]]

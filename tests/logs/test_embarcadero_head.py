@@ -99,10 +99,10 @@ def test_profile_counters_are_benign() -> None:
 
 
 def test_head_sample_claims_needing_stall_timers_are_not_run(head_sample: Path, tmp_path: Path) -> None:
-    from stallscope.panel.assess import assess_runs
+    from stallscope.pipeline import assess_with_diagnosis
 
     run = _analysed(head_sample, tmp_path, stall_timers="no")
-    out = assess_runs([run], out=tmp_path / "claims.json")
+    out = assess_with_diagnosis([run], out=tmp_path / "claims.json")
     claims = json.loads(Path(out).read_text())["claims"]
     timer_claims = [c for c in claims if "stall timers" in c["reason"]]
     assert timer_claims and all(c["verdict"] == "not_run" for c in timer_claims)

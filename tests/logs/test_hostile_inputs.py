@@ -37,7 +37,7 @@ from stallscope.logs.glog import FileScanner, available_engines
 from stallscope.logs.ingest import ingest_dir
 from stallscope.logs.parse import parse_run
 from stallscope.logs.rows import RowFormat
-from stallscope.panel.assess import assess_runs
+from stallscope.pipeline import assess_with_diagnosis
 
 HANG_S = 30
 INT64_MAX = 2**63 - 1
@@ -241,7 +241,7 @@ def _run_pipeline(src: Path, out: Path) -> tuple[dict[str, Any], dict[str, Any],
         return None
     parse_run(run)
     metrics = schemas.read_json(compute_metrics(run), "metrics")
-    claims = schemas.read_json(assess_runs([run], out / "claims.json", extras={}), "claims")
+    claims = schemas.read_json(assess_with_diagnosis([run], out / "claims.json", extras={}), "claims")
     return metrics, claims, schemas.read_json(run / "manifest.json", "manifest")
 
 

@@ -12,7 +12,7 @@ from stallscope.logs.catalogue import load_catalogue, loose_form
 from stallscope.logs.glog import FileScanner, available_engines
 from stallscope.logs.parse import parse_run
 from stallscope.logs.rows import RowFormat, broker_index
-from stallscope.panel.assess import assess_runs
+from stallscope.pipeline import assess_with_diagnosis
 from tests.builders.logs import glog, make_run_dir
 
 HEADER = "[STALL] recv batch header blocked {}ms client_id=1 bytes_read={}"
@@ -43,7 +43,7 @@ def test_sixteen_stalls_are_fifteen_events_and_one_unreadable_on_every_engine(tm
     m = schemas.read_json(compute_metrics(run), "metrics")
     assert m["unreadable_count"] == 1 and m["lines"]["broker_0.log"]["unreadable"] == 1
     assert m["stalls"]["total"]["count"] == 15
-    claims = schemas.read_json(assess_runs([run], tmp_path / "claims.json", extras={}), "claims")
+    claims = schemas.read_json(assess_with_diagnosis([run], tmp_path / "claims.json", extras={}), "claims")
     assert any("1 unreadable record" in f for f in claims["runs"][0]["input_findings"])
 
 

@@ -1,4 +1,4 @@
-"""assess_runs: files in, claims.json out; mixing, harness errors, not_run, extras."""
+"""assess (diagnosis then claims): files in, claims.json out; mixing, harness errors, not_run, extras."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import yaml
 from stallscope import schemas
 from stallscope.cli import main
 from stallscope.errors import StallscopeError
-from stallscope.panel.assess import assess_runs
+from stallscope.pipeline import assess_with_diagnosis
 from tests.builders.panel import panel_write_run
 from tests.panel.signatures import ALL, e2e_10mb, stress_10gb
 
@@ -22,7 +22,7 @@ def _write_all(root: Path) -> list[Path]:
 
 
 def test_assess_all_scenarios_writes_valid_claims(tmp_path: Path) -> None:
-    out = assess_runs(_write_all(tmp_path / "runs"), tmp_path / "claims.json", None, False, extras={})
+    out = assess_with_diagnosis(_write_all(tmp_path / "runs"), tmp_path / "claims.json", None, False, extras={})
     data = schemas.read_json(out, "claims")
     assert len(data["claims"]) >= 16 and len(data["diagnosis"]) == 9
     assert all(d["matches_expected"] for d in data["diagnosis"])
@@ -37,7 +37,7 @@ def test_assess_all_scenarios_writes_valid_claims(tmp_path: Path) -> None:
 
 
 def test_assess_seed_like_e2e_only_matches_seed(tmp_path: Path) -> None:
-    out = assess_runs([panel_write_run(tmp_path, *e2e_10mb())], tmp_path / "c.json", extras={})
+    out = assess_with_diagnosis([panel_write_run(tmp_path, *e2e_10mb())], tmp_path / "c.json", extras={})
     by_id = {c["id"]: c["verdict"] for c in json.loads(out.read_text())["claims"]}
     assert by_id["recv_root_cause_of_ack_timeout"] == "overclaim"
     assert by_id["reproduced_original_failure"] == "refuted"
@@ -51,7 +51,7 @@ def test_assess_missing_metrics_harness_error_entry(tmp_path: Path) -> None:
     m, man = e2e_10mb()
     d = panel_write_run(tmp_path, None, man)
     (d / "metrics.json").write_text("{not json", encoding="utf-8")
-    data = json.loads(assess_runs([d], tmp_path / "c.json", extras={}).read_text())
+    data = json.loads(assess_with_diagnosis([d], tmp_path / "c.json", extras={}).read_text())
     assert data["runs"][0]["harness_ok"] is False
     assert "not valid JSON" in data["runs"][0]["harness_errors"][0]
     by_id = {c["id"]: c for c in data["claims"]}
@@ -65,7 +65,7 @@ def test_assess_mixed_sut_refused_names_dirs(tmp_path: Path) -> None:
     man["sut"]["id"] = "bbbbbbbbbbbb"
     b = panel_write_run(tmp_path, m, man)
     with pytest.raises(StallscopeError) as exc:
-        assess_runs([a, b], tmp_path / "c.json", extras={})
+        assess_with_diagnosis([a, b], tmp_path / "c.json", extras={})
     assert str(a) in str(exc.value) and str(b) in str(exc.value)
     assert not (tmp_path / "c.json").exists()
 
@@ -75,7 +75,7 @@ def test_assess_mixed_hosts_allowed_says_so(tmp_path: Path) -> None:
     m, man = stress_10gb()
     man["host"]["hostname"] = "node02"
     b = panel_write_run(tmp_path, m, man)
-    data = json.loads(assess_runs([a, b], tmp_path / "c.json", allow_mixed=True, extras={}).read_text())
+    data = json.loads(assess_with_diagnosis([a, b], tmp_path / "c.json", allow_mixed=True, extras={}).read_text())
     assert data["is_mixed"] is True and "hosts" in data["mixed_note"]
     assert data["hosts"] == ["node01", "node02"]
 
@@ -84,7 +84,7 @@ def test_assess_configured_not_run_from_config(tmp_path: Path) -> None:
     cfg = tmp_path / "config.yaml"
     cfg.write_text(yaml.safe_dump({"scenarios": {"slow_producer_10gb": {"expected_cause": "client_producer",
                                                                         "total_bytes": 1}}}))
-    out = assess_runs([panel_write_run(tmp_path, *e2e_10mb())], tmp_path / "c.json", cfg, extras={})
+    out = assess_with_diagnosis([panel_write_run(tmp_path, *e2e_10mb())], tmp_path / "c.json", cfg, extras={})
     c = {c["id"]: c for c in json.loads(out.read_text())["claims"]}["blocks_during_publish"]
     assert c["verdict"] == "not_run" and "configured but not run" in c["reason"]
 
@@ -92,7 +92,7 @@ def test_assess_configured_not_run_from_config(tmp_path: Path) -> None:
 def test_assess_bench_extra_settles_overhead(tmp_path: Path) -> None:
     bench = tmp_path / "overhead.json"
     bench.write_text(json.dumps({"ratio_timers_on_vs_off": 1.01}))
-    out = assess_runs([panel_write_run(tmp_path, *e2e_10mb())], tmp_path / "c.json",
+    out = assess_with_diagnosis([panel_write_run(tmp_path, *e2e_10mb())], tmp_path / "c.json",
                       extras={"overhead_bench": bench})
     c = {c["id"]: c for c in json.loads(out.read_text())["claims"]}["overhead_negligible"]
     assert c["verdict"] == "supported" and c["evidence"][0]["file"] == str(bench)
@@ -105,7 +105,7 @@ def test_assess_cli_exits_zero_whatever_verdicts(tmp_path: Path) -> None:
 
 
 def test_claims_schema_good_example_valid_bad_example_rejected(tmp_path: Path) -> None:
-    out = assess_runs([panel_write_run(tmp_path, *e2e_10mb())], tmp_path / "c.json", extras={})
+    out = assess_with_diagnosis([panel_write_run(tmp_path, *e2e_10mb())], tmp_path / "c.json", extras={})
     good = json.loads(out.read_text())
     schema = schemas.load_schema("claims.schema.json")
     schemas.validate(good, schema, out)
@@ -126,7 +126,7 @@ def test_assess_stamps_the_assessing_tool_and_keeps_each_runs_maker(tmp_path: Pa
     m, man = e2e_10mb()
     man = copy.deepcopy(man)
     man["stallscope"] = {"version": "0.0.9", "commit": "fedcba987654" + "0" * 28, "is_dirty": False}
-    out = assess_runs([panel_write_run(tmp_path, m, man)], tmp_path / "c.json", extras={})
+    out = assess_with_diagnosis([panel_write_run(tmp_path, m, man)], tmp_path / "c.json", extras={})
     data = schemas.read_json(out, "claims")
     assert data["stallscope"] == stallscope_facts()  # this checkout, not the one that made the run
     assert data["runs"][0]["stallscope_commit"] == "fedcba987654" + "0" * 28

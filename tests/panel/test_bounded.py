@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from stallscope.panel.assess import verdict_entry
 from stallscope.panel.catalogue import load_catalogue
-from stallscope.panel.verdicts import MAX_EVIDENCE_PER_CLAIM, Evidence, make
+from stallscope.panel.verdicts import MAX_EVIDENCE_PER_CLAIM, make
 from stallscope.pipeline import assess_logs
+from stallscope.shared.evidence import Evidence
 from stallscope.shared.excerpt import EXCERPT_CHARS, cap_excerpt
 
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stallscope import schemas
-from stallscope.panel.assess import assess_runs
+from stallscope.pipeline import assess_with_diagnosis
 from stallscope.shared import trialstats
 from tests.builders.panel import panel_manifest, panel_metrics, panel_write_run
 
@@ -28,7 +28,7 @@ def test_summary_beside_claims_holds_each_scenarios_trials(tmp_path_factory, see
         delivered.append(v)
         dirs.append(panel_write_run(root, m, panel_manifest("ack_path", trial=k, expected_cause="ack_path")))
     out = root / "assessment" / "claims.json"
-    assess_runs(dirs, out, extras={})
+    assess_with_diagnosis(dirs, out, extras={})
     summary = schemas.read_json(out.parent / "summary.json", "summary")
     claims = schemas.read_json(out, "claims")
     scen = summary["scenarios"]["ack_path"]
@@ -45,6 +45,6 @@ def test_summary_beside_claims_holds_each_scenarios_trials(tmp_path_factory, see
 
 def test_summary_path_can_be_named(tmp_path: Path) -> None:
     d = panel_write_run(tmp_path, panel_metrics("stress_10gb"), panel_manifest("stress_10gb"))
-    assess_runs([d], tmp_path / "a" / "claims.json", extras={}, summary_out=tmp_path / "s.json")
+    assess_with_diagnosis([d], tmp_path / "a" / "claims.json", extras={}, summary_out=tmp_path / "s.json")
     assert schemas.read_json(tmp_path / "s.json", "summary")["scenarios"]["stress_10gb"]["trials"] == 1
     assert not (tmp_path / "a" / "summary.json").exists()

@@ -22,12 +22,13 @@ import pytest
 import yaml
 
 from stallscope.analysis.metrics import compute_metrics
+from stallscope.diagnose.bound import decide_bound
+from stallscope.diagnose.diagnosis import diagnose
+from stallscope.diagnose.thresholds import NONE_SHARE_OF_SINK
 from stallscope.experiment.bench import _one, bench_scenario
 from stallscope.experiment.run import run_scenario
 from stallscope.logs.parse import parse_run
-from stallscope.panel.bound import NONE_SHARE_OF_SINK, decide_bound
-from stallscope.panel.context import load_run
-from stallscope.panel.diagnosis import diagnose
+from stallscope.shared.rundir import read_run_dir
 
 REPO = Path(__file__).resolve().parents[2]
 SMALL = REPO / "tests" / "configs" / "small" / "config.yaml"
@@ -83,7 +84,7 @@ def _judge(tmp: Path, i: int, cause: str, scn: dict[str, Any], build: Path, sink
     run_scenario(cfg_path, "prop", 1, build, run_dir)
     parse_run(run_dir)
     compute_metrics(run_dir)
-    run = load_run(run_dir)
+    run = read_run_dir(run_dir)
     bench = sink.bench(scn["threads_per_broker"])
     diag, bound = diagnose(run), decide_bound(run, bench)
     share = bound["shares"].get("share_of_sink")
@@ -129,7 +130,7 @@ def test_slow_producer_10gb_same_verdicts_at_half_and_double_cost(tmp_path: Path
     """The shipped slow-producer scenario judged alike at half, the shipped and double producer cost: the answer
     rests on shares (idle senders), not on how far a given machine got before the timeout."""
     from stallscope import schemas
-    from stallscope.panel.assess import assess_runs
+    from stallscope.pipeline import assess_with_diagnosis
 
     shipped = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     cost = shipped["scenarios"]["slow_producer_10gb"]["faults"]["producer_cost_ns"]
@@ -143,7 +144,7 @@ def test_slow_producer_10gb_same_verdicts_at_half_and_double_cost(tmp_path: Path
         run_scenario(cfg_path, "slow_producer_10gb", 1, ref_build, run_dir)
         parse_run(run_dir)
         compute_metrics(run_dir)
-        out = assess_runs([run_dir], tmp_path / f"claims-{factor}.json", config_path=cfg_path)
+        out = assess_with_diagnosis([run_dir], tmp_path / f"claims-{factor}.json", config_path=cfg_path)
         claims = schemas.read_json(out, "claims")
         d = claims["diagnosis"][0]
         verdicts = tuple(sorted((c["id"], c["verdict"]) for c in claims["claims"]))

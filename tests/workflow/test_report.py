@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from stallscope import schemas
-from stallscope.panel.assess import assess_runs
+from stallscope.pipeline import assess_with_diagnosis
 from stallscope.shared.excerpt import cap_excerpt
 
 from .conftest import snakemake
@@ -81,7 +81,7 @@ def test_report_diagnosis_names_each_scenarios_injected_cause(runs_workdir: Path
 
 def test_report_e2e_alone_matches_the_seed_panel(runs_workdir: Path, tmp_path: Path) -> None:
     sut = _sut(runs_workdir)
-    out = assess_runs([runs_workdir / "results" / "runs" / sut / "e2e_10mb" / "t1"], tmp_path / "claims.json")
+    out = assess_with_diagnosis([runs_workdir / "results" / "runs" / sut / "e2e_10mb" / "t1"], tmp_path / "claims.json")
     verdicts = {c["id"]: c["verdict"] for c in json.loads(out.read_text())["claims"]}
     assert verdicts["recv_root_cause_of_ack_timeout"] != "supported"
     assert verdicts["recv_root_cause_of_ack_timeout"] == "overclaim"

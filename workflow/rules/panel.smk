@@ -3,6 +3,7 @@ rule assess_claims:
     input:
         metrics=get_metrics,
         bench=get_bench,
+        diagnoses=rules.diagnose_runs.output.diagnoses,
     output:
         claims="results/assessment/{sut}/claims.json",
         summary="results/assessment/{sut}/summary.json",
@@ -20,4 +21,4 @@ rule assess_claims:
         bench=lambda wildcards, input: [f"--bench={input.bench}"] if input.bench else [],
     shell:
         "stallscope assess --config={params.configfile:q} {params.mixed:q} {params.bench:q}"
-        " --out {output.claims:q} --summary {output.summary:q} -- {params.runs:q} 2> {log:q}"
+        " --diagnoses {input.diagnoses:q} --out {output.claims:q} --summary {output.summary:q} -- {params.runs:q} 2> {log:q}"

@@ -115,12 +115,18 @@ def _cmd_metrics(a: argparse.Namespace) -> None:
     compute_metrics(a.run_dir, out=a.out)
 
 
+def _cmd_diagnose(a: argparse.Namespace) -> None:
+    from stallscope.diagnose.stage import write_diagnoses
+
+    write_diagnoses(a.runs, out=a.out, bench_path=a.bench)
+
+
 def _cmd_assess(a: argparse.Namespace) -> None:
-    from stallscope.panel.assess import assess_runs
+    from stallscope.pipeline import assess_with_diagnosis
 
     extras = {"overhead_bench": a.bench} if a.bench else {}
-    assess_runs(a.runs, out=a.out, config_path=a.config, allow_mixed=a.allow_mixed, extras=extras,
-                summary_out=a.summary)
+    assess_with_diagnosis(a.runs, out=a.out, config_path=a.config, allow_mixed=a.allow_mixed, extras=extras,
+                          summary_out=a.summary, diagnoses_path=a.diagnoses)
 
 
 def _cmd_report(a: argparse.Namespace) -> None:
@@ -212,6 +218,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", type=Path, default=None, help="output file (default: <run_dir>/metrics.json)")
     s.set_defaults(func=_cmd_metrics)
 
+    s = sub.add_parser("diagnose", help="each run's outcome, failure diagnosis and throughput bound")
+    s.add_argument("runs", type=Path, nargs="+", help="run directories (with metrics.json)")
+    s.add_argument("--out", type=Path, required=True, help="diagnoses.json to write")
+    s.add_argument("--bench", type=Path, default=None, help="bench.json of `stallscope bench` (the raw sink)")
+    s.set_defaults(func=_cmd_diagnose)
+
     s = sub.add_parser("assess", help="evaluate the panel's claims over the runs of one commit")
     s.add_argument("runs", type=Path, nargs="+", help="run directories (with metrics.json)")
     s.add_argument("--out", type=Path, required=True, help="claims.json to write")
@@ -220,6 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--config", type=Path, default=None, help="config with the scenario table")
     s.add_argument("--allow-mixed", action="store_true", help="allow runs of different SUT commits or hosts")
     s.add_argument("--bench", type=Path, default=None, help="bench.json of `stallscope bench` (timers' overhead)")
+    s.add_argument("--diagnoses", type=Path, default=None,
+                   help="diagnoses.json of `stallscope diagnose` over the same runs (default: diagnose them here)")
     s.set_defaults(func=_cmd_assess)
 
     s = sub.add_parser("compare", help="baseline vs candidate: per scenario and key figure, intervals and a rank test")

@@ -1,6 +1,6 @@
 """``stallscope assess-logs``: the whole pipeline for people who only have a directory of logs.
 
-Runs ingest → parse → metrics → assess → report without Snakemake. It sits above the stages, next to the CLI,
+Runs ingest → parse → metrics → diagnose → assess → report without Snakemake. It sits above the stages, next to the CLI,
 because it calls all of them; no stage calls another. Writes under ``out_dir``: ``run/`` (the
 ingested run directory with events and metrics; for a multi-client driver's log ``runs/t<k>a<a>/``, one per
 attempt), ``claims.json`` and the report (``assessment.pdf``, ``assessment.html``, ``figures/``).
@@ -19,7 +19,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from stallscope import schemas
 from stallscope.analysis.metrics import compute_metrics
+from stallscope.diagnose.stage import diagnose_runs
 from stallscope.errors import StallscopeError
 from stallscope.logs.ingest import ingest, is_multi_run
 from stallscope.logs.parse import parse_run
@@ -50,6 +52,20 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def assess_with_diagnosis(runs: list[Path], out: Path, config_path: Path | None = None, allow_mixed: bool = False,
+                          extras: dict[str, Path] | None = None, catalogue_path: Path | None = None,
+                          summary_out: Path | None = None, diagnoses_path: Path | None = None) -> Path:
+    """``stallscope assess`` over runs: their diagnoses read from ``diagnoses_path`` (``stallscope diagnose``'s
+    diagnoses.json), else made here by the diagnose stage (with the same bench.json, ``extras["overhead_bench"]``),
+    then the panel's claims judged; return claims.json's path."""
+    if diagnoses_path is not None:
+        diagnoses = schemas.read_json(diagnoses_path, "diagnoses")
+    else:
+        diagnoses = diagnose_runs([Path(r) for r in runs], (extras or {}).get("overhead_bench"))
+    return assess_runs(runs, out, diagnoses, config_path=config_path, allow_mixed=allow_mixed, extras=extras,
+                       catalogue_path=catalogue_path, summary_out=summary_out)
+
+
 def assess_logs(src: Path, out_dir: Path, scenario: str | None = None, stall_timers: str | None = None) -> Path:
     """Assess one directory (or file) of logs made elsewhere; return the PDF's path.
 
@@ -77,7 +93,7 @@ def assess_logs(src: Path, out_dir: Path, scenario: str | None = None, stall_tim
                 for run_dir in run_dirs:
                     parse_run(run_dir)
                     compute_metrics(run_dir)
-                claims = assess_runs(run_dirs, Path("assessment") / "claims.json", extras={})
+                claims = assess_with_diagnosis(run_dirs, Path("assessment") / "claims.json", extras={})
                 pdf = render_report(claims, Path("."))
             _swap_into_place(tmp, out)
         finally:

@@ -29,6 +29,7 @@ KINDS: dict[str, tuple[str, int, str]] = {
     "build": ("build.schema.json", 1, "stallscope build"),
     "lines": ("lines.schema.json", 1, "stallscope parse"),
     "metrics": ("metrics.schema.json", 1, "stallscope metrics"),
+    "diagnoses": ("diagnoses.schema.json", 1, "stallscope diagnose"),
     "claims": ("claims.schema.json", 1, "stallscope assess"),
     "scenario_summary": ("scenario_summary.schema.json", 1, "stallscope compare"),
     "comparison": ("comparison.schema.json", 1, "stallscope compare"),

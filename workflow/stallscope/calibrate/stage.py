@@ -1,7 +1,7 @@
 """`stallscope calibrate`: run seeded random draws, diagnose each, write the confusion matrix (confusion.json).
 
 Each draw is run like any scenario (``run_scenario`` on a config of the draws, kept beside confusion.json as
-``draws-<seed>.yaml``), parsed, measured, and judged by the same ``diagnose`` and ``decide_bound`` as the
+``draws-<seed>.yaml``), parsed, measured, and judged by the diagnose stage's ``diagnose_run``, as in the
 assessment, against the raw sink measured at the draw's own shape right after it (so ``none`` is decided as in a
 report). The expected bound is the injected class; the expected cause is the class when the diagnosis names it
 whether or not the run failed (ring pressure, a stuck ACK path, init and lifecycle, pauses inside batches), and
@@ -21,16 +21,15 @@ from stallscope import schemas
 from stallscope.analysis.metrics import compute_metrics
 from stallscope.calibrate.confusion import matrix, mistakes
 from stallscope.calibrate.draws import CLASSES, class_of, draw_scenarios
+from stallscope.diagnose.signals import is_ack_short
+from stallscope.diagnose.stage import diagnose_run
 from stallscope.errors import StallscopeError
 from stallscope.experiment.bench import SINK_SHAPE, _one, bench_scenario
 from stallscope.experiment.config import load_config, resolve_scenario, validate_config
 from stallscope.experiment.run import run_scenario
 from stallscope.logs.parse import parse_run
-from stallscope.panel.bound import decide_bound
-from stallscope.panel.context import load_run
-from stallscope.panel.diagnosis import diagnose
-from stallscope.panel.signals import is_ack_short
 from stallscope.shared.provenance import host_facts, utc_now
+from stallscope.shared.rundir import read_run_dir
 
 #: Draws whose failure diagnosis needs a failure: with only these knobs, a run that completed expects ``none``.
 OUTCOME_KNOBS = {"producer_cost_ns", "recv_delay_us"}
@@ -56,8 +55,9 @@ def _sink(bin_dir: Path, params: dict[str, Any], work: Path) -> dict[str, Any] |
 
 
 def _judge(run_dir: Path, name: str, scn: dict[str, Any], bench: dict[str, Any] | None) -> dict[str, Any]:
-    run = load_run(run_dir)
-    diag, bound = diagnose(run), decide_bound(run, bench)
+    run = read_run_dir(run_dir)
+    diagnosed = diagnose_run(run, bench)  # as the assessment has it (outcome unknown: low confidence at most)
+    diag, bound = diagnosed["diagnosis"], diagnosed["bound"]
     cls = class_of(name)
     failed = is_ack_short(run) if run.harness_ok else None
     cause = scn["expected_cause"]

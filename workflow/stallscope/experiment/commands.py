@@ -13,6 +13,7 @@ from typing import Any
 
 from stallscope.errors import StallscopeError
 from stallscope.experiment.placement import Placement
+from stallscope.shared.vocabulary import flags_of_role
 
 REFERENCE_BINARIES = ["refbroker", "refpub"]
 REFERENCE_BROKER = [
@@ -33,24 +34,10 @@ CLIENT_PLACEHOLDERS = {
 EXPANSIONS = {"{broker_fault_args}", "{client_fault_args}", "{broker_net_args}", "{client_net_args}"}
 
 # fault knob -> the flag that sets it, one table per side (publisher, broker)
-_CLIENT_FLAGS = {
-    "producer_cost_ns": "--producer-cost-ns",
-    "batch_gap_ms": "--batch-gap-ms",
-    "gap_every": "--gap-every",
-    "gap_count": "--gap-count",
-    "fault_broker": "--fault-broker",
-    "init_delay_sec": "--init-delay-sec",
-    "header_pause_ms": "--header-pause-ms",
-    "header_pause_count": "--header-pause-count",
-    "payload_pause_ms": "--payload-pause-ms",
-    "payload_pause_count": "--payload-pause-count",
-    "linger_sec": "--linger-sec",
-}
-_BROKER_FLAGS = {
-    "consume_delay_ms": "--consume-delay-ms",
-    "ring_slots": "--ring-slots",
-    "recv_delay_us": "--recv-delay-us",
-}
+_CLIENT_FLAGS = flags_of_role("client")
+#: Every broker takes these; the ACK stall goes to one broker only (``broker_fault_args``).
+_BROKER_FLAGS = {k: f for k, f in flags_of_role("broker").items() if k != "ack_stall_after"}
+_ACK_STALL_FLAG = flags_of_role("broker")["ack_stall_after"]
 
 
 def client_fault_args(faults: Mapping[str, Any]) -> list[str]:
@@ -71,7 +58,7 @@ def broker_fault_args(faults: Mapping[str, Any], broker_id: int) -> list[str]:
         if knob in faults:
             args += [flag, str(int(faults[knob]))]
     if "ack_stall_after" in faults and broker_id == int(faults.get("ack_stall_broker", 0)):
-        args += ["--ack-stall-after", str(int(faults["ack_stall_after"]))]
+        args += [_ACK_STALL_FLAG, str(int(faults["ack_stall_after"]))]
     return args
 
 

@@ -1,8 +1,9 @@
 """Stage entry ``stallscope assess``: evaluate the panel's claims over the runs of one commit.
 
-Reads each run directory's ``manifest.json`` and ``metrics.json`` (through ``stallscope.schemas``), the
-optional config (its ``scenarios`` map) and optional extra inputs (``--bench`` bench.json); writes
-``claims.json`` (``claims/1``) atomically. Exits normally whatever the verdicts.
+Reads each run directory (``shared.rundir``), the runs' diagnoses (``diagnoses.json`` of ``stallscope diagnose``:
+outcome, diagnosis and bound, copied as they are), the optional config (its ``scenarios`` map) and optional extra
+inputs (``--bench`` bench.json); writes ``claims.json`` (``claims/1``) atomically. Exits normally whatever the
+verdicts.
 """
 
 from __future__ import annotations
@@ -14,36 +15,36 @@ from typing import Any
 from stallscope import schemas
 from stallscope.errors import StallscopeError
 from stallscope.panel import kinds
-from stallscope.panel.bound import decide_bound
 from stallscope.panel.catalogue import Catalogue, load_catalogue
-from stallscope.panel.context import (
-    Context,
-    Run,
-    dig,
-    load_config_scenarios,
-    load_extras,
-    load_run,
-)
-from stallscope.panel.diagnosis import diagnose
+from stallscope.panel.context import Context, load_config_scenarios, load_extras
 from stallscope.panel.overtrials import evaluate_over_trials
-from stallscope.panel.readable import input_findings
-from stallscope.panel.verdicts import MAX_EVIDENCE_PER_CLAIM, PRIORITY, Verdict
+from stallscope.panel.verdicts import (
+    HARNESS_ERROR,
+    INCONCLUSIVE,
+    MAX_EVIDENCE_PER_CLAIM,
+    NOT_RUN,
+    OVERCLAIM,
+    PRIORITY,
+    Verdict,
+)
 from stallscope.shared.figures import KEY_FIGURES
 from stallscope.shared.manifest import network_summary
 from stallscope.shared.provenance import stallscope_facts
+from stallscope.shared.readable import input_findings
+from stallscope.shared.rundir import RunDir, dig, read_run_dir
 from stallscope.shared.summary import FILE_NAME as SUMMARY_FILE
 from stallscope.shared.summary import write_summary
 
 #: Verdicts whose claim is still open: their settle hint becomes a next step (a refuted claim is settled).
-OPEN_VERDICTS = ("harness_error", "overclaim", "inconclusive", "not_run")
+OPEN_VERDICTS = (HARNESS_ERROR, OVERCLAIM, INCONCLUSIVE, NOT_RUN)
 
 
-def check_mixing(runs: list[Run], allow_mixed: bool) -> str | None:
+def check_mixing(runs: list[RunDir], allow_mixed: bool) -> str | None:
     """Refuse runs of different SUT ids or hosts unless allowed; return the note for a mixed assessment."""
     notes: list[str] = []
     for what, key in (("SUT commits", lambda r: r.sut_id if r.manifest else None),
                       ("hosts", lambda r: r.hostname)):
-        seen: dict[str, Run] = {}
+        seen: dict[str, RunDir] = {}
         for r in runs:
             k = key(r)
             if k is not None:
@@ -57,13 +58,13 @@ def check_mixing(runs: list[Run], allow_mixed: bool) -> str | None:
     return "; ".join(notes) + "." if notes else None
 
 
-def _key_figures(r: Run) -> dict[str, Any]:
+def _key_figures(r: RunDir) -> dict[str, Any]:
     return {name: r.get(path) for name, path in KEY_FIGURES.items()}
 
 
-def run_entry(r: Run, configured: dict[str, dict[str, Any]] | None = None,
-              bound: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The runs-table row of one run: provenance, figures, its outcome, its throughput bound and its evidence."""
+def run_entry(r: RunDir, configured: dict[str, dict[str, Any]], diagnosed: dict[str, Any]) -> dict[str, Any]:
+    """The runs-table row of one run: provenance, figures, its outcome and throughput bound (``diagnosed``: its
+    diagnoses.json entry) and its evidence."""
     m = r.manifest or {}
     return {
         "run_id": r.run_id, "scenario": r.scenario, "trial": m.get("trial"), "dir": str(r.dir),
@@ -74,10 +75,10 @@ def run_entry(r: Run, configured: dict[str, dict[str, Any]] | None = None,
         "sut_id": r.sut_id, "stallscope_commit": dig(m, "stallscope.commit"),
         "harness_ok": r.harness_ok, "harness_errors": list(r.harness_errors),
         "publish_ok": r.get("outcome.publish_ok"), "key_figures": _key_figures(r),
-        "kind": _kind(r, configured or {}), "attempt": _attempt(r), "input_findings": input_findings(r),
+        "kind": _kind(r, configured), "attempt": _attempt(r), "input_findings": input_findings(r),
         "not_understood": list(dig(m, "files.not_understood") or []),
-        "outcome": r.get("outcome.status") or ("harness_error" if not r.harness_ok else "unknown"),
-        "bound": bound if bound is not None else decide_bound(r),
+        "outcome": diagnosed["outcome"],
+        "bound": diagnosed["bound"],
         "evidence": r.get("evidence"),
     } | ({"network": net} if (net := network_summary(m)) else {}) | (
         {"resources": res} if (res := _resources(m)) else {})
@@ -93,29 +94,14 @@ def _resources(m: dict[str, Any]) -> dict[str, Any] | None:
             "build_wall_s": build.get("wall_s"), "build_jobs": build.get("jobs")}
 
 
-def cap_unknown(diag: dict[str, Any], entry: dict[str, Any], run: Run) -> dict[str, Any]:
-    """No confident answer about a run whose logs do not say how it ended: with outcome ``unknown`` (or nothing
-    readable) the diagnosis and the bound are low confidence at most, and a cause is named as a lead only."""
-    nothing = bool((entry.get("evidence") or {}).get("judged_on_nothing")) and run.get("outcome.source") != "driver"
-    if entry["outcome"] != "unknown" and not nothing:
-        return diag
-    why = "no line says how the run ended" if entry["outcome"] == "unknown" else "nothing readable"
-    if entry["bound"]["confidence"] != "low":
-        entry["bound"] = entry["bound"] | {"confidence": "low",
-                                           "summary": f"{entry['bound']['summary']} (low confidence: {why})"}
-    if diag["confidence"] != "low":
-        diag = diag | {"confidence": "low", "summary": f"{diag['summary']} (low confidence: {why})"}
-    return diag
-
-
-def _kind(r: Run, configured: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _kind(r: RunDir, configured: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """What the run is by its parameters, and which scenarios' claims it counts for (``panel.kinds``)."""
-    return {"label": kinds.label(r.kind_params), "bytes": kinds.run_bytes(r.kind_params),
+    return {"label": kinds.label(kinds.kind_params(r)), "bytes": kinds.run_bytes(kinds.kind_params(r)),
             "scenarios": [r.scenario] if r.origin != "ingested" else
-            kinds.matching_scenarios(r.kind_params, kinds.known_scenarios(configured), configured)}
+            kinds.matching_scenarios(kinds.kind_params(r), kinds.known_scenarios(configured), configured)}
 
 
-def _attempt(r: Run) -> dict[str, Any] | None:
+def _attempt(r: RunDir) -> dict[str, Any] | None:
     """The driver's trial and attempt of an ingested run (null for other runs); superseded ones judge nothing."""
     a = dig(r.manifest, "attempt")
     if not isinstance(a, dict):
@@ -124,7 +110,7 @@ def _attempt(r: Run) -> dict[str, Any] | None:
             "final": a.get("final"), "result": a.get("result")}
 
 
-def _sut_stamp(runs: list[Run]) -> dict[str, Any]:
+def _sut_stamp(runs: list[RunDir]) -> dict[str, Any]:
     sut: dict[str, Any] = {"id": "unknown", "commit": None, "is_dirty": None, "commit_date": None,
                            "commit_subject": None, "source": None}
     for r in runs:
@@ -145,7 +131,7 @@ def verdict_entry(cat: Catalogue, v: Verdict) -> dict[str, Any]:
             **({"trials": [{"trial": k, "verdict": t} for k, t in v.trials], "flaky": v.flaky} if v.trials else {})}
 
 
-def _summary(counts: dict[str, int], runs: list[Run], diagnosis: list[dict[str, Any]], sut_id: str) -> str:
+def _summary(counts: dict[str, int], runs: list[RunDir], diagnosis: list[dict[str, Any]], sut_id: str) -> str:
     parts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items() if n)
     causes = "; ".join(f"{d['run_id']}: {d['bottleneck'].replace('_', ' ')}" for d in diagnosis) or "no runs"
     return (f"{sum(counts.values())} claims over {len(runs)} runs of SUT {sut_id}: {parts}. "
@@ -167,16 +153,29 @@ def _next_steps(verdicts: list[Verdict], diagnosis: list[dict[str, Any]]) -> lis
     return list(dict.fromkeys(steps))
 
 
+def matched_diagnoses(runs: list[RunDir], diagnoses: dict[str, Any]) -> list[dict[str, Any]]:
+    """The diagnoses.json entries of ``runs``, in their order; refused when the file diagnosed other runs."""
+    entries = diagnoses.get("runs") or []
+    got, want = [e["run_id"] for e in entries], [r.run_id for r in runs]
+    if got != want:
+        raise StallscopeError(None, None, f"the diagnoses are of other runs ({len(got)} runs, first "
+                              f"{got[:1]}) than the ones assessed ({len(want)}, first {want[:1]}): rerun "
+                              "`stallscope diagnose` on the same run directories")
+    return list(entries)
+
+
 def assess_runs(
     runs: list[Path],
     out: Path,
+    diagnoses: dict[str, Any],
     config_path: Path | None = None,
     allow_mixed: bool = False,
     extras: dict[str, Path] | None = None,
     catalogue_path: Path | None = None,
     summary_out: Path | None = None,
 ) -> Path:
-    """Evaluate every catalogue claim and diagnose every run; write ``out`` (claims.json) and return it.
+    """Evaluate every catalogue claim over ``runs`` diagnosed in ``diagnoses`` (the diagnoses/1 document of the
+    same runs, in the same order); write ``out`` (claims.json) and return it.
 
     Also writes ``summary_out`` (default: ``summary.json`` beside ``out``): the per-scenario statistics and the
     verdicts as data (``shared.summary``).
@@ -185,18 +184,17 @@ def assess_runs(
     ``--bench`` bench.json) to files; none is read unless given. A missing or unreadable file leaves the claims
     that read it inconclusive.
     """
-    loaded = [load_run(Path(d)) for d in runs]
+    loaded = [read_run_dir(Path(d)) for d in runs]
     mixed_note = check_mixing(loaded, allow_mixed)
     cat = load_catalogue(catalogue_path) if catalogue_path else load_catalogue()
     extra_paths = dict(extras or {})
+    diagnosed = matched_diagnoses(loaded, diagnoses)
     ctx = Context(tuple(loaded), load_config_scenarios(config_path), load_extras(extra_paths),
-                  {k: str(p) for k, p in extra_paths.items()})
+                  {k: str(p) for k, p in extra_paths.items()},
+                  {str(r.dir): d["bound"] for r, d in zip(loaded, diagnosed, strict=True)})
     verdicts = [evaluate_over_trials(ctx, c) for c in cat.claims]
-    bench = ctx.extra("overhead_bench")
-    bounds = [decide_bound(r, bench) for r in loaded]
-    entries = [run_entry(r, ctx.configured, b) for r, b in zip(loaded, bounds, strict=True)]
-    diagnosis = [cap_unknown(diagnose(r), e, r) | {"outcome": e["outcome"], "bound": e["bound"]}
-                 for r, e in zip(loaded, entries, strict=True)]
+    entries = [run_entry(r, ctx.configured, d) for r, d in zip(loaded, diagnosed, strict=True)]
+    diagnosis = [d["diagnosis"] | {"outcome": d["outcome"], "bound": d["bound"]} for d in diagnosed]
     counts = {k: 0 for k in reversed(PRIORITY)}
     for v in verdicts:
         counts[v.verdict] += 1

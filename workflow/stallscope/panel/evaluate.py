@@ -6,10 +6,9 @@ from dataclasses import replace
 
 from stallscope.panel import kinds
 from stallscope.panel.catalogue import Claim
-from stallscope.panel.context import Context, Run
+from stallscope.panel.context import Context
 from stallscope.panel.needs import gate
 from stallscope.panel.predicates import PREDICATES
-from stallscope.panel.readable import has_nothing_readable, unreadable_note
 from stallscope.panel.verdicts import (
     HARNESS_ERROR,
     INCONCLUSIVE,
@@ -17,21 +16,22 @@ from stallscope.panel.verdicts import (
     NOT_RUN,
     REFUTED,
     SUPPORTED,
-    Evidence,
     Verdict,
     check_safe,
     cite_refs,
     make,
-    metric,
     with_settle,
 )
+from stallscope.shared.evidence import Evidence, metric
+from stallscope.shared.readable import has_nothing_readable, unreadable_note
+from stallscope.shared.rundir import RunDir
 
 
-def _failed_scenarios(claim: Claim, relevant: list[Run]) -> list[Run]:
+def _failed_scenarios(claim: Claim, relevant: list[RunDir]) -> list[RunDir]:
     """Harness-failed runs that leave a needed scenario (or, for "*", every run) without a usable run."""
     if "*" in claim.scenarios:
         return relevant if relevant and not any(r.harness_ok for r in relevant) else []
-    failed: list[Run] = []
+    failed: list[RunDir] = []
     for scen in claim.scenarios:
         runs = [r for r in relevant if r.scenario == scen]
         if runs and not any(r.harness_ok for r in runs):
@@ -44,7 +44,7 @@ def _not_run(ctx: Context, claim: Claim) -> Verdict:
     names = ", ".join(claim.scenarios)
     ingested = [r for r in ctx.runs if r.origin == "ingested" and not r.is_superseded]
     if ingested:
-        shown = "; ".join(f"{r.run_id} is {kinds.label(r.kind_params)}" for r in ingested[:3])
+        shown = "; ".join(f"{r.run_id} is {kinds.label(kinds.kind_params(r))}" for r in ingested[:3])
         more = f" and {len(ingested) - 3} more" if len(ingested) > 3 else ""
         reason = f"no run of the kind it is about ({names}): {shown}{more}"
     elif configured:
@@ -54,7 +54,7 @@ def _not_run(ctx: Context, claim: Claim) -> Verdict:
     return make(claim.id, NOT_RUN, reason, settle=claim.settle_hint)
 
 
-def _harness_error(claim: Claim, failed: list[Run]) -> Verdict:
+def _harness_error(claim: Claim, failed: list[RunDir]) -> Verdict:
     errors = "; ".join(dict.fromkeys(e for r in failed for e in r.harness_errors)) or "harness failed"
     ev = [metric(r.run_id, "harness.errors", "; ".join(r.harness_errors)) for r in failed]
     return make(claim.id, HARNESS_ERROR, f"no verdict about the broker: the run itself failed ({errors})",

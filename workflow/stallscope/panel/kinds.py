@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from stallscope.shared.rundir import RunDir
+
 GIB = 1024**3
 #: Relative difference in bytes still counted as the same size (a 10 MiB run is the 10 MB e2e; 8 GiB is not 10).
 SIZE_TOLERANCE = 0.1
@@ -49,6 +51,14 @@ def run_bytes(params: dict[str, Any]) -> int | None:
     if isinstance(count, int) and isinstance(size, int) and count > 0 and size > 0:
         return count * size
     return None
+
+
+def kind_params(run: RunDir) -> dict[str, Any]:
+    """The parameters a run is classified by: the manifest's, else what the logs showed."""
+    p = dict(run.manifest.get("params") or {}) if run.manifest else {}
+    if not run_bytes(p) and run.get("acks.expected") and p.get("message_size"):
+        p["message_count"] = run.get("acks.expected")
+    return p
 
 
 def fmt_size(n: int | None) -> str:

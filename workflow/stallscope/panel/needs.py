@@ -15,8 +15,9 @@ from dataclasses import replace
 from typing import Any
 
 from stallscope.panel.catalogue import Claim
-from stallscope.panel.context import Context, Run
+from stallscope.panel.context import Context
 from stallscope.panel.verdicts import INCONCLUSIVE, NOT_RUN, Verdict, make
+from stallscope.shared.rundir import RunDir
 
 #: Source name (catalogue ``needs``) -> the phrase that names it when missing.
 SOURCES: dict[str, str] = {
@@ -45,7 +46,7 @@ def _has(inv: dict[str, Any], source: str) -> bool | None:
     return bool(inv.get(source))
 
 
-def missing_for(run: Run, needs: tuple[str, ...]) -> tuple[list[str], list[str]]:
+def missing_for(run: RunDir, needs: tuple[str, ...]) -> tuple[list[str], list[str]]:
     """(missing, unknown) source phrases of one run for ``needs``."""
     inv = run.get("evidence")
     if not isinstance(inv, dict):
@@ -64,11 +65,11 @@ def missing_for(run: Run, needs: tuple[str, ...]) -> tuple[list[str], list[str]]
     return list(dict.fromkeys(missing)), unknown
 
 
-def gate(ctx: Context, claim: Claim, relevant: list[Run]) -> tuple[Context, Verdict | None]:
+def gate(ctx: Context, claim: Claim, relevant: list[RunDir]) -> tuple[Context, Verdict | None]:
     """Drop the runs that lack what ``claim`` needs; a verdict when none is left, else the narrowed context."""
     if not relevant:
         return ctx, None
-    keep: list[Run] = []
+    keep: list[RunDir] = []
     missing: dict[str, list[str]] = {}
     unknown: dict[str, list[str]] = {}
     for r in relevant:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from stallscope.panel.catalogue import Claim
-from stallscope.panel.context import Context, Run, dig
+from stallscope.panel.context import Context
 from stallscope.panel.evaluate import evaluate_claim
 from stallscope.panel.verdicts import (
     HARNESS_ERROR,
@@ -23,6 +23,7 @@ from stallscope.panel.verdicts import (
     SUPPORTED,
     Verdict,
 )
+from stallscope.shared.rundir import RunDir, dig
 
 #: Predicates that already weigh every trial (before/after over trials): judged once on all runs.
 ACROSS_TRIALS = frozenset({"fixed_across_commits"})
@@ -31,7 +32,7 @@ RULE = ("supported only if supported in every trial; refuted only if refuted in 
         "or overclaim in any trial wins; otherwise inconclusive (flaky when trials disagree)")
 
 
-def trial_of(run: Run) -> int:
+def trial_of(run: RunDir) -> int:
     """The run's trial number (1 when the manifest does not say)."""
     t = dig(run.manifest, "trial")
     return t if isinstance(t, int) and not isinstance(t, bool) else 1

@@ -7,17 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stallscope.panel.catalogue import Claim
-from stallscope.panel.context import Context, Run
-from stallscope.panel.verdicts import (
-    INCONCLUSIVE,
-    REFUTED,
-    SUPPORTED,
-    Evidence,
-    Verdict,
-    make,
-    metric,
-    worst_verdict,
-)
+from stallscope.panel.context import Context
+from stallscope.panel.verdicts import INCONCLUSIVE, REFUTED, SUPPORTED, Verdict, make, worst_verdict
+from stallscope.shared.evidence import Evidence, metric
+from stallscope.shared.rundir import RunDir
 
 
 @dataclass
@@ -30,12 +23,12 @@ class Finding:
     evidence: list[Evidence] = field(default_factory=list)
 
 
-def ok_runs(ctx: Context, claim: Claim) -> list[Run]:
+def ok_runs(ctx: Context, claim: Claim) -> list[RunDir]:
     """The claim's runs whose harness worked (the others are handled before the predicate runs)."""
     return [r for r in ctx.for_scenarios(claim.scenarios) if r.harness_ok]
 
 
-def figures(run: Run, names: Iterable[str]) -> list[Evidence]:
+def figures(run: RunDir, names: Iterable[str]) -> list[Evidence]:
     """Metric evidence for dotted metric names of one run (null figures are cited as null)."""
     return [metric(run.run_id, n, run.get(n)) for n in names]
 

@@ -6,34 +6,24 @@ import statistics
 from dataclasses import replace
 
 from stallscope.panel.catalogue import Claim
-from stallscope.panel.context import Context, Run
+from stallscope.panel.context import Context
 from stallscope.panel.predicates_base import Finding, figures, finish, fmt, ok_runs
-from stallscope.panel.signals import close_mid_header_seen, kind_count, num, stall_threshold_ms
-from stallscope.panel.verdicts import (
-    INCONCLUSIVE,
-    NOT_RUN,
-    REFUTED,
-    SUPPORTED,
-    Evidence,
-    Verdict,
-    make,
-    metric,
-)
+from stallscope.panel.verdicts import INCONCLUSIVE, NOT_RUN, REFUTED, SUPPORTED, Verdict, make
 from stallscope.shared.compare import ALPHA, rank_test, smallest_detectable, smallest_p
+from stallscope.shared.evidence import Evidence, metric
+from stallscope.shared.rundir import RunDir
+from stallscope.shared.signals import close_mid_header_seen, kind_count, num, stall_threshold_ms
 from stallscope.shared.trialstats import ratio_ci
+from stallscope.shared.vocabulary import knobs_of_site
 
 #: Fault knobs that make each recv site block (their value is a pause in ms, or any non-zero setting).
-SITE_FAULTS: dict[str, tuple[str, ...]] = {
-    "header": ("linger_sec", "batch_gap_ms", "producer_cost_ns", "init_delay_sec"),
-    "partial": ("header_pause_ms",),
-    "payload": ("payload_pause_ms",),
-}
+SITE_FAULTS: dict[str, tuple[str, ...]] = {site: knobs_of_site(site) for site in ("header", "partial", "payload")}
 #: Timers-on over timers-off throughput ratio within which the overhead is noise: loopback throughput runs
 #: repeat within about 3 %.
 NEGLIGIBLE_OVERHEAD = 0.03
 
 
-def _exercises(run: Run, site: str) -> bool:
+def _exercises(run: RunDir, site: str) -> bool:
     """The run's faults make ``site`` block for at least the stall threshold."""
     for knob in SITE_FAULTS[site]:
         v = num(run.fault(knob))

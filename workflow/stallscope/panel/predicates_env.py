@@ -6,8 +6,9 @@ from stallscope.panel import kinds
 from stallscope.panel.catalogue import Claim
 from stallscope.panel.context import ORIGINAL_TOTAL_BYTES, Context
 from stallscope.panel.predicates_base import Finding, figures, finish, fmt, ok_runs
-from stallscope.panel.signals import INIT_SHARE_DOMINANT, init_share, num, run_duration_s
-from stallscope.panel.verdicts import INCONCLUSIVE, REFUTED, SUPPORTED, Verdict, make, metric
+from stallscope.panel.verdicts import INCONCLUSIVE, REFUTED, SUPPORTED, Verdict, make
+from stallscope.shared.evidence import metric
+from stallscope.shared.signals import INIT_SHARE_DOMINANT, init_share, num, run_duration_s
 
 
 def reproduced_original(ctx: Context, claim: Claim) -> Verdict:

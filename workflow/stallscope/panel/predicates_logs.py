@@ -7,7 +7,8 @@ from typing import Any
 from stallscope.panel.catalogue import Claim
 from stallscope.panel.context import Context
 from stallscope.panel.predicates_base import Finding, figures, finish, fmt, ok_runs
-from stallscope.panel.signals import (
+from stallscope.panel.verdicts import INCONCLUSIVE, NOT_RUN, REFUTED, SUPPORTED, Verdict, make
+from stallscope.shared.signals import (
     BURSTY_MIN_STALLS,
     LONG_STALL_MS,
     RING_REPEATED_PER_BROKER,
@@ -18,7 +19,6 @@ from stallscope.panel.signals import (
     phase_stalls,
     ring_repeated,
 )
-from stallscope.panel.verdicts import INCONCLUSIVE, NOT_RUN, REFUTED, SUPPORTED, Verdict, make
 
 
 def stalls_in_recv(ctx: Context, claim: Claim) -> Verdict:
@@ -62,8 +62,8 @@ def stalls_during_publish(ctx: Context, claim: Claim) -> Verdict:
         if pub is None:
             findings.append(Finding(INCONCLUSIVE, "phases unknown, stalls cannot be placed", run.run_id, ev))
         elif pub > 0:
-            findings.append(Finding(SUPPORTED, f"{pub} stalls began during the publish phase{_where_and_bound(run)}",
-                                    run.run_id, ev))
+            said = _where_and_bound(ctx, run)
+            findings.append(Finding(SUPPORTED, f"{pub} stalls began during the publish phase{said}", run.run_id, ev))
         elif after:
             findings.append(Finding(REFUTED, f"no stall during the publish phase ({fmt(after)} only after the "
                                              "client finished)", run.run_id, ev))
@@ -74,13 +74,11 @@ def stalls_during_publish(ctx: Context, claim: Claim) -> Verdict:
     return finish(claim, findings, mode="any")
 
 
-def _where_and_bound(run: Any) -> str:
+def _where_and_bound(ctx: Context, run: Any) -> str:
     """``: 12 at network_manager.cc:1336 (header; broker_1 7, broker_3 5), ...; the run's bound: ...``: the sites
     and brokers of the stalls while the client was sending (``stalls.sites_while_sending``), against what bounded
-    the run (``panel/bound.py``), so the answer to "did recv block during the run?" says where and how much it
-    mattered."""
-    from stallscope.panel.bound import decide_bound
-
+    the run (its diagnosed bound, ``diagnose/bound.py``), so the answer to "did recv block during the run?" says
+    where and how much it mattered."""
     sites = run.get("stalls.sites_while_sending") or []
 
     def cut(d: dict[str, Any]) -> str:
@@ -90,8 +88,9 @@ def _where_and_bound(run: Any) -> str:
     parts = [f"{d['count']} at {d['site']} ({d['kind']}, up to {d['max_ms']} ms{cut(d)}; "
              + ", ".join(f"broker_{b} {n}" for b, n in d["per_broker"].items()) + ")" for d in sites[:4]]
     more = f", and {len(sites) - 4} more sites" if len(sites) > 4 else ""
-    bound = decide_bound(run)
-    said = f"; the run's bound: {bound['cause'].replace('_', ' ')} ({bound['summary']})"
+    bound = ctx.bound_of(run)
+    said = ("; the run's bound: not diagnosed" if bound is None
+            else f"; the run's bound: {bound['cause'].replace('_', ' ')} ({bound['summary']})")
     return ("; while the client was sending: " + "; ".join(parts) + more if parts else "") + said
 
 

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from stallscope.panel.ack_gaps import ack_gap_on_one_broker
 from stallscope.panel.catalogue import Claim
-from stallscope.panel.context import Context, Run, dig
+from stallscope.panel.context import Context
 from stallscope.panel.predicates_base import Finding, figures, finish, fmt, ok_runs
-from stallscope.panel.signals import (
-    header_stalls_during_run,
-    is_app_limited,
-    is_rwnd_limited,
-    ring_repeated,
-)
-from stallscope.panel.verdicts import INCONCLUSIVE, OVERCLAIM, REFUTED, SUPPORTED, Verdict, make, metric
+from stallscope.panel.verdicts import INCONCLUSIVE, OVERCLAIM, REFUTED, SUPPORTED, Verdict, make
+from stallscope.shared.ack_gaps import ack_gap_on_one_broker
 from stallscope.shared.compare import problem_fixed, problem_fixed_overall
+from stallscope.shared.evidence import metric
+from stallscope.shared.rundir import RunDir, dig
+from stallscope.shared.signals import header_stalls_during_run, is_app_limited, is_rwnd_limited, ring_repeated
 from stallscope.shared.trialstats import failed
 
 #: The scenario that only shows lifecycle stalls; it can never carry a root-cause verdict on its own.
@@ -22,7 +19,7 @@ TCP_FIGURES = ["acks.is_timeout", "acks.completeness", "tcp.rwnd_fraction", "tcp
                "throughput.send_blocked_s", "ring_full.max_total_ring_full"]
 
 
-def _root_cause_finding(run: Run) -> Finding:
+def _root_cause_finding(run: RunDir) -> Finding:
     app, rwnd = is_app_limited(run), is_rwnd_limited(run)
     ring, ack_one = ring_repeated(run), ack_gap_on_one_broker(run)
     ev = figures(run, TCP_FIGURES) + [metric(run.run_id, "stalls.header_during_run", header_stalls_during_run(run))]
@@ -78,7 +75,7 @@ def recv_root_cause(ctx: Context, claim: Claim) -> Verdict:
     return finish(claim, [_root_cause_finding(r) for r in eligible])
 
 
-def _commit_order(runs: list[Run]) -> tuple[list[str], bool]:
+def _commit_order(runs: list[RunDir]) -> tuple[list[str], bool]:
     """SUT ids oldest first (by commit date; order of appearance when a date is missing), and whether dated."""
     first: dict[str, tuple[str | None, int]] = {}
     for i, r in enumerate(runs):

@@ -12,17 +12,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from stallscope.shared.excerpt import cap_excerpt
-
-SUPPORTED = "supported"
-REFUTED = "refuted"
-INCONCLUSIVE = "inconclusive"
-OVERCLAIM = "overclaim"
-NOT_RUN = "not_run"
-HARNESS_ERROR = "harness_error"
+from stallscope.shared.evidence import Evidence
+from stallscope.shared.vocabulary import (  # noqa: F401 - the verdict names, re-exported for the predicates
+    HARNESS_ERROR,
+    INCONCLUSIVE,
+    NOT_RUN,
+    OVERCLAIM,
+    REFUTED,
+    SUPPORTED,
+    VERDICTS,
+)
 
 #: Roll-up priority, highest first: harness_error > refuted > overclaim > inconclusive > not_run > supported.
-PRIORITY: tuple[str, ...] = (HARNESS_ERROR, REFUTED, OVERCLAIM, INCONCLUSIVE, NOT_RUN, SUPPORTED)
+PRIORITY: tuple[str, ...] = VERDICTS
 VERDICTS: frozenset[str] = frozenset(PRIORITY)
 
 #: At most this many log citations per claim and ref kind (the rest is counted in ``evidence_count``).
@@ -30,29 +32,6 @@ MAX_CITES_PER_KIND = 5
 #: At most this many evidence items per claim in claims.json, whatever the number of runs (``evidence_count``
 #: keeps the exact total), so the file's size does not grow with the runs or the events.
 MAX_EVIDENCE_PER_CLAIM = 40
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """One item of evidence: a log line (file, line, excerpt) or a figure (metric, value), of one run."""
-
-    run_id: str | None
-    file: str | None = None
-    line: int | None = None
-    excerpt: str | None = None
-    metric: str | None = None
-    value: float | int | str | bool | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the ``claims.json`` form; the excerpt is capped (``cap_excerpt``): file and line lead to the rest."""
-        return {
-            "run_id": self.run_id,
-            "file": self.file,
-            "line": self.line,
-            "excerpt": cap_excerpt(self.excerpt),
-            "metric": self.metric,
-            "value": self.value,
-        }
 
 
 @dataclass(frozen=True)
@@ -104,15 +83,6 @@ def make(
     """Build a verdict; ``evidence_count`` is the number of evidence items given."""
     ev = tuple(evidence)
     return Verdict(claim_id, verdict, reason, tuple(dict.fromkeys(runs)), ev, len(ev), settle, None)
-
-
-def metric(run_id: str, name: str, value: Any) -> Evidence:
-    """Evidence of a figure: ``{metric: "acks.completeness", value: 0.31}``."""
-    if isinstance(value, float):
-        value = round(value, 4)
-    if value is not None and not isinstance(value, (int, float, str, bool)):
-        value = str(value)
-    return Evidence(run_id=run_id, metric=name, value=value)
 
 
 def cite_refs(run_id: str, refs: dict[str, Any] | None, names: Iterable[str]) -> tuple[list[Evidence], int]:

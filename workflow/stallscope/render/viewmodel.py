@@ -10,9 +10,10 @@ from stallscope.render.inputs import run_slug
 from stallscope.render.runfacts import run_facts, sut_facts, unreadable_notes
 from stallscope.shared.excerpt import cap_excerpt
 from stallscope.shared.summary import build_summary
+from stallscope.shared.vocabulary import VERDICTS_SHOWN
 
 TITLE = "Recv Stall Diagnostics: Expert Panel Assessment"
-VERDICTS = ("supported", "refuted", "inconclusive", "overclaim", "not_run", "harness_error")
+VERDICTS = VERDICTS_SHOWN
 MAX_EVIDENCE = 8  # evidence items listed per claim; the rest are counted (claims.json has them all)
 HASH_LEN = 12  # commits in the run table; full hashes stay in the provenance section
 

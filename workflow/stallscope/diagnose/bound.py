@@ -29,42 +29,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from stallscope.panel import bound_harness
-from stallscope.panel.ack_gaps import ack_gap_brokers, ack_gap_on_one_broker, in_flight_allowance
-from stallscope.panel.bound_host import cap_unproven, host_bound, within_sink
-from stallscope.panel.bound_parts import (
+from stallscope.diagnose import bound_harness
+from stallscope.diagnose.bound_host import cap_unproven, host_bound, within_sink
+from stallscope.diagnose.bound_parts import SENDER, WORDS, entry
+from stallscope.diagnose.bound_paths import slow_brokers, where
+from stallscope.diagnose.signals import is_ack_short
+from stallscope.diagnose.thresholds import (
+    ACK_LAG_RATIO,
     CLEAR_SHARE,
     DOMINANT_SHARE,
-    HIGH_MARGIN,
+    EAGAIN_PER_BATCH,
+    LIFECYCLE_SHARE,
     MAJOR_SHARE,
-    MEDIUM_MARGIN,
-    SENDER,
-    WORDS,
-    entry,
+    NONE_SHARE_OF_SINK,
+    PRODUCER_RATIO,
+    SHARE_HIGH_MARGIN,
+    SHARE_MEDIUM_MARGIN,
 )
-from stallscope.panel.bound_paths import slow_brokers, where
-from stallscope.panel.context import Run
-from stallscope.panel.signals import (
-    is_ack_short,
-    num,
-    ring_repeated,
-)
-from stallscope.panel.verdicts import Evidence, metric
+from stallscope.shared.ack_gaps import ack_gap_brokers, ack_gap_on_one_broker, in_flight_allowance
+from stallscope.shared.evidence import Evidence, metric
+from stallscope.shared.rundir import RunDir
+from stallscope.shared.signals import num, ring_repeated
 
-BOUNDS = ("client_producer", "paced", "flow_control", "send_buffer", "network", "broker_ring", "ack_path",
-          "broker_failure", "init_lifecycle", "host_cpu", "none", "unknown")
-#: Delivered at least this share of the raw sink's goodput: nothing but the machine bounded the run.
-NONE_SHARE_OF_SINK = 0.8
-#: Init plus the time after the last ACK take at least this share of the wall time: a perfect publish would
-#: still leave the run at under a fifth of its wall time spent publishing.
-LIFECYCLE_SHARE = 0.8
-#: Delivered over the producer's own Publish() bandwidth at least this: the producer barely outran delivery.
-PRODUCER_RATIO = 0.8
-#: EAGAIN per batch sent at most this: the senders (almost) never found a socket buffer full.
-EAGAIN_PER_BATCH = 0.01
-#: A broker's acknowledged share at most this fraction of the others' stands out as a stuck ACK path.
-ACK_LAG_RATIO = 0.8
-def sink_share(run: Run, bench: dict[str, Any] | None) -> tuple[float | None, str | None]:
+
+def sink_share(run: RunDir, bench: dict[str, Any] | None) -> tuple[float | None, str | None]:
     """Delivered / raw-sink goodput for the same connections, or None and what is missing.
 
     The sink measured at this run's own shape (``raw_sink_at``: brokers, connections, message and batch size,
@@ -89,7 +77,7 @@ def sink_share(run: Run, bench: dict[str, Any] | None) -> tuple[float | None, st
     return delivered / sink, None
 
 
-def _sink_at_shape(run: Run, bench: dict[str, Any]) -> float | None:
+def _sink_at_shape(run: RunDir, bench: dict[str, Any]) -> float | None:
     """The raw sink's median goodput measured at exactly this run's shape, None when it was not."""
     for at in bench.get("raw_sink_at") or []:
         shape, median = at.get("shape") or {}, num(at.get("median_mb_s"))
@@ -99,7 +87,7 @@ def _sink_at_shape(run: Run, bench: dict[str, Any]) -> float | None:
     return None
 
 
-def _lag_stands_out(run: Run) -> bool:
+def _lag_stands_out(run: RunDir) -> bool:
     """The lagging broker acknowledged at most ``ACK_LAG_RATIO`` of the share of its messages the others did.
 
     A run cut off by its deadline owes every broker its last few batches; one broker owing a batch more than
@@ -115,7 +103,7 @@ def _lag_stands_out(run: Run) -> bool:
     return shares[gaps[0]] <= ACK_LAG_RATIO * min(others)
 
 
-def _gap_broker_received_all(run: Run) -> bool | None:
+def _gap_broker_received_all(run: RunDir) -> bool | None:
     """Whether the broker whose ACKs lag received (nearly) all it was sent: within one batch per connection."""
     gaps = ack_gap_brokers(run) or []
     if len(gaps) != 1:
@@ -132,14 +120,14 @@ def _conns(brokers: Any, threads: Any) -> int | None:
     return None if b is None or t is None else int(b * t)
 
 
-def _wall_s(run: Run) -> float | None:
+def _wall_s(run: RunDir) -> float | None:
     starts = [num(run.get(f"phases.{p}.start_us")) for p in ("init", "publish", "drain", "post")]
     ends = [num(run.get(f"phases.{p}.end_us")) for p in ("init", "publish", "drain", "post")]
     s, e = [v for v in starts if v is not None], [v for v in ends if v is not None]
     return (max(e) - min(s)) / 1e6 if s and e and max(e) > min(s) else None
 
 
-def lifecycle_share(run: Run) -> float | None:
+def lifecycle_share(run: RunDir) -> float | None:
     """Init plus post-ACK time over the run's wall time (None without phases, or when the logs' clocks are not
     known to agree: phases then span hosts whose clocks differ)."""
     if run.get("clock_aligned") is False:
@@ -151,23 +139,23 @@ def lifecycle_share(run: Run) -> float | None:
     return min(outside / wall, 1.0)
 
 
-def _phase_share(run: Run, phase: str) -> float | None:
+def _phase_share(run: RunDir, phase: str) -> float | None:
     wall = _wall_s(run) if run.get("clock_aligned") is not False else None
     d = num(run.get(f"phases.{phase}.duration_s"))
     return None if not wall or d is None else min(d / wall, 1.0)
 
 
-def ack_wait_share(run: Run) -> float | None:
+def ack_wait_share(run: RunDir) -> float | None:
     """The drain (last send to the last ACK or the timeout) over the run's wall time."""
     return _phase_share(run, "drain")
 
 
-def publish_share(run: Run) -> float | None:
+def publish_share(run: RunDir) -> float | None:
     """The publish phase over the run's wall time."""
     return _phase_share(run, "publish")
 
 
-def sender_shares(run: Run) -> tuple[dict[str, float] | None, str]:
+def sender_shares(run: RunDir) -> tuple[dict[str, float] | None, str]:
     """The senders' shares of W over the publish phase, else over the whole connection lifetime."""
     ph = run.get("tcp_phases.publish")
     if isinstance(ph, dict) and ph.get("idle_share") is not None:
@@ -183,12 +171,12 @@ def sender_shares(run: Run) -> tuple[dict[str, float] | None, str]:
             "network_share": max(busy - rwnd - snd, 0.0) / wall}, "tcp (whole connection, publish + drain)"
 
 
-def _from_senders(run: Run, shares: dict[str, float], source: str, capped: bool) -> dict[str, Any]:
+def _from_senders(run: RunDir, shares: dict[str, float], source: str, capped: bool) -> dict[str, Any]:
     ranked = sorted(shares.items(), key=lambda kv: -kv[1])
     (best, top), second = ranked[0], (ranked[1][1] if len(ranked) > 1 else 0.0)
     margin = top - second
-    conf = ("high" if top >= DOMINANT_SHARE and margin >= HIGH_MARGIN
-            else "medium" if top >= CLEAR_SHARE and margin >= MEDIUM_MARGIN else "low")
+    conf = ("high" if top >= DOMINANT_SHARE and margin >= SHARE_HIGH_MARGIN
+            else "medium" if top >= CLEAR_SHARE and margin >= SHARE_MEDIUM_MARGIN else "low")
     cause = SENDER[best]
     note = ""
     if cause == "network":
@@ -205,7 +193,7 @@ def _from_senders(run: Run, shares: dict[str, float], source: str, capped: bool)
     return entry(cause, conf, f"senders over W: {parts}{note}", ev, [], dict(shares))
 
 
-def _from_producer(run: Run) -> dict[str, Any] | None:
+def _from_producer(run: RunDir) -> dict[str, Any] | None:
     pb, dl = num(run.get("producer.publish_bw_mb_s")), num(run.get("producer.delivered_mb_s"))
     dl = dl if dl is not None else num(run.get("throughput.delivered_mb_s"))
     ea, batches = num(run.get("producer.eagain_count")), num(run.get("producer.send_batches"))
@@ -228,7 +216,7 @@ def _from_producer(run: Run) -> dict[str, Any] | None:
                   ["TCP_INFO (rwnd/sndbuf shares) to name the downstream limit"], shares)
 
 
-def decide_bound(run: Run, bench: dict[str, Any] | None = None) -> dict[str, Any]:
+def decide_bound(run: RunDir, bench: dict[str, Any] | None = None) -> dict[str, Any]:
     """The run's throughput bound (the claims.json ``bound`` entry)."""
     if not run.harness_ok:
         return entry("unknown", "low", "no bound: the harness failed", [], ["a working run"], {})

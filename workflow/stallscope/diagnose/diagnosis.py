@@ -1,8 +1,8 @@
 """Diagnosis: the most likely bottleneck of one run, with confidence, evidence for and evidence against.
 
-Each cause scores points from named signals (``panel/signals.py``); a fault knob adds only a small hint, so
+Each cause scores points from named signals (``shared/signals.py``); a fault knob adds only a small hint, so
 a diagnosis never rests on the scenario's configuration alone. The best cause with at least
-``MIN_CAUSE_SCORE`` points wins (ties go by ``TIE_ORDER``, most specific first); otherwise ``none``.
+``MIN_CAUSE_SCORE`` points wins (ties go by ``shared.vocabulary.TIE_ORDER``, most specific first); otherwise ``none``.
 """
 
 from __future__ import annotations
@@ -11,60 +11,49 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from stallscope.panel.ack_gaps import ack_gap_brokers
-from stallscope.panel.bound_harness import stopped_broker
-from stallscope.panel.bound_host import ONE_THREAD, PRODUCER_FAULTS, cores_queued, producer_share, publish_cpu
-from stallscope.panel.context import Run
-from stallscope.panel.liveness import score_failed, score_paused
-from stallscope.panel.readable import has_nothing_readable, unreadable_note
-from stallscope.panel.signals import (
-    FEW_STALLS_DURING_RUN,
-    INIT_SHARE_DOMINANT,
-    INIT_SHARE_LARGE,
-    RING_TOTAL_HEAVY,
-    SEND_BLOCKED_SHARE,
-    SMALL_SEND_BLOCKED_SHARE,
+from stallscope.diagnose.bound_harness import stopped_broker
+from stallscope.diagnose.bound_host import PRODUCER_FAULTS, cores_queued, producer_share, publish_cpu
+from stallscope.diagnose.liveness import score_failed, score_paused
+from stallscope.diagnose.signals import (
     after_stalls_end_in_close,
-    close_mid_header_seen,
     has_symptom,
-    header_stalls_during_run,
-    init_share,
     is_ack_short,
-    is_app_limited,
-    is_rwnd_limited,
     mid_batch_pauses,
-    num,
-    ring_repeated,
     send_blocked_share,
 )
-from stallscope.panel.verdicts import Evidence, metric
+from stallscope.diagnose.thresholds import (
+    CAUSE_HIGH_MARGIN,
+    CAUSE_HIGH_SCORE,
+    CAUSE_MEDIUM_MARGIN,
+    CAUSE_MEDIUM_SCORE,
+    FAULT_HINT,
+    FEW_STALLS_DURING_RUN,
+    INIT_SHARE_LARGE,
+    LOW_PRODUCER_MB_S,
+    MIN_CAUSE_SCORE,
+    ONE_THREAD,
+    SEND_BLOCKED_SHARE,
+    SMALL_SEND_BLOCKED_SHARE,
+)
+from stallscope.shared.ack_gaps import ack_gap_brokers
+from stallscope.shared.evidence import Evidence, metric
+from stallscope.shared.readable import has_nothing_readable, unreadable_note
+from stallscope.shared.rundir import RunDir
+from stallscope.shared.signals import (
+    INIT_SHARE_DOMINANT,
+    RING_TOTAL_HEAVY,
+    close_mid_header_seen,
+    header_stalls_during_run,
+    init_share,
+    is_app_limited,
+    is_rwnd_limited,
+    num,
+    ring_repeated,
+)
+from stallscope.shared.vocabulary import CAUSES, TIE_ORDER, knobs_of_cause
 
-CAUSES = ("client_producer", "flow_control", "broker_ring", "ack_path", "init_lifecycle", "broker_paused",
-          "broker_failure")
-#: Ties go to the more specific cause: ring pressure and a stuck ACK path also make senders rwnd-limited or
-#: brokers wait in recv, so they explain flow-control and producer signals, not the other way round.
-#: A broker that failed or was paused explains all of those (its ACKs short, its senders window-limited).
-TIE_ORDER = ("broker_failure", "broker_paused", "broker_ring", "ack_path", "flow_control", "client_producer",
-             "init_lifecycle")
-#: Points a cause needs to be named: more than a fault hint plus one weak signal.
-MIN_CAUSE_SCORE = 1.5
-#: A fault knob set for this run is a hint, worth less than any observed signal.
-FAULT_HINT = 0.5
-#: Producer-side publish bandwidth below this is slow for one host's loopback (healthy runs reach GB/s).
-LOW_PRODUCER_MB_S = 200.0
-#: Confidence: high needs this many points and this margin over the runner-up.
-HIGH_SCORE, HIGH_MARGIN = 3.0, 1.0
-MEDIUM_SCORE, MEDIUM_MARGIN = 2.0, 0.5
-
-FAULTS: dict[str, tuple[str, ...]] = {
-    "client_producer": ("producer_cost_ns", "batch_gap_ms", "header_pause_ms", "payload_pause_ms"),
-    "flow_control": ("recv_delay_us",),
-    "broker_ring": ("consume_delay_ms", "ring_slots"),
-    "ack_path": ("ack_stall_after",),
-    "init_lifecycle": ("init_delay_sec", "linger_sec", "close_mid_header"),
-    "broker_paused": ("stop_broker",),
-    "broker_failure": ("kill_broker",),
-}
+#: The fault knobs that hint at each cause.
+FAULTS: dict[str, tuple[str, ...]] = {cause: knobs_of_cause(cause) for cause in CAUSES}
 
 
 @dataclass
@@ -78,14 +67,14 @@ class Score:
     #: The brokers the cause concerns, when it is one broker's (a paused or failed broker).
     brokers: list[int] = field(default_factory=list)
 
-    def add(self, run: Run, points: float, reason: str, name: str, value: Any) -> None:
+    def add(self, run: RunDir, points: float, reason: str, name: str, value: Any) -> None:
         """Add points with a reason and the figure behind it."""
         self.points += points
         self.reasons.append(reason)
         self.evidence.append(metric(run.run_id, name, value))
 
 
-def _fault_hint(run: Run, s: Score) -> None:
+def _fault_hint(run: RunDir, s: Score) -> None:
     for knob in FAULTS[s.cause]:
         v = run.fault(knob)
         if v is not None and v is not False and (v != 0 or knob.endswith("_broker")):
@@ -93,7 +82,7 @@ def _fault_hint(run: Run, s: Score) -> None:
             return
 
 
-def _client_producer(run: Run, s: Score) -> None:
+def _client_producer(run: RunDir, s: Score) -> None:
     hs = header_stalls_during_run(run)
     symptom = has_symptom(run)
     if symptom and hs is not None and hs > FEW_STALLS_DURING_RUN:
@@ -114,7 +103,7 @@ def _client_producer(run: Run, s: Score) -> None:
         s.add(run, 0.5, f"producer bandwidth {bw:.0f} MB/s", "throughput.publish_bw_mb_s", bw)
 
 
-def _flow_control(run: Run, s: Score) -> None:
+def _flow_control(run: RunDir, s: Score) -> None:
     if not has_symptom(run):
         return
     if is_rwnd_limited(run):
@@ -126,7 +115,7 @@ def _flow_control(run: Run, s: Score) -> None:
               run.get("throughput.send_blocked_s"))
 
 
-def _broker_ring(run: Run, s: Score) -> None:
+def _broker_ring(run: RunDir, s: Score) -> None:
     if ring_repeated(run):
         events = run.get("ring_full.events")
         s.add(run, 2.0, f"ring full {events} times", "ring_full.events", events)
@@ -135,7 +124,7 @@ def _broker_ring(run: Run, s: Score) -> None:
         s.add(run, 1.0, f"total_ring_full reached {heavy:.0f}", "ring_full.max_total_ring_full", heavy)
 
 
-def _ack_path(run: Run, s: Score) -> None:
+def _ack_path(run: RunDir, s: Score) -> None:
     stopped = stopped_broker(run)
     if stopped is not None:
         s.add(run, 2.0, f"broker {stopped}'s ACKs stopped at {run.get(f'acks.per_broker.{stopped}')} while every "
@@ -154,7 +143,7 @@ def _ack_path(run: Run, s: Score) -> None:
                   f"received.per_broker.{b}.messages", got)
 
 
-def _init_lifecycle(run: Run, s: Score) -> None:
+def _init_lifecycle(run: RunDir, s: Score) -> None:
     share = init_share(run)
     if share is not None and share >= INIT_SHARE_LARGE:
         pts = 2.0 if share >= INIT_SHARE_DOMINANT else 1.0
@@ -170,7 +159,7 @@ def _init_lifecycle(run: Run, s: Score) -> None:
         s.add(run, 0.5, "hugepage shortfall at init", "init.hugepage_short", run.get("init.hugepage_short"))
 
 
-SCORERS: dict[str, Callable[[Run, Score], None]] = {
+SCORERS: dict[str, Callable[[RunDir, Score], None]] = {
     "client_producer": _client_producer,
     "flow_control": _flow_control,
     "broker_ring": _broker_ring,
@@ -181,7 +170,7 @@ SCORERS: dict[str, Callable[[Run, Score], None]] = {
 }
 
 
-def score_causes(run: Run) -> dict[str, Score]:
+def score_causes(run: RunDir) -> dict[str, Score]:
     """Score every cause for one run."""
     scores: dict[str, Score] = {}
     for cause in CAUSES:
@@ -203,7 +192,7 @@ def score_causes(run: Run) -> dict[str, Score]:
     return scores
 
 
-def _ended_by_kill(run: Run, base: dict[str, Any]) -> dict[str, Any] | None:
+def _ended_by_kill(run: RunDir, base: dict[str, Any]) -> dict[str, Any] | None:
     """A run that did not complete because a broker was killed, or whose client was killed or crashed: what the
     lines state is the diagnosis (a killed broker names the cause; a killed client alone does not)."""
     status = run.get("outcome.status")
@@ -223,7 +212,7 @@ def _ended_by_kill(run: Run, base: dict[str, Any]) -> dict[str, Any] | None:
                        "summary": f"The client {status}: {reason}; the logs name no cause before it.",
                        "evidence_for": cites, "evidence_against": []}
     return None
-def _producer_unproven(run: Run) -> bool:
+def _producer_unproven(run: RunDir) -> bool:
     """With CPU evidence: no producer fault set and the producer thread on CPU under ``ONE_THREAD`` of the publish
     (a fault-free run is named a slow producer with high confidence only when its own evidence shows it)."""
     if publish_cpu(run) is None or any(run.fault(k) not in (None, 0, False) for k in PRODUCER_FAULTS):
@@ -232,7 +221,7 @@ def _producer_unproven(run: Run) -> bool:
     return share is None or share < ONE_THREAD
 
 
-def diagnose(run: Run) -> dict[str, Any]:
+def diagnose(run: RunDir) -> dict[str, Any]:
     """Name the run's most likely bottleneck (the claims.json ``diagnosis`` entry)."""
     expected = run.manifest.get("expected_cause") if run.manifest else run.get("expected_cause")
     base: dict[str, Any] = {"run_id": run.run_id, "scenario": run.scenario, "expected_cause": expected}
@@ -280,8 +269,8 @@ def diagnose(run: Run) -> dict[str, Any]:
         ev_for, against_of = [], ranked
     else:
         margin = best.points - second.points
-        conf = ("high" if best.points >= HIGH_SCORE and margin >= HIGH_MARGIN
-                else "medium" if best.points >= MEDIUM_SCORE and margin >= MEDIUM_MARGIN else "low")
+        conf = ("high" if best.points >= CAUSE_HIGH_SCORE and margin >= CAUSE_HIGH_MARGIN
+                else "medium" if best.points >= CAUSE_MEDIUM_SCORE and margin >= CAUSE_MEDIUM_MARGIN else "low")
         if conf == "high" and best.cause == "client_producer" and _producer_unproven(run):
             conf = "medium"
             best.reasons.append("medium: no producer fault and the producer thread was not on CPU nearly all the "

@@ -5,12 +5,12 @@ Shared by the diagnosis, the bound and the over-claim predicates; None when the 
 
 from __future__ import annotations
 
-from stallscope.panel.context import Run
-from stallscope.panel.signals import num
+from stallscope.shared.rundir import RunDir
+from stallscope.shared.signals import num
 from stallscope.shared.wire import batch_bytes, max_messages_per_batch
 
 
-def in_flight_allowance(run: Run) -> int:
+def in_flight_allowance(run: RunDir) -> int:
     """Messages a broker may legitimately owe when the ACK wait ends: one batch per connection to it.
 
     A run cut off by its deadline (a slow producer) has just handed its last batches over; their ACKs are in
@@ -25,7 +25,7 @@ def in_flight_allowance(run: Run) -> int:
     return int(conns) * per_batch
 
 
-def flat_through_wait(run: Run) -> set[str]:
+def flat_through_wait(run: RunDir) -> set[str]:
     """Brokers whose ACK count stood still across the ACK wait's progress samples (two or more): ACKs in flight
     arrive within round trips, so what a broker still owes after a whole flat interval is not in flight."""
     prog = [p for p in run.get("acks.progress") or [] if isinstance(p, dict) and isinstance(p.get("per_broker"), dict)]
@@ -39,7 +39,7 @@ def flat_through_wait(run: Run) -> set[str]:
     return {str(b) for b, v in last.items() if all(s.get(b) == v for s in samples)}
 
 
-def ack_gap_brokers(run: Run) -> list[str] | None:
+def ack_gap_brokers(run: RunDir) -> list[str] | None:
     """Brokers whose ACKs lag what they were sent (or what they received) by more than what can be in flight
     (nothing, for a broker whose count stood still through the ACK wait); None when unknown."""
     allowance = in_flight_allowance(run)
@@ -61,7 +61,7 @@ def ack_gap_brokers(run: Run) -> list[str] | None:
     return gaps
 
 
-def ack_gap_on_one_broker(run: Run) -> bool | None:
+def ack_gap_on_one_broker(run: RunDir) -> bool | None:
     """Exactly one broker's ACKs lag while the others are complete (an ACK path that stopped advancing)."""
     gaps = ack_gap_brokers(run)
     if gaps is None:

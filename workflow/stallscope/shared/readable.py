@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from stallscope.panel.context import Run
+from stallscope.shared.rundir import RunDir
 
 
-def readable_events(run: Run) -> int | None:
+def readable_events(run: RunDir) -> int | None:
     """Records recognised in all of the run's logs (None when its metrics carry no line accounting)."""
     lines = run.get("lines")
     if not isinstance(lines, dict) or not lines:
@@ -21,7 +21,7 @@ def readable_events(run: Run) -> int | None:
     return sum(int(v.get("event", 0)) for v in lines.values() if isinstance(v, dict))
 
 
-def unreadable_note(run: Run) -> str:
+def unreadable_note(run: RunDir) -> str:
     """Why nothing could be read, from the line counts (unparseable and unreadable lines)."""
     lines: dict[str, Any] = run.get("lines") or {}
     bad = sum(int(v.get("unparseable", 0)) for v in lines.values())
@@ -31,12 +31,12 @@ def unreadable_note(run: Run) -> str:
             f"out of type, no recognised record)")
 
 
-def has_nothing_readable(run: Run) -> bool:
+def has_nothing_readable(run: RunDir) -> bool:
     """True when the run's metrics say its logs gave no recognised record at all."""
     return readable_events(run) == 0
 
 
-def input_findings(run: Run) -> list[str]:
+def input_findings(run: RunDir) -> list[str]:
     """What the report's first page says about the run's input: lines that could not be read, clock anomalies,
     files refused at ingest and gaps in broker numbering (the manifest's notes)."""
     out: list[str] = []

@@ -16,34 +16,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from stallscope.panel.bound_parts import DOMINANT_SHARE, MAJOR_SHARE, entry
-from stallscope.panel.bound_paths import where
-from stallscope.panel.context import Run
-from stallscope.panel.signals import is_ack_short, num
-from stallscope.panel.verdicts import Evidence, metric
-
-#: The clients spent at least this share of their time waiting for ACKs after sending: the ACK path held them.
-ACK_WAIT_SHARE = 0.5
-#: ... and every client at least this share: no single slow client explains it.
-ACK_WAIT_EVERY_CLIENT = 0.3
-#: A paced producer delivered at most this multiple of its target (rounding, clocks) ...
-PACED_CEILING = 1.05
-#: ... and at least this share of it: far below its pace, something else held the run.
-PACED_FLOOR = 0.5
-#: Under an even split, a broker that acknowledged at most this share of its part stopped ...
-STOPPED_SHARE = 0.1
-#: ... while every other broker acknowledged at least this share of its part.
-COMPLETE_SHARE = 0.9
+from stallscope.diagnose.bound_parts import entry
+from stallscope.diagnose.bound_paths import where
+from stallscope.diagnose.signals import is_ack_short
+from stallscope.diagnose.thresholds import (
+    ACK_WAIT_EVERY_CLIENT,
+    ACK_WAIT_SHARE,
+    COMPLETE_SHARE,
+    DOMINANT_SHARE,
+    MAJOR_SHARE,
+    PACED_CEILING,
+    PACED_FLOOR,
+    STOPPED_SHARE,
+)
+from stallscope.shared.evidence import Evidence, metric
+from stallscope.shared.rundir import RunDir
+from stallscope.shared.signals import num
 
 
-def _cites(run: Run, metric_name: str, value: Any) -> list[Evidence]:
+def _cites(run: RunDir, metric_name: str, value: Any) -> list[Evidence]:
     out = [metric(run.run_id, metric_name, value)]
     for c in (run.get("outcome.cites") or [])[:3]:
         out.append(Evidence(run.run_id, c.get("file"), c.get("line"), c.get("text"), metric_name, value))
     return out
 
 
-def killed_broker(run: Run) -> dict[str, Any] | None:
+def killed_broker(run: RunDir) -> dict[str, Any] | None:
     """``broker_failure`` naming the killed brokers, or None when no broker was killed."""
     killed = run.get("outcome.killed_brokers") or []
     if not killed:
@@ -60,7 +58,7 @@ def killed_broker(run: Run) -> dict[str, Any] | None:
                  {} if share is None else {"recovery_share": round(share, 4)}, brokers=list(killed))
 
 
-def paced(run: Run) -> dict[str, Any] | None:
+def paced(run: RunDir) -> dict[str, Any] | None:
     """``paced`` when the producer's configured rate capped what it delivered, else None."""
     target, got = num(run.get("throughput.pacing_target_mb_s")), num(run.get("throughput.delivered_mb_s"))
     if target is None or got is None or target <= 0:
@@ -81,7 +79,7 @@ def paced(run: Run) -> dict[str, Any] | None:
                  {"rate_over_target": round(ratio, 4)} | ({"gap_s": gap} if gap else {}))
 
 
-def _client_wait_shares(run: Run) -> list[float]:
+def _client_wait_shares(run: RunDir) -> list[float]:
     drv = run.get("driver.clients") or {}
     pairs = [(c.get("mb_s"), c.get("send_done_mb_s")) for c in drv.values()] or [
         ((c.get("throughput") or {}).get("delivered_mb_s"), (c.get("throughput") or {}).get("send_done_mb_s"))
@@ -94,7 +92,7 @@ def _client_wait_shares(run: Run) -> list[float]:
     return out
 
 
-def ack_wait(run: Run) -> dict[str, Any] | None:
+def ack_wait(run: RunDir) -> dict[str, Any] | None:
     """``ack_path`` when the clients spent most of their time waiting for ACKs after sending."""
     share = num(run.get("throughput.ack_wait_share"))
     if share is None or share < ACK_WAIT_SHARE:
@@ -108,7 +106,7 @@ def ack_wait(run: Run) -> dict[str, Any] | None:
                  {"ack_wait_share": round(share, 4)} | ({"least_client_share": round(min(each), 4)} if each else {}))
 
 
-def stopped_broker(run: Run) -> str | None:
+def stopped_broker(run: RunDir) -> str | None:
     """The one broker whose ACKs stopped while the others acknowledged their even share (no sent counts)."""
     if run.get("acks.sent_per_broker") or not is_ack_short(run):
         return None
@@ -124,7 +122,7 @@ def stopped_broker(run: Run) -> str | None:
     return None
 
 
-def stopped_broker_bound(run: Run) -> dict[str, Any] | None:
+def stopped_broker_bound(run: RunDir) -> dict[str, Any] | None:
     """``ack_path`` naming the broker whose ACKs stopped (an even split assumed), else None."""
     b = stopped_broker(run)
     if b is None:
@@ -135,7 +133,7 @@ def stopped_broker_bound(run: Run) -> dict[str, Any] | None:
                  ["per-broker sent counts"], {}, brokers=[int(b)])
 
 
-def ended_early(run: Run) -> dict[str, Any] | None:
+def ended_early(run: RunDir) -> dict[str, Any] | None:
     """``broker_failure`` for brokers whose process ended before the runner stopped them (a live run's process
     record): the connections to a dead broker end busy on neither window nor buffer, which would otherwise read
     as a slow network path to it."""
@@ -149,7 +147,7 @@ def ended_early(run: Run) -> dict[str, Any] | None:
                  [metric(run.run_id, f"liveness.ended_early.{b}", str(ended[str(b)])) for b in down], [], {}, down)
 
 
-def stated_bound(run: Run) -> dict[str, Any] | None:
+def stated_bound(run: RunDir) -> dict[str, Any] | None:
     """What the logs and the run's process record state held the run (a broker that died, a killed broker, a
     configured pace, a broker that stopped): it comes before any bound read from shares."""
     for rule in (ended_early, killed_broker, paced, stopped_broker_bound):

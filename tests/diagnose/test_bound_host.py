@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from stallscope.panel.bound import decide_bound
-from stallscope.panel.bound_host import ONE_THREAD, RUNQ_PER_CORE, SATURATED
-from stallscope.panel.diagnosis import diagnose
+from stallscope.diagnose.bound import decide_bound
+from stallscope.diagnose.diagnosis import diagnose
+from stallscope.diagnose.thresholds import ONE_THREAD, RUNQ_PER_CORE, SATURATED
 from tests.builders.panel import panel_manifest, panel_metrics, panel_run
+from tests.diagnose.test_bound import SINK_MB_S as SINK
+from tests.diagnose.test_bound import _bench, _phase
 from tests.panel.signatures import ALL
-from tests.panel.test_bound import SINK_MB_S as SINK
-from tests.panel.test_bound import _bench, _phase
 
 SEED = random.randrange(2**32)
 

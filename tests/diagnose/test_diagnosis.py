@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from stallscope.panel.bound_host import RUNQ_PER_CORE, SATURATED
-from stallscope.panel.diagnosis import diagnose
-from stallscope.panel.signals import PAUSE_OVER_THRESHOLD, PAUSE_SHARE, mid_batch_pauses
+from stallscope.diagnose.diagnosis import diagnose
+from stallscope.diagnose.signals import mid_batch_pauses
+from stallscope.diagnose.thresholds import PAUSE_OVER_THRESHOLD, PAUSE_SHARE, RUNQ_PER_CORE, SATURATED
 from tests.builders.panel import panel_phases, panel_run, panel_stalls, panel_tcp
+from tests.diagnose.test_bound_host import _cpu
 from tests.panel.signatures import ALL, stress_10gb
-from tests.panel.test_bound_host import _cpu
 
 SEED = random.randrange(2**32)
 

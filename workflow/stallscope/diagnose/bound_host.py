@@ -22,29 +22,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from stallscope.panel.bound_parts import DOMINANT_SHARE, entry
-from stallscope.panel.context import Run
-from stallscope.panel.signals import num
-from stallscope.panel.verdicts import metric
-
-#: The machine's busy share of all its cores over the publish at least this: saturated.
-SATURATED = 0.9
-#: The SUT's threads' run-queue wait over all cores' time at least this: they queued for the cores (a slow
-#: producer or a slow receiver sleeps, and reads below a fifth of this).
-RUNQ_PER_CORE = 0.5
-#: One thread on CPU at least this share of the publish: that thread, not the machine, is the limit.
-ONE_THREAD = 0.9
-#: Other processes took at least this share of the cores over the publish: the raw sink, measured at another
-#: moment, may have met a different machine, so "none" is not said with high confidence.
-OTHER_LOAD = 0.5
-#: Client-side fault knobs that make the producer slow on purpose (injected, so its idle senders are no mystery).
-PRODUCER_FAULTS = ("producer_cost_ns", "batch_gap_ms", "header_pause_ms", "payload_pause_ms")
-#: Fault knobs that slow one role of the SUT on purpose (the publisher's producer or a broker's reader): that role,
-#: not the machine, is then the limit, however busy the cores were with other work.
-ROLE_FAULTS = (*PRODUCER_FAULTS, "recv_delay_us", "consume_delay_ms", "ack_stall_after")
+from stallscope.diagnose.bound_parts import entry
+from stallscope.diagnose.thresholds import DOMINANT_SHARE, ONE_THREAD, OTHER_LOAD, RUNQ_PER_CORE, SATURATED
+from stallscope.shared.evidence import metric
+from stallscope.shared.rundir import RunDir
+from stallscope.shared.signals import num
+from stallscope.shared.vocabulary import PRODUCER_FAULTS, ROLE_FAULTS, SENDER_SHARES
 
 
-def publish_cpu(run: Run) -> dict[str, Any] | None:
+def publish_cpu(run: RunDir) -> dict[str, Any] | None:
     """The publish phase's CPU figures when measured and resolved by the samples, else None."""
     if run.get("cpu.status") != "measured":
         return None
@@ -52,7 +38,7 @@ def publish_cpu(run: Run) -> dict[str, Any] | None:
     return ph if isinstance(ph, dict) and ph.get("resolved") else None
 
 
-def cores_queued(run: Run) -> bool:
+def cores_queued(run: RunDir) -> bool:
     """Over the publish the cores were busy ``SATURATED`` of the time and the run's threads waited for them
     ``RUNQ_PER_CORE`` of all cores' time: any of its threads may have stalled waiting for a core."""
     ph = publish_cpu(run)
@@ -60,20 +46,20 @@ def cores_queued(run: Run) -> bool:
     return busy is not None and runq is not None and busy >= SATURATED and runq >= RUNQ_PER_CORE
 
 
-def producer_share(run: Run) -> float | None:
+def producer_share(run: RunDir) -> float | None:
     """The publisher's producer thread's on-CPU share of the publish (None without CPU evidence naming it)."""
     ph = publish_cpu(run)
     return num(((ph or {}).get("threads") or {}).get("client", {}).get("producer", {}).get("cpu_share_max"))
 
 
-def other_load(run: Run) -> float | None:
+def other_load(run: RunDir) -> float | None:
     """The share of the cores other processes took over the publish, when it is ``OTHER_LOAD`` or more."""
     ph = publish_cpu(run)
     other = num((ph or {}).get("other_share_of_cores"))
     return other if other is not None and other >= OTHER_LOAD else None
 
 
-def within_sink(run: Run, share: float, same: str, bench: dict[str, Any] | None,
+def within_sink(run: RunDir, share: float, same: str, bench: dict[str, Any] | None,
                 senders: dict[str, float] | None) -> dict[str, Any]:
     """The bound of a run that delivered at least the raw sink's ``NONE_SHARE_OF_SINK``: ``none``, high unless
     other processes took ``OTHER_LOAD`` of the cores (then ``host_cpu`` when its signs hold, the sink measured apart
@@ -107,7 +93,7 @@ def _downstream_dominant(senders: dict[str, float] | None) -> bool:
     return best in ("rwnd_share", "sndbuf_share") and senders[best] >= DOMINANT_SHARE
 
 
-def host_bound(run: Run, senders: dict[str, float] | None = None) -> dict[str, Any] | None:
+def host_bound(run: RunDir, senders: dict[str, float] | None = None) -> dict[str, Any] | None:
     """The ``host_cpu`` bound entry when the evidence shows the cores held the publish, else None. It gives way to
     ``senders`` (their shares of W) held by the receive window or send buffer over most of W, the direct sign of
     a slow reader or buffer: the starved runs drawn here (hog or other work) all had idle senders instead, their
@@ -137,17 +123,17 @@ def host_bound(run: Run, senders: dict[str, float] | None = None) -> dict[str, A
 
 
 #: Bounds read from the senders' shares or one slow path: what a machine short of cores also produces.
-SENDER_BOUNDS = ("client_producer", "flow_control", "send_buffer", "network")
+SENDER_BOUNDS = tuple(SENDER_SHARES.values())
 
 
-def _medium(run: Run, out: dict[str, Any], why: str, name: str, value: Any) -> dict[str, Any]:
+def _medium(run: RunDir, out: dict[str, Any], why: str, name: str, value: Any) -> dict[str, Any]:
     out["confidence"] = "medium"
     out["summary"] += f"; medium: {why}"
     out["evidence"].append(metric(run.run_id, name, value).to_dict())
     return out
 
 
-def cap_unproven(run: Run, out: dict[str, Any]) -> dict[str, Any]:
+def cap_unproven(run: RunDir, out: dict[str, Any]) -> dict[str, Any]:
     """A high sender or slow-path bound stays high only when the CPU samples rule the machine out (module doc)."""
     if out.get("cause") not in SENDER_BOUNDS or out.get("confidence") != "high" or run.get("cpu.status") != "measured":
         return out
@@ -164,7 +150,7 @@ def cap_unproven(run: Run, out: dict[str, Any]) -> dict[str, Any]:
     return cap_producer(run, out)
 
 
-def cap_producer(run: Run, out: dict[str, Any]) -> dict[str, Any]:
+def cap_producer(run: RunDir, out: dict[str, Any]) -> dict[str, Any]:
     """A high ``client_producer`` bound stays high only with the producer thread on CPU nearly all the publish,
     or its slowness injected; with CPU evidence that shows neither it becomes medium, saying why."""
     if out.get("cause") != "client_producer" or out.get("confidence") != "high" or publish_cpu(run) is None:

@@ -24,24 +24,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from stallscope.panel.bound_parts import (
+from stallscope.diagnose.bound_parts import SENDER, WORDS, entry
+from stallscope.diagnose.thresholds import (
     CLEAR_SHARE,
     DOMINANT_SHARE,
-    HIGH_MARGIN,
-    MEDIUM_MARGIN,
-    SENDER,
+    SHARE_HIGH_MARGIN,
+    SHARE_MEDIUM_MARGIN,
     SLOW_PATH_RATIO,
-    WORDS,
-    entry,
 )
-from stallscope.panel.context import Run
-from stallscope.panel.signals import num
-from stallscope.panel.verdicts import metric
+from stallscope.shared.evidence import metric
+from stallscope.shared.rundir import RunDir
+from stallscope.shared.signals import num
 
 _LIMITS = ("rwnd_share", "sndbuf_share", "network_share")
 
 
-def where(run: Run, broker: int | str) -> str:
+def where(run: RunDir, broker: int | str) -> str:
     """"broker_1 on node n2" (cluster), "broker_1 at 10.231.0.11" (emulated host), else "broker_1"."""
     name = f"broker_{broker}"
     for r in ((run.manifest or {}).get("placement") or {}).get("roles") or []:
@@ -54,7 +52,7 @@ def where(run: Run, broker: int | str) -> str:
     return name
 
 
-def _from_connections(run: Run) -> dict[int, dict[str, float]]:
+def _from_connections(run: RunDir) -> dict[int, dict[str, float]]:
     """Per broker, from the connections' TCP_INFO: busy time, bytes per busy second, the limited shares of busy
     time, and retransmits."""
     sums: dict[int, dict[str, float]] = {}
@@ -91,7 +89,7 @@ def _common_window_us(per: dict[str, Any]) -> float | None:
     return max(windows) if windows else None
 
 
-def _figures(run: Run) -> dict[int, dict[str, Any]]:
+def _figures(run: RunDir) -> dict[int, dict[str, Any]]:
     """Per broker: the publish phase's shares of W where logged (busy share, limited shares, retransmits),
     else the whole connections'; and the bytes per busy second where the connections report them."""
     per = run.get("tcp_phases.publish.per_broker")
@@ -150,7 +148,7 @@ def _why(figs: dict[int, dict[str, Any]], slow: list[int], rest: list[int], how:
             f"against at most {busy_rest / 1e6:.3g} s")
 
 
-def slow_brokers(run: Run) -> dict[str, Any] | None:
+def slow_brokers(run: RunDir) -> dict[str, Any] | None:
     """The bound when a minority of brokers hold the run (a slow link or reader on their path), naming those
     brokers and where they ran; None when no minority stands out, or when the only sign is "busy with neither
     window nor buffer" without a retransmit (on loopback that is a sender pausing mid-batch with data in flight,
@@ -169,7 +167,7 @@ def slow_brokers(run: Run) -> dict[str, Any] | None:
     cause = SENDER[best]
     if cause == "network" and not sum(figs[b]["retrans"] for b in slow):
         return None
-    conf = "high" if top - second >= HIGH_MARGIN else "medium" if top - second >= MEDIUM_MARGIN else "low"
+    conf = "high" if top - second >= SHARE_HIGH_MARGIN else "medium" if top - second >= SHARE_MEDIUM_MARGIN else "low"
     src = figs[slow[0]]["source"]
     of = "W" if src.startswith("tcp_phases") else "busy time"
     ev = [metric(run.run_id, f"{src}.{b}.{k}", round(figs[b][k], 4) if k in _LIMITS else figs[b][k])

@@ -11,24 +11,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from stallscope.panel.bound_paths import where
-from stallscope.panel.context import Run
-from stallscope.panel.signals import is_ack_short, num, publish_s
+from stallscope.diagnose.bound_paths import where
+from stallscope.diagnose.signals import is_ack_short, publish_s
+from stallscope.diagnose.thresholds import OTHERS_GAIN_MIN, PAUSE_MIN_S, PAUSE_MIN_SHARE, RWND_CORROBORATES
+from stallscope.shared.rundir import RunDir
+from stallscope.shared.signals import num
 
 if TYPE_CHECKING:
-    from stallscope.panel.diagnosis import Score
-
-#: A standstill shorter than this is scheduling noise of a loaded machine, not a paused broker.
-PAUSE_MIN_S = 1.0
-#: ... and it must be a clear share of the publish (a long publish may see a second-long hiccup).
-PAUSE_MIN_SHARE = 0.2
-#: The other brokers kept acknowledging meanwhile (a pause of the whole machine stops them too).
-OTHERS_GAIN_MIN = 0.05
-#: The paused broker's senders were window-limited for most of their busy time: it did not read.
-RWND_CORROBORATES = 0.5
+    from stallscope.diagnose.diagnosis import Score
 
 
-def paused_brokers(run: Run) -> list[tuple[str, dict]]:
+def paused_brokers(run: RunDir) -> list[tuple[str, dict]]:
     """Brokers whose ACKs stood still (long, and a share of the publish) while the others' grew, then resumed."""
     st = run.get("liveness.standstill") or {}
     pub = publish_s(run)
@@ -43,7 +36,7 @@ def paused_brokers(run: Run) -> list[tuple[str, dict]]:
     return out
 
 
-def score_paused(run: Run, s: Score) -> None:
+def score_paused(run: RunDir, s: Score) -> None:
     """One broker (a minority) stood still and resumed; corroborated by its senders' closed receive window."""
     paused = paused_brokers(run)
     n = len(run.get("liveness.standstill") or {})
@@ -61,7 +54,7 @@ def score_paused(run: Run, s: Score) -> None:
                   "not read", f"tcp_phases.publish.per_broker.{b}.rwnd_limited_us", rwnd)
 
 
-def score_failed(run: Run, s: Score) -> None:
+def score_failed(run: RunDir, s: Score) -> None:
     """A broker's process ended before the run did (by a signal or an error status)."""
     ended = run.get("liveness.ended_early") or {}
     for b, how in sorted(ended.items()):

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from stallscope.panel.bound import LIFECYCLE_SHARE, NONE_SHARE_OF_SINK, decide_bound
+from stallscope.diagnose.bound import decide_bound
+from stallscope.diagnose.thresholds import LIFECYCLE_SHARE, NONE_SHARE_OF_SINK
 from tests.builders.panel import panel_manifest, panel_metrics, panel_phases, panel_run, panel_set
 
 SINK_MB_S = 4000.0

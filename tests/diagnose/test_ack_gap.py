@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from stallscope.panel.ack_gaps import ack_gap_brokers, in_flight_allowance
+from stallscope.shared.ack_gaps import ack_gap_brokers, in_flight_allowance
 from tests.builders.panel import panel_run
 from tests.panel.signatures import ack_path
 
