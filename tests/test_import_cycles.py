@@ -15,10 +15,8 @@ from pathlib import Path
 import stallscope
 
 PACKAGE = Path(stallscope.__file__).resolve().parent
-#: Cycles known and left to their owners, each with why; the test fails on any other. The diagnosis/liveness one is
-#: a type-only import (``if TYPE_CHECKING``: liveness's scorers take diagnosis's ``Score``); it goes when ``Score``
-#: moves to a module of its own (the diagnosis work of issue 25 owns both files). Remove an entry once it is gone.
-KNOWN_CYCLES = [["stallscope.panel.diagnosis", "stallscope.panel.liveness"]]
+#: Cycles known and left, each with why; the test fails on any other (none today).
+KNOWN_CYCLES: list[list[str]] = []
 
 
 def _module_name(path: Path, root: Path) -> str:

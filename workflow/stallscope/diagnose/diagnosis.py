@@ -8,12 +8,12 @@ a diagnosis never rests on the scenario's configuration alone. The best cause wi
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from stallscope.diagnose.bound_harness import stopped_broker
 from stallscope.diagnose.bound_host import PRODUCER_FAULTS, cores_queued, producer_share, publish_cpu
 from stallscope.diagnose.liveness import score_failed, score_paused
+from stallscope.diagnose.score import Score
 from stallscope.diagnose.signals import (
     after_stalls_end_in_close,
     has_symptom,
@@ -36,7 +36,7 @@ from stallscope.diagnose.thresholds import (
     SMALL_SEND_BLOCKED_SHARE,
 )
 from stallscope.shared.ack_gaps import ack_gap_brokers
-from stallscope.shared.evidence import Evidence, metric
+from stallscope.shared.evidence import Evidence
 from stallscope.shared.readable import has_nothing_readable, unreadable_note
 from stallscope.shared.rundir import RunDir
 from stallscope.shared.signals import (
@@ -54,24 +54,6 @@ from stallscope.shared.vocabulary import CAUSES, TIE_ORDER, knobs_of_cause
 
 #: The fault knobs that hint at each cause.
 FAULTS: dict[str, tuple[str, ...]] = {cause: knobs_of_cause(cause) for cause in CAUSES}
-
-
-@dataclass
-class Score:
-    """Points for one cause, with the reasons and figures that earned them."""
-
-    cause: str
-    points: float = 0.0
-    reasons: list[str] = field(default_factory=list)
-    evidence: list[Evidence] = field(default_factory=list)
-    #: The brokers the cause concerns, when it is one broker's (a paused or failed broker).
-    brokers: list[int] = field(default_factory=list)
-
-    def add(self, run: RunDir, points: float, reason: str, name: str, value: Any) -> None:
-        """Add points with a reason and the figure behind it."""
-        self.points += points
-        self.reasons.append(reason)
-        self.evidence.append(metric(run.run_id, name, value))
 
 
 def _fault_hint(run: RunDir, s: Score) -> None:

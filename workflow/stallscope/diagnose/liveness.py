@@ -9,16 +9,12 @@ lines (the fault hint, as for every cause, is worth less than any signal).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from stallscope.diagnose.bound_paths import where
+from stallscope.diagnose.score import Score
 from stallscope.diagnose.signals import is_ack_short, publish_s
 from stallscope.diagnose.thresholds import OTHERS_GAIN_MIN, PAUSE_MIN_S, PAUSE_MIN_SHARE, RWND_CORROBORATES
 from stallscope.shared.rundir import RunDir
 from stallscope.shared.signals import num
-
-if TYPE_CHECKING:
-    from stallscope.diagnose.diagnosis import Score
 
 
 def paused_brokers(run: RunDir) -> list[tuple[str, dict]]:
