@@ -24,8 +24,8 @@ from stallscope.panel.verdicts import (
     Verdict,
 )
 
-#: Predicates that already weigh every trial (before/after over trials): judged once on all runs.
-ACROSS_TRIALS = frozenset({"fixed_across_commits"})
+#: Claims whose predicate already weighs every trial (before/after over trials): judged once on all runs.
+ACROSS_TRIALS = frozenset({"problem_fixed"})
 
 RULE = ("supported only if supported in every trial; refuted only if refuted in every trial; a harness error "
         "or overclaim in any trial wins; otherwise inconclusive (flaky when trials disagree)")
@@ -64,7 +64,7 @@ def _common_trials(ctx: Context, claim: Claim) -> list[int]:
 
 def evaluate_over_trials(ctx: Context, claim: Claim) -> Verdict:
     """The claim's verdict over its trials: one trial (or no scenario) → the plain verdict, else ``combine``."""
-    if not claim.scenarios or claim.predicate in ACROSS_TRIALS:
+    if not claim.scenarios or claim.id in ACROSS_TRIALS:
         return evaluate_claim(ctx, claim)
     numbers = _common_trials(ctx, claim)
     if len(numbers) < 2:
