@@ -22,9 +22,14 @@ def test_catalogue_loads_four_experts_and_claims() -> None:
 
 
 def test_catalogue_predicates_registered_and_all_used() -> None:
-    used = {c.predicate for c in load_catalogue().claims}
-    assert used - set(PREDICATES) == set(), "catalogue names unregistered predicates"
+    used = {c.id for c in load_catalogue().claims}
+    assert used - set(PREDICATES) == set(), "catalogue claims without a registered predicate"
     assert set(PREDICATES) - used == set(), "registered predicates no claim uses"
+
+
+def test_catalogue_predicates_named_for_their_claims() -> None:
+    """One name per claim: the registry's key, the function's name and the claim id are the same."""
+    assert {k: f.__name__ for k, f in PREDICATES.items() if f.__name__ != k} == {}
 
 
 def test_catalogue_claim_text_not_in_python() -> None:

@@ -2,6 +2,7 @@
 from stallscope.experiment.baseline import BASELINE_PATTERN
 from stallscope.experiment.bench import sink_shapes
 from stallscope.experiment.cluster import job_extra, job_nodes_wanted
+from stallscope.shared.trialtag import TrialTag
 from stallscope.targets import (
     SUT_PATTERN,
     assessed_run_dirs,
@@ -33,7 +34,7 @@ SINK_SHAPES = sink_shapes(config)
 wildcard_constraints:
     sut=f"{SUT_PATTERN}|ingested-[A-Za-z][A-Za-z0-9_]*|{BASELINE_PATTERN}",
     scenario="|".join(NAMES),
-    trial=r"t\d+(a\d+)?",
+    trial=TrialTag.PATTERN,
 
 
 def get_metrics(wildcards):
@@ -77,7 +78,7 @@ def trial_order(wildcards):
     """Trial k of every scenario and side before any trial k + 1 (a run holds the node): a before/after's trials
     alternate sides instead of running in blocks, so a drift of the machine's speed falls on both alike.
     """
-    return -int(wildcards.trial[1:].split("a")[0])
+    return -TrialTag.parse(wildcards.trial).trial
 
 
 def report_targets():

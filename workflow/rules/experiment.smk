@@ -36,7 +36,7 @@ rule run_scenario:
         defaults=lookup(dpath="defaults", within=config),
         harness=lookup(dpath="run", within=config),
         configfile=CONFIGFILE,
-        trial=lambda wildcards: wildcards.trial[1:],
+        trial=lambda wildcards: str(TrialTag.parse(wildcards.trial).trial),
     shell:
         "stallscope run --config={params.configfile:q} --scenario {wildcards.scenario:q} --trial={params.trial:q}"
         " --build {input.build:q} --out results/runs/{wildcards.sut:q}/{wildcards.scenario:q}/{wildcards.trial:q} 2> {log:q}"

@@ -11,11 +11,28 @@ import argparse
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from stallscope import __version__
 from stallscope.errors import StallscopeError
 from stallscope.outlock import OutputBusy
+
+# Each subcommand is a pair side by side: `_<name>_arguments(s)` declares its options, `_cmd_<name>(a)` runs it.
+# `subcommands()` at the bottom lists them (name, help line, the pair), in the order `stallscope --help` shows.
+
+
+def _build_arguments(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--config", type=Path, default=Path("config/config.yaml"))
+    s.add_argument("--source", type=Path, default=None, help="broker source (default: from config)")
+    s.add_argument("--out", type=Path, required=True, help="build directory, e.g. results/build/<sut>")
+    s.add_argument("--werror", action="store_true", help="treat compiler warnings as errors")
+    s.add_argument("--rev", default=None, help="build the source as of this git revision (the baseline), in a "
+                   "git worktree under --worktrees, never a checkout of your tree")
+    s.add_argument("--baseline", action="store_true", help="build the config's sut.baseline revision (as --rev)")
+    s.add_argument("--worktrees", type=Path, default=Path("results/baseline-src"),
+                   help="folder for baseline and patched worktrees, one per commit and patch set, reused "
+                   "(default: results/baseline-src)")
 
 
 def _cmd_build(a: argparse.Namespace) -> None:
@@ -37,22 +54,12 @@ def _cmd_build(a: argparse.Namespace) -> None:
                  worktrees=a.worktrees)
 
 
-def _cmd_compare(a: argparse.Namespace) -> None:
-    from stallscope.analysis.compare_io import build_comparison, write_comparison
-
-    result = build_comparison(a.baseline, a.candidate, a.alpha, a.settle_over, a.min_change)
-    if a.extra_dir is not None:
-        a.extra_dir.mkdir(parents=True, exist_ok=True)  # a rule's output directory, even when nothing is extended
-    if a.extend:
-        missing = [n for n in ("config", "baseline_build", "candidate_build", "extra_dir") if getattr(a, n) is None]
-        if missing:
-            raise StallscopeError(None, None, "--extend needs " + ", ".join("--" + m.replace("_", "-")
-                                                                             for m in missing))
-        from stallscope.extend import extend_comparison
-
-        extend_comparison(result, a.config, {"baseline": a.baseline_build, "candidate": a.candidate_build},
-                          a.extra_dir, a.min_change, a.max_trials, a.alpha)
-    write_comparison(result, a.out)
+def _run_arguments(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--config", type=Path, default=Path("config/config.yaml"))
+    s.add_argument("--scenario", required=True)
+    s.add_argument("--trial", type=int, default=1)
+    s.add_argument("--build", type=Path, required=True, help="build.json of the broker build")
+    s.add_argument("--out", type=Path, required=True, help="run directory to create")
 
 
 def _cmd_run(a: argparse.Namespace) -> None:
@@ -65,6 +72,20 @@ def _cmd_run(a: argparse.Namespace) -> None:
     run_scenario(
         config_path=a.config, scenario=a.scenario, trial=a.trial, build_json=a.build, out_dir=a.out
     )
+
+
+def _bench_arguments(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--build", type=Path, required=True, help="build.json of a reference build")
+    s.add_argument("--out", type=Path, required=True, help="bench.json to write")
+    s.add_argument("--repeats", type=int, default=3)
+    s.add_argument("--total-bytes", type=int, default=10737418240)
+    s.add_argument("--config", type=Path, default=None,
+                   help="also measure the raw sink at the shape of each of this config's scenarios")
+    s.add_argument("--sink-repeats", type=int, default=3, help="raw-sink publishes per scenario shape (--config)")
+    s.add_argument("--max-repeats", type=int, default=None,
+                   help="timers on/off: more interleaved pairs, up to this many samples each, until the interval of "
+                   "their ratio excludes 1 +- --min-change (default: none)")
+    s.add_argument("--min-change", type=float, default=0.05, help="smallest overhead worth reporting (0.05)")
 
 
 def _cmd_bench(a: argparse.Namespace) -> None:
@@ -80,6 +101,14 @@ def _cmd_bench(a: argparse.Namespace) -> None:
                  sink_repeats=a.sink_repeats, max_repeats=a.max_repeats, min_change=a.min_change)
 
 
+def _calibrate_arguments(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--config", type=Path, default=Path("config/config.yaml"), help="sut and run settings")
+    s.add_argument("--build", type=Path, required=True, help="build.json of a reference build")
+    s.add_argument("--seed", type=int, required=True, help="the same seed draws the same scenarios")
+    s.add_argument("--draws", type=int, default=40, help="scenarios to draw and run")
+    s.add_argument("--out", type=Path, required=True, help="confusion.json to write (draws run beside it)")
+
+
 def _cmd_calibrate(a: argparse.Namespace) -> None:
     from stallscope.experiment import interrupts
 
@@ -90,6 +119,23 @@ def _cmd_calibrate(a: argparse.Namespace) -> None:
     calibrate(a.config, a.build, a.seed, a.draws, a.out)
 
 
+def _stall_timers_argument(s: argparse.ArgumentParser) -> None:
+    """ingest and assess-logs: the same question about the logs' broker build."""
+    s.add_argument("--stall-timers", choices=("yes", "no"), default=None,
+                   help="whether the broker build logs [STALL] lines (default: known only from such lines)")
+
+
+def _ingest_arguments(s: argparse.ArgumentParser) -> None:
+    s.add_argument("src", type=Path, help="directory with broker_*.log and client*.log, or one log of any name; "
+                   "a multi-client driver's log (or its folder) gives one run per attempt")
+    s.add_argument("--out", type=Path, required=True,
+                   help="run directory to create (for a driver log: the folder of its t<k>a<a> runs)")
+    s.add_argument("--scenario", default=None, help="scenario name (default: the directory name)")
+    s.add_argument("--sut", default=None, help="commit of the system that wrote the logs, if known")
+    s.add_argument("--attempt", default=None, help="driver logs only: write attempt t<k>a<a> alone, into --out")
+    _stall_timers_argument(s)
+
+
 def _cmd_ingest(a: argparse.Namespace) -> None:
     from stallscope.logs.ingest import ingest
 
@@ -97,6 +143,11 @@ def _cmd_ingest(a: argparse.Namespace) -> None:
     if len(runs) > 1:
         print(f"stallscope ingest: {len(runs)} runs (one per attempt): {', '.join(str(r) for r in runs)}",
               file=sys.stderr)
+
+
+def _parse_arguments(s: argparse.ArgumentParser) -> None:
+    s.add_argument("run_dir", type=Path)
+    s.add_argument("--out", type=Path, default=None, help="output directory (default: the run directory)")
 
 
 def _cmd_parse(a: argparse.Namespace) -> None:
@@ -109,16 +160,39 @@ def _cmd_parse(a: argparse.Namespace) -> None:
     parse_run(a.run_dir, out_dir=a.out)
 
 
+def _metrics_arguments(s: argparse.ArgumentParser) -> None:
+    s.add_argument("run_dir", type=Path)
+    s.add_argument("--out", type=Path, default=None, help="output file (default: <run_dir>/metrics.json)")
+
+
 def _cmd_metrics(a: argparse.Namespace) -> None:
     from stallscope.analysis.metrics import compute_metrics
 
     compute_metrics(a.run_dir, out=a.out)
 
 
+def _diagnose_arguments(s: argparse.ArgumentParser) -> None:
+    s.add_argument("runs", type=Path, nargs="+", help="run directories (with metrics.json)")
+    s.add_argument("--out", type=Path, required=True, help="diagnoses.json to write")
+    s.add_argument("--bench", type=Path, default=None, help="bench.json of `stallscope bench` (the raw sink)")
+
+
 def _cmd_diagnose(a: argparse.Namespace) -> None:
     from stallscope.diagnose.stage import write_diagnoses
 
     write_diagnoses(a.runs, out=a.out, bench_path=a.bench)
+
+
+def _assess_arguments(s: argparse.ArgumentParser) -> None:
+    s.add_argument("runs", type=Path, nargs="+", help="run directories (with metrics.json)")
+    s.add_argument("--out", type=Path, required=True, help="claims.json to write")
+    s.add_argument("--summary", type=Path, default=None,
+                   help="summary.json to write (per-scenario statistics and verdicts; default: beside --out)")
+    s.add_argument("--config", type=Path, default=None, help="config with the scenario table")
+    s.add_argument("--allow-mixed", action="store_true", help="allow runs of different SUT commits or hosts")
+    s.add_argument("--bench", type=Path, default=None, help="bench.json of `stallscope bench` (timers' overhead)")
+    s.add_argument("--diagnoses", type=Path, default=None,
+                   help="diagnoses.json of `stallscope diagnose` over the same runs (default: diagnose them here)")
 
 
 def _cmd_assess(a: argparse.Namespace) -> None:
@@ -129,114 +203,7 @@ def _cmd_assess(a: argparse.Namespace) -> None:
                           summary_out=a.summary, diagnoses_path=a.diagnoses)
 
 
-def _cmd_report(a: argparse.Namespace) -> None:
-    from stallscope.render.report import render_report
-
-    render_report(a.claims, out_dir=a.out, formats=a.formats, comparison=a.comparison, calibration=a.calibration)
-
-
-def _cmd_index(a: argparse.Namespace) -> None:
-    from stallscope.render.index import build_index
-
-    build_index(a.reports, out=a.out)
-
-
-def _cmd_assess_logs(a: argparse.Namespace) -> None:
-    from stallscope.pipeline import assess_logs
-
-    assess_logs(a.src, out_dir=a.out, scenario=a.scenario, stall_timers=a.stall_timers)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """Describe every subcommand and its files."""
-    p = argparse.ArgumentParser(prog="stallscope", description=__doc__.splitlines()[0])
-    p.add_argument("--version", action="version", version=f"stallscope {__version__}")
-    sub = p.add_subparsers(dest="command", required=True)
-
-    s = sub.add_parser("build", help="compile the broker under test, write build.json")
-    s.add_argument("--config", type=Path, default=Path("config/config.yaml"))
-    s.add_argument("--source", type=Path, default=None, help="broker source (default: from config)")
-    s.add_argument("--out", type=Path, required=True, help="build directory, e.g. results/build/<sut>")
-    s.add_argument("--werror", action="store_true", help="treat compiler warnings as errors")
-    s.add_argument("--rev", default=None, help="build the source as of this git revision (the baseline), in a "
-                   "git worktree under --worktrees, never a checkout of your tree")
-    s.add_argument("--baseline", action="store_true", help="build the config's sut.baseline revision (as --rev)")
-    s.add_argument("--worktrees", type=Path, default=Path("results/baseline-src"),
-                   help="folder for baseline and patched worktrees, one per commit and patch set, reused "
-                   "(default: results/baseline-src)")
-    s.set_defaults(func=_cmd_build)
-
-    s = sub.add_parser("run", help="run one scenario trial on loopback, collect logs and a manifest")
-    s.add_argument("--config", type=Path, default=Path("config/config.yaml"))
-    s.add_argument("--scenario", required=True)
-    s.add_argument("--trial", type=int, default=1)
-    s.add_argument("--build", type=Path, required=True, help="build.json of the broker build")
-    s.add_argument("--out", type=Path, required=True, help="run directory to create")
-    s.set_defaults(func=_cmd_run)
-
-    s = sub.add_parser("bench", help="goodput of the broker vs a raw loopback sink, timers on vs off")
-    s.add_argument("--build", type=Path, required=True, help="build.json of a reference build")
-    s.add_argument("--out", type=Path, required=True, help="bench.json to write")
-    s.add_argument("--repeats", type=int, default=3)
-    s.add_argument("--total-bytes", type=int, default=10737418240)
-    s.add_argument("--config", type=Path, default=None,
-                   help="also measure the raw sink at the shape of each of this config's scenarios")
-    s.add_argument("--sink-repeats", type=int, default=3, help="raw-sink publishes per scenario shape (--config)")
-    s.add_argument("--max-repeats", type=int, default=None,
-                   help="timers on/off: more interleaved pairs, up to this many samples each, until the interval of "
-                   "their ratio excludes 1 +- --min-change (default: none)")
-    s.add_argument("--min-change", type=float, default=0.05, help="smallest overhead worth reporting (0.05)")
-    s.set_defaults(func=_cmd_bench)
-
-    s = sub.add_parser("calibrate", help="run seeded random fault draws, diagnose them, write confusion.json")
-    s.add_argument("--config", type=Path, default=Path("config/config.yaml"), help="sut and run settings")
-    s.add_argument("--build", type=Path, required=True, help="build.json of a reference build")
-    s.add_argument("--seed", type=int, required=True, help="the same seed draws the same scenarios")
-    s.add_argument("--draws", type=int, default=40, help="scenarios to draw and run")
-    s.add_argument("--out", type=Path, required=True, help="confusion.json to write (draws run beside it)")
-    s.set_defaults(func=_cmd_calibrate)
-
-    s = sub.add_parser("ingest", help="lay out logs from elsewhere as a run directory")
-    s.add_argument("src", type=Path, help="directory with broker_*.log and client*.log, or one log of any name; "
-                   "a multi-client driver's log (or its folder) gives one run per attempt")
-    s.add_argument("--out", type=Path, required=True,
-                   help="run directory to create (for a driver log: the folder of its t<k>a<a> runs)")
-    s.add_argument("--scenario", default=None, help="scenario name (default: the directory name)")
-    s.add_argument("--sut", default=None, help="commit of the system that wrote the logs, if known")
-    s.add_argument("--attempt", default=None, help="driver logs only: write attempt t<k>a<a> alone, into --out")
-    s.add_argument("--stall-timers", choices=("yes", "no"), default=None,
-                   help="whether the broker build logs [STALL] lines (default: known only from such lines)")
-    s.set_defaults(func=_cmd_ingest)
-
-    s = sub.add_parser("parse", help="turn a run's logs into events.csv and lines.json")
-    s.add_argument("run_dir", type=Path)
-    s.add_argument("--out", type=Path, default=None, help="output directory (default: the run directory)")
-    s.set_defaults(func=_cmd_parse)
-
-    s = sub.add_parser("metrics", help="compute metrics.json from events and manifest")
-    s.add_argument("run_dir", type=Path)
-    s.add_argument("--out", type=Path, default=None, help="output file (default: <run_dir>/metrics.json)")
-    s.set_defaults(func=_cmd_metrics)
-
-    s = sub.add_parser("diagnose", help="each run's outcome, failure diagnosis and throughput bound")
-    s.add_argument("runs", type=Path, nargs="+", help="run directories (with metrics.json)")
-    s.add_argument("--out", type=Path, required=True, help="diagnoses.json to write")
-    s.add_argument("--bench", type=Path, default=None, help="bench.json of `stallscope bench` (the raw sink)")
-    s.set_defaults(func=_cmd_diagnose)
-
-    s = sub.add_parser("assess", help="evaluate the panel's claims over the runs of one commit")
-    s.add_argument("runs", type=Path, nargs="+", help="run directories (with metrics.json)")
-    s.add_argument("--out", type=Path, required=True, help="claims.json to write")
-    s.add_argument("--summary", type=Path, default=None,
-                   help="summary.json to write (per-scenario statistics and verdicts; default: beside --out)")
-    s.add_argument("--config", type=Path, default=None, help="config with the scenario table")
-    s.add_argument("--allow-mixed", action="store_true", help="allow runs of different SUT commits or hosts")
-    s.add_argument("--bench", type=Path, default=None, help="bench.json of `stallscope bench` (timers' overhead)")
-    s.add_argument("--diagnoses", type=Path, default=None,
-                   help="diagnoses.json of `stallscope diagnose` over the same runs (default: diagnose them here)")
-    s.set_defaults(func=_cmd_assess)
-
-    s = sub.add_parser("compare", help="baseline vs candidate: per scenario and key figure, intervals and a rank test")
+def _compare_arguments(s: argparse.ArgumentParser) -> None:
     s.add_argument("baseline", type=Path,
                    help="summary.json or claims.json of the baseline SUT, or a directory of its runs")
     s.add_argument("candidate", type=Path,
@@ -255,9 +222,27 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--max-trials", type=int, default=12, help="--extend: cap on the trials per side (default 12)")
     s.add_argument("--settle-over", action="append", default=None, metavar="SCENARIO",
                    help="settle problem_fixed over this scenario only (repeat; default: every scenario on both)")
-    s.set_defaults(func=_cmd_compare)
 
-    s = sub.add_parser("report", help="render the assessment (HTML, PDF, figures) from claims.json")
+
+def _cmd_compare(a: argparse.Namespace) -> None:
+    from stallscope.analysis.compare_io import build_comparison, write_comparison
+
+    result = build_comparison(a.baseline, a.candidate, a.alpha, a.settle_over, a.min_change)
+    if a.extra_dir is not None:
+        a.extra_dir.mkdir(parents=True, exist_ok=True)  # a rule's output directory, even when nothing is extended
+    if a.extend:
+        missing = [n for n in ("config", "baseline_build", "candidate_build", "extra_dir") if getattr(a, n) is None]
+        if missing:
+            raise StallscopeError(None, None, "--extend needs " + ", ".join("--" + m.replace("_", "-")
+                                                                             for m in missing))
+        from stallscope.extend import extend_comparison
+
+        extend_comparison(result, a.config, {"baseline": a.baseline_build, "candidate": a.candidate_build},
+                          a.extra_dir, a.min_change, a.max_trials, a.alpha)
+    write_comparison(result, a.out)
+
+
+def _report_arguments(s: argparse.ArgumentParser) -> None:
     s.add_argument("claims", type=Path)
     s.add_argument("--out", type=Path, required=True, help="report directory, e.g. reports/<sut>")
     s.add_argument("--formats", default="html,pdf", help="comma-separated: html, pdf")
@@ -265,20 +250,87 @@ def build_parser() -> argparse.ArgumentParser:
                    help="comparison.json of `stallscope compare`: adds the before/after section")
     s.add_argument("--calibration", type=Path, default=None,
                    help="confusion.json of `stallscope calibrate`, shown when it exists (else: none was run)")
-    s.set_defaults(func=_cmd_report)
 
-    s = sub.add_parser("index", help="rebuild reports/index.html over every archived commit")
+
+def _cmd_report(a: argparse.Namespace) -> None:
+    from stallscope.render.report import render_report
+
+    render_report(a.claims, out_dir=a.out, formats=a.formats, comparison=a.comparison, calibration=a.calibration)
+
+
+def _index_arguments(s: argparse.ArgumentParser) -> None:
     s.add_argument("--reports", type=Path, default=Path("reports"))
     s.add_argument("--out", type=Path, default=None, help="default: <reports>/index.html")
-    s.set_defaults(func=_cmd_index)
 
-    s = sub.add_parser("assess-logs", help="ingest, parse, compute, assess and report one directory of logs")
+
+def _cmd_index(a: argparse.Namespace) -> None:
+    from stallscope.render.index import build_index
+
+    build_index(a.reports, out=a.out)
+
+
+def _assess_logs_arguments(s: argparse.ArgumentParser) -> None:
     s.add_argument("src", type=Path, help="a directory of logs or one log of any name (as for ingest)")
     s.add_argument("-o", "--out", type=Path, required=True)
     s.add_argument("--scenario", default=None)
-    s.add_argument("--stall-timers", choices=("yes", "no"), default=None,
-                   help="whether the broker build logs [STALL] lines (default: known only from such lines)")
-    s.set_defaults(func=_cmd_assess_logs)
+    _stall_timers_argument(s)
+
+
+def _cmd_assess_logs(a: argparse.Namespace) -> None:
+    from stallscope.pipeline import assess_logs
+
+    assess_logs(a.src, out_dir=a.out, scenario=a.scenario, stall_timers=a.stall_timers)
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """One subcommand: the name typed, its line in `stallscope --help`, what declares its options, what runs it."""
+
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], None]
+
+
+def subcommands() -> tuple[Subcommand, ...]:
+    """Every subcommand, in the order `stallscope --help` lists them; a new one is one line here.
+
+    Built on each call rather than once at import, so a handler replaced on this module (as tests do) is the one run.
+    """
+    return (
+        Subcommand("build", "compile the broker under test, write build.json", _build_arguments, _cmd_build),
+        Subcommand("run", "run one scenario trial on loopback, collect logs and a manifest", _run_arguments,
+                   _cmd_run),
+        Subcommand("bench", "goodput of the broker vs a raw loopback sink, timers on vs off", _bench_arguments,
+                   _cmd_bench),
+        Subcommand("calibrate", "run seeded random fault draws, diagnose them, write confusion.json",
+                   _calibrate_arguments, _cmd_calibrate),
+        Subcommand("ingest", "lay out logs from elsewhere as a run directory", _ingest_arguments, _cmd_ingest),
+        Subcommand("parse", "turn a run's logs into events.csv and lines.json", _parse_arguments, _cmd_parse),
+        Subcommand("metrics", "compute metrics.json from events and manifest", _metrics_arguments, _cmd_metrics),
+        Subcommand("diagnose", "each run's outcome, failure diagnosis and throughput bound", _diagnose_arguments,
+                   _cmd_diagnose),
+        Subcommand("assess", "evaluate the panel's claims over the runs of one commit", _assess_arguments,
+                   _cmd_assess),
+        Subcommand("compare", "baseline vs candidate: per scenario and key figure, intervals and a rank test",
+                   _compare_arguments, _cmd_compare),
+        Subcommand("report", "render the assessment (HTML, PDF, figures) from claims.json", _report_arguments,
+                   _cmd_report),
+        Subcommand("index", "rebuild reports/index.html over every archived commit", _index_arguments, _cmd_index),
+        Subcommand("assess-logs", "ingest, parse, compute, assess and report one directory of logs",
+                   _assess_logs_arguments, _cmd_assess_logs),
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with one sub-parser per entry of `subcommands()`."""
+    p = argparse.ArgumentParser(prog="stallscope", description=__doc__.splitlines()[0])
+    p.add_argument("--version", action="version", version=f"stallscope {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+    for cmd in subcommands():
+        s = sub.add_parser(cmd.name, help=cmd.help)
+        cmd.add_arguments(s)
+        s.set_defaults(func=cmd.run)
     return p
 
 

@@ -24,6 +24,7 @@ from stallscope.analysis.metrics import compute_metrics
 from stallscope.errors import StallscopeError
 from stallscope.logs.parse import parse_run
 from stallscope.shared import compare, sequential, trialstats
+from stallscope.shared.trialtag import TrialTag
 
 #: The figure whose ratio-of-medians interval decides when to stop.
 FIGURE = "delivered_mb_s"
@@ -71,7 +72,7 @@ def extend_comparison(result: dict[str, Any], config: Path, builds: dict[str, Pa
 
         def draw(side: str, k: int, name: str = name, extra: dict[str, list[dict[str, Any]]] = extra
                  ) -> tuple[float | None, str]:
-            out = work_dir / side / name / f"t{k}"
+            out = work_dir / side / name / str(TrialTag(k))
             metrics = run_trial(config, name, k, builds[side], out)
             extra[side].append(trialstats.key_figures(metrics))
             return extra[side][-1][FIGURE], str(out)

@@ -11,6 +11,7 @@ from typing import Any
 from stallscope.errors import StallscopeError
 from stallscope.experiment.config import validate_config
 from stallscope.shared.provenance import git_facts
+from stallscope.shared.trialtag import TrialTag
 
 SUT_PATTERN = r"[0-9a-f]{12}(-dirty-[0-9a-f]{8})?(-patched-[0-9a-f]{8})?"
 INGESTED_PREFIX = "ingested-"
@@ -85,7 +86,7 @@ def trials(cfg: dict[str, Any], scenario: str) -> list[str]:
     """Trial wildcards (t1, t2, ...) of one scenario."""
     sc = cfg["scenarios"][scenario]
     n = sc.get("trials", cfg["defaults"]["trials"])  # the schema filled the default in
-    return [f"t{i}" for i in range(1, int(n) + 1)]
+    return [str(TrialTag(i)) for i in range(1, int(n) + 1)]
 
 
 def run_dirs(cfg: dict[str, Any], sut: str, scenarios: list[str] | None = None) -> list[str]:
@@ -121,7 +122,7 @@ def ingest_attempt_args(src: str, trial: str) -> list[str]:
     run, ``--attempt=<trial>`` when it holds several (a driver's attempts, per-trial files)."""
     from stallscope.logs.ingest import run_tags
 
-    return [] if run_tags(Path(src)) == ["t1"] else [f"--attempt={trial}"]
+    return [] if run_tags(Path(src)) == [str(TrialTag(1))] else [f"--attempt={trial}"]
 
 
 def fault_free(scenarios: list[str] | tuple[str, ...], config: dict[str, Any]) -> list[str]:

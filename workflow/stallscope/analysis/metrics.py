@@ -103,26 +103,23 @@ def compute_metrics(run_dir: Path, out: Path | None = None) -> Path:
     st = stalls.stall_frame(ev, ph)
     client_names = [n for n in (files.get("client_logs") or ([client_log] if client_log else []))
                     if (run_dir / n).is_file()]
-    multi = len(client_names) > 1
-    acks_m = clients.summed_acks(ev, client_names, params) if multi else acks.compute_acks(ev, params)
+    client_logs = clients.read_clients(ev, client_names, params)  # one client is the n = 1 case of several
+    acks_m = clients.summed_acks(client_logs, params)
     acks_m["per_broker_source"] = "client" if acks_m["per_broker"] is not None else None
     if acks_m["per_broker"] is None:
         acks_m["per_broker"] = clients.broker_side_acks(ev)
         acks_m["per_broker_source"] = "broker_log" if acks_m["per_broker"] is not None else None
-    acks_extras(ev, acks_m, multi)
+    acks_extras(acks_m, [c.events for c in client_logs])
     lat = latency.compute_latency(ev)
     if lat is not None:
         acks_m["latency"] = lat
-    per_client = clients.compute_clients(ev, client_names, params, run_dir, files.get("client_timeseries") or {})
+    per_client = clients.compute_clients(client_logs, run_dir, files.get("client_timeseries") or {})
     received = stalls.compute_received(ev, broker_ids)
     banners = [f for f in ev.loc[ev["kind"] == "client_banner", "fields"]]
     banner = banners[0] if banners else None
     cond = {"fewer_batches_than_queues": _has_fewer_batches_than_queues(params, banner, acks_m)}
-    check_params = dict(params)
-    if multi and isinstance(params.get("total_bytes"), int):  # each client's banner states its own share
-        check_params["total_bytes"] = params["total_bytes"] // len(client_names)
     driver = driver_block(manifest)
-    tp = clients.summed_throughput(ev, client_names) if multi else acks.compute_throughput(ev)
+    tp = clients.summed_throughput(client_logs)
     throughput_extras(ev, tp, per_client, driver, run_dir, client_names,
                       files.get("driver_log") or (manifest.get("attempt") or {}).get("driver_log"))
     client_path = run_dir / client_log if client_log else None
@@ -153,13 +150,11 @@ def compute_metrics(run_dir: Path, out: Path | None = None) -> Path:
         "init": phases.init_metrics(ev, bnd, lines),
         "tcp": acks.compute_tcp(ev),
         "client_log_matches": matches,
-        "checks": checks.compute_checks(acks_m, received, banner, check_params),
-        "outcome": acks.compute_outcome(ev, manifest),
+        "checks": checks.compute_checks(acks_m, received, banner, clients.client_params(params, len(client_logs))),
+        "outcome": clients.summed_outcome(client_logs, acks.compute_outcome(ev, manifest)),
         "clients": per_client,
         "clients_total": clients.clients_total(per_client),
     }
-    if multi:
-        data["outcome"] = clients.summed_outcome(per_client, data["outcome"])
     data["outcome"]["status"] = evidence.outcome_status(data["outcome"], acks_m)
     decide_outcome(ev, manifest, data["outcome"], acks_m, run_dir, client_names)
     present = {n: (run_dir / n).is_file() for n in [*files["broker_logs"], *client_names, client_log] if n}

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from stallscope.analysis import endings
+from stallscope.analysis import clients, endings
 
 
 def _client_fields(ev: pd.DataFrame, kind: str) -> list[tuple[dict[str, Any], Any, Any, Any]]:
@@ -33,13 +33,15 @@ def _last(ev: pd.DataFrame, kind: str, key: str) -> Any:
     return vals[-1] if vals else None
 
 
-def acks_extras(ev: pd.DataFrame, acks_m: dict[str, Any], multi: bool) -> None:
+def acks_extras(acks_m: dict[str, Any], client_events: list[pd.DataFrame]) -> None:
     """Raw and excess ACK counts, and the unacknowledged messages; a count above the target is capped at it.
 
     An ACK count above what was sent counts some messages twice (a failure test's replayed committed prefix is
-    acknowledged again): delivered is then the target, and the excess is kept apart, never read as delivery."""
-    raw = None if multi else (_last(ev, "ack_normalize", "raw_received") or _last(ev, "ack_verify", "raw_received"))
-    excess = None if multi else _last(ev, "ack_normalize", "excess")
+    acknowledged again): delivered is then the target, and the excess is kept apart, never read as delivery. The
+    raw and excess counts and the routing a client logs are its own, not summed: the run's when it has one client."""
+    raw = clients.alone([_last(e, "ack_normalize", "raw_received") or _last(e, "ack_verify", "raw_received")
+                         for e in client_events])
+    excess = clients.alone([_last(e, "ack_normalize", "excess") for e in client_events])
     expected, received = acks_m.get("expected"), acks_m.get("received")
     if isinstance(expected, int) and isinstance(received, int) and received > expected:
         raw = raw if raw is not None else received
@@ -48,7 +50,7 @@ def acks_extras(ev: pd.DataFrame, acks_m: dict[str, Any], multi: bool) -> None:
         acks_m["completeness"] = 1.0
     acks_m["raw_received"] = raw
     acks_m["excess"] = excess
-    routing = [f for f, *_ in _client_fields(ev, "order5_routing")] if not multi else []
+    routing = clients.alone([[f for f, *_ in _client_fields(e, "order5_routing")] for e in client_events]) or []
     routed = {k[len("broker"):-len("_msgs")]: v for k, v in (routing[-1] if routing else {}).items()
               if k.startswith("broker") and k.endswith("_msgs") and isinstance(v, int)}
     acks_m["routed_per_broker"] = routed or None
@@ -81,18 +83,12 @@ def ack_wait_share(pairs: list[tuple[Any, Any]]) -> float | None:
     return round(wait / total, 6) if total else None
 
 
-def throughput_extras(ev: pd.DataFrame, tp: dict[str, Any], clients: list[dict[str, Any]],
+def throughput_extras(ev: pd.DataFrame, tp: dict[str, Any], per_client: list[dict[str, Any]],
                       driver: dict[str, Any] | None, run_dir: Path, names: list[str],
                       driver_log: str | None = None) -> None:
     """Send-done, end-to-end, active-window and paced figures; the driver's when no client log has them."""
     tp["source"] = "client_log" if tp.get("delivered_mb_s") is not None else None
-    multi = len(clients) > 1
-    sd = (None if any(c["throughput"]["send_done_mb_s"] is None for c in clients) else
-          round(sum(c["throughput"]["send_done_mb_s"] for c in clients), 6)) if multi else None
-    if not multi:
-        bw = [f for f, *_ in _client_fields(ev, "bandwidth")]
-        sd = bw[-1].get("send_done_mb_s") if bw else None
-    tp["send_done_mb_s"] = sd
+    tp["send_done_mb_s"] = clients.sum_known([c["throughput"]["send_done_mb_s"] for c in per_client])
     tp["e2e_mb_s"] = _last(ev, "bandwidth_e2e", "mb_s")
     tp["active_window_mb_s"] = _last(ev, "bandwidth_active_window", "mb_s")
     if tp.get("delivered_mb_s") is None:
@@ -100,7 +96,7 @@ def throughput_extras(ev: pd.DataFrame, tp: dict[str, Any], clients: list[dict[s
         tp["source"] = "client_log" if tp["delivered_mb_s"] is not None else None
     if tp.get("completed_s") is None:
         tp["completed_s"] = _last(ev, "failure_completed", "seconds")
-    pairs = [(c["throughput"]["delivered_mb_s"], c["throughput"]["send_done_mb_s"]) for c in clients]
+    pairs = [(c["throughput"]["delivered_mb_s"], c["throughput"]["send_done_mb_s"]) for c in per_client]
     if driver and driver.get("clients") and tp.get("delivered_mb_s") is None:
         tp["delivered_mb_s"], tp["send_done_mb_s"] = driver.get("total_mb_s"), driver.get("senddone_mb_s")
         tp["source"] = "driver" if tp["delivered_mb_s"] is not None else None

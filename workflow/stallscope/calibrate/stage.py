@@ -30,6 +30,7 @@ from stallscope.experiment.run import run_scenario
 from stallscope.logs.parse import parse_run
 from stallscope.shared.provenance import host_facts, utc_now
 from stallscope.shared.rundir import read_run_dir
+from stallscope.shared.trialtag import TrialTag
 
 #: Draws whose failure diagnosis needs a failure: with only these knobs, a run that completed expects ``none``.
 OUTCOME_KNOBS = {"producer_cost_ns", "recv_delay_us"}
@@ -92,7 +93,7 @@ def calibrate(config_path: Path, build_json: Path, seed: int, draws: int, out: P
     records = []
     with tempfile.TemporaryDirectory(prefix="stallscope-calibrate-") as tmp:
         for i, (name, scn) in enumerate(data["scenarios"].items()):
-            run_dir = work / name / "t1"
+            run_dir = work / name / str(TrialTag(1))
             run_scenario(draws_path, name, 1, build_json, run_dir)
             parse_run(run_dir)
             compute_metrics(run_dir)

@@ -23,6 +23,7 @@ from stallscope.experiment.config import load_config, resolve_scenario
 from stallscope.experiment.outcome import Outcome
 from stallscope.shared.manifest import new_manifest
 from stallscope.shared.provenance import host_facts, slurm_facts, stallscope_facts, utc_now, utc_offset_s
+from stallscope.shared.trialtag import TrialTag
 
 
 def run_scenario(config_path: Path, scenario: str, trial: int, build_json: Path, out_dir: Path) -> Path:
@@ -83,7 +84,7 @@ def _manifest(scn: dict[str, Any], trial: int, build: dict[str, Any], res: Outco
     rerun = shlex.join(["stallscope", "run", "--config", str(config_path), "--scenario", scn["name"],
                         "--trial", str(trial), "--build", str(build_json), "--out", str(out)])
     record = new_manifest(
-        f"{scn['name']}/t{trial}", scn["name"], trial, "run",
+        f"{scn['name']}/{TrialTag(trial)}", scn["name"], trial, "run",
         expected_cause=scn["expected_cause"],
         params=scn["params"],
         faults=scn["faults"],

@@ -30,6 +30,7 @@ from stallscope.errors import StallscopeError
 from stallscope.logs import vetting
 from stallscope.logs.driver import is_driver_log
 from stallscope.shared.driver_lines import driver_line_rules
+from stallscope.shared.trialtag import TrialTag
 
 RULES_PATH = Path(__file__).with_name("discover.yaml")
 #: directories deeper than this below the input are not walked (a harness nests two or three levels)
@@ -81,8 +82,7 @@ class RunPlan:
 
     @property
     def tag(self) -> str:
-        t = f"t{self.trial or 1}"
-        return t + (f"a{self.attempt}" if self.attempt is not None else "")
+        return str(TrialTag(self.trial or 1, self.attempt))
 
 
 @dataclass

@@ -35,6 +35,7 @@ from stallscope.logs.layout import (
     sum_params,
     write_run,
 )
+from stallscope.shared.trialtag import TrialTag
 
 _SUT = re.compile(r"^([0-9a-f]{12}(-dirty-[0-9a-f]{8})?(-patched-[0-9a-f]{8})?|unknown)$")
 
@@ -79,13 +80,13 @@ def ingest(src: Path, out: Path, scenario: str | None = None, sut: str | None = 
 def run_tags(src: Path) -> list[str]:
     """The run directory names ``ingest`` makes of ``src``: ``t1`` for one run, else one tag per run."""
     if not Path(src).exists():
-        return ["t1"]
+        return [str(TrialTag(1))]
     plan = discover(Path(src))
     if plan.driver_log is not None:
         from stallscope.logs.ingest_driver import attempt_tags
 
         return attempt_tags(plan.driver_log)
-    return [r.tag for r in plan.runs] if len(plan.runs) > 1 else ["t1"]
+    return [r.tag for r in plan.runs] if len(plan.runs) > 1 else [str(TrialTag(1))]
 
 
 def is_multi_run(src: Path) -> bool:
@@ -161,7 +162,7 @@ def _write(src: Path, plan: Plan, run: RunPlan, out: Path, scenario: str | None,
     if params.get("message_count") is None and params.get("total_bytes") and params.get("message_size"):
         params["message_count"] = params["total_bytes"] // params["message_size"]
     name = scenario_name(src, scenario)
-    tag = run.tag if many or run.attempt is not None or run.trial not in (None, 1) else "t1"
+    tag = run.tag if many or run.attempt is not None or run.trial not in (None, 1) else str(TrialTag(1))
     attempt = None
     if run.attempt is not None:
         attempt = {"number": run.attempt, "of": None, "final": run.is_final, "result": None, "reason": None}

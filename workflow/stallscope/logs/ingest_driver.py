@@ -36,6 +36,7 @@ from stallscope.logs.layout import (
     sum_params,
     write_run,
 )
+from stallscope.shared.trialtag import TrialTag
 
 _TRIAL_FILE = re.compile(r"^trial(\d+)_")
 _LOGS_LINE = re.compile(r"^\s*Logs:\s*(\S+?)/?\s*$")
@@ -117,7 +118,7 @@ def _attempt_block(a: Attempt, final: bool, result: str | None, reason: str | No
 
 def attempt_tags(path: Path) -> list[str]:
     """``t<k>a<a>`` of every attempt in a driver log, in order: the run directories ``ingest_driver`` writes."""
-    return [f"t{a.trial}a{a.number}" for attempts in read_driver_log(path).trials().values() for a in attempts]
+    return [str(TrialTag(a.trial, a.number)) for attempts in read_driver_log(path).trials().values() for a in attempts]
 
 
 def ingest_driver(path: Path, out: Path, scenario: str | None = None, sut: str | None = None,
@@ -134,13 +135,13 @@ def ingest_driver(path: Path, out: Path, scenario: str | None = None, sut: str |
     base = banner_params(driver.banner)
     name = scenario_name(path, scenario)
     runs: list[Path] = []
-    tags = [f"t{a.trial}a{a.number}" for attempts in driver.trials().values() for a in attempts]
+    tags = [str(TrialTag(a.trial, a.number)) for attempts in driver.trials().values() for a in attempts]
     if only is not None and only not in tags:
         raise StallscopeError(path, None, f"no attempt {only} in this driver log (it has {', '.join(tags)})")
     for trial, attempts in driver.trials().items():
         last = attempts[-1].number
         for a in attempts:
-            tag = f"t{trial}a{a.number}"
+            tag = str(TrialTag(trial, a.number))
             if only is not None and tag != only:
                 continue
             final = a.number == last

@@ -28,14 +28,13 @@ class Expert:
 
 @dataclass(frozen=True)
 class Claim:
-    """One catalogue entry."""
+    """One catalogue entry; its predicate is the one registered under its id (``panel/predicates.py``)."""
 
     id: str
     expert: int
     title: str
     statement: str
     scenarios: tuple[str, ...]
-    predicate: str
     cites: tuple[str, ...]
     settle_hint: str
     inputs: tuple[str, ...] = ()
@@ -45,8 +44,8 @@ class Claim:
     @classmethod
     def from_dict(cls, d: dict[str, Any], source: Path) -> Claim:
         """Build from a catalogue entry; unknown keys are rejected (the schema already checked them)."""
-        known = {"id", "expert", "title", "statement", "scenarios", "predicate", "cites", "settle_hint", "inputs",
-                 "needs", "without_baseline"}
+        known = {"id", "expert", "title", "statement", "scenarios", "cites", "settle_hint", "inputs", "needs",
+                 "without_baseline"}
         stray = sorted(set(d) - known)
         if stray:
             raise StallscopeError(source, None, f"claim {d.get('id')!r}: unknown keys {', '.join(stray)}")
@@ -56,7 +55,6 @@ class Claim:
             title=d["title"],
             statement=" ".join(str(d["statement"]).split()),
             scenarios=tuple(d["scenarios"]),
-            predicate=d["predicate"],
             cites=tuple(d.get("cites") or ()),
             settle_hint=" ".join(str(d["settle_hint"]).split()),
             inputs=tuple(d.get("inputs") or ()),

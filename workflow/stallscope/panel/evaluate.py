@@ -88,10 +88,10 @@ def evaluate_claim(ctx: Context, claim: Claim) -> Verdict:
     if lacking is not None:
         return with_settle(lacking, claim.settle_hint)
     relevant = ctx.for_scenarios(claim.scenarios) if claim.scenarios else []
-    fn = PREDICATES.get(claim.predicate)
+    fn = PREDICATES.get(claim.id)
     if fn is None:
         return Verdict(claim.id, INCONCLUSIVE, "the predicate is not registered", settle=claim.settle_hint,
-                       error=f"unknown predicate {claim.predicate!r}")
+                       error=f"no predicate registered for claim {claim.id!r}")
     v = check_safe(claim.id, lambda: fn(ctx, claim), claim.settle_hint)
     by_id = {r.run_id: r for r in relevant if r.harness_ok}
     blind = [by_id[rid] for rid in v.runs if rid in by_id and has_nothing_readable(by_id[rid])]

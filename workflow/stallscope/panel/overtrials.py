@@ -24,9 +24,10 @@ from stallscope.panel.verdicts import (
     Verdict,
 )
 from stallscope.shared.rundir import RunDir, dig
+from stallscope.shared.trialtag import TrialTag
 
-#: Predicates that already weigh every trial (before/after over trials): judged once on all runs.
-ACROSS_TRIALS = frozenset({"fixed_across_commits"})
+#: Claims whose predicate already weighs every trial (before/after over trials): judged once on all runs.
+ACROSS_TRIALS = frozenset({"problem_fixed"})
 
 RULE = ("supported only if supported in every trial; refuted only if refuted in every trial; a harness error "
         "or overclaim in any trial wins; otherwise inconclusive (flaky when trials disagree)")
@@ -65,7 +66,7 @@ def _common_trials(ctx: Context, claim: Claim) -> list[int]:
 
 def evaluate_over_trials(ctx: Context, claim: Claim) -> Verdict:
     """The claim's verdict over its trials: one trial (or no scenario) → the plain verdict, else ``combine``."""
-    if not claim.scenarios or claim.predicate in ACROSS_TRIALS:
+    if not claim.scenarios or claim.id in ACROSS_TRIALS:
         return evaluate_claim(ctx, claim)
     numbers = _common_trials(ctx, claim)
     if len(numbers) < 2:
@@ -73,14 +74,14 @@ def evaluate_over_trials(ctx: Context, claim: Claim) -> Verdict:
     per_trial = [(k, evaluate_claim(replace(ctx, runs=tuple(r for r in ctx.runs if trial_of(r) == k)), claim))
                  for k in numbers]
     verdict, flaky = combine(per_trial)
-    listed = ", ".join(f"t{k} {v.verdict}" for k, v in per_trial)
+    listed = ", ".join(f"{TrialTag(k)} {v.verdict}" for k, v in per_trial)
     same = {v.verdict for _, v in per_trial}
     if len(same) == 1:
         first = per_trial[0][1]
         reason = f"{first.reason} (the same in all {len(per_trial)} trials)"
     else:
         reason = f"{'flaky: ' if flaky else ''}trials disagree ({listed}); " + "; ".join(
-            f"t{k}: {v.reason}" for k, v in per_trial if v.verdict != verdict)
+            f"{TrialTag(k)}: {v.reason}" for k, v in per_trial if v.verdict != verdict)
     relevant = ctx.runs if "*" in claim.scenarios else ctx.for_scenarios(claim.scenarios)
     unjudged = sorted({trial_of(r) for r in relevant} - set(numbers))
     if unjudged:
@@ -88,7 +89,7 @@ def evaluate_over_trials(ctx: Context, claim: Claim) -> Verdict:
     runs = tuple(dict.fromkeys(rid for _, v in per_trial for rid in v.runs))
     evidence = tuple(e for _, v in per_trial for e in v.evidence)
     count = sum(max(v.evidence_count, len(v.evidence)) for _, v in per_trial)
-    errors = "; ".join(f"t{k}: {v.error}" for k, v in per_trial if v.error) or None
+    errors = "; ".join(f"{TrialTag(k)}: {v.error}" for k, v in per_trial if v.error) or None
     settle = next((v.settle for _, v in per_trial if v.settle), None) if verdict != SUPPORTED else None
     return Verdict(claim.id, verdict, reason, runs, evidence, count, settle, errors,
                    trials=tuple((k, v.verdict) for k, v in per_trial), flaky=flaky)

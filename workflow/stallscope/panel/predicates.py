@@ -1,7 +1,8 @@
-"""The predicate registry: catalogue name -> function(context, claim) -> Verdict.
+"""The predicate registry: claim id -> function(context, claim) -> Verdict.
 
-Predicates live in one module per expert; this dict is the only place that names them (like pre-commit's
-``all_languages.py``). A test checks that every catalogue predicate is registered and every registered one used.
+Predicates live in one module per expert, each named for the claim it judges; this dict is the only place that
+pairs them with claims (like pre-commit's ``all_languages.py``). A test checks that every catalogue claim has a
+predicate and every registered one judges a claim.
 """
 
 from __future__ import annotations
@@ -20,25 +21,25 @@ Predicate = Callable[[Context, Claim], Verdict]
 
 PREDICATES: dict[str, Predicate] = {
     # expert 1: correctness & code
-    "covers_recv_sites": code.covers_recv_sites,
-    "partial_stalls_attributed": code.partial_stalls_attributed,
+    "recv_sites_covered": code.recv_sites_covered,
+    "partial_not_blamed_on_next_batch": code.partial_not_blamed_on_next_batch,
     "close_mid_header_detected": code.close_mid_header_detected,
     "stall_lines_state_bytes_read": code.stall_lines_state_bytes_read,
     "overhead_negligible": code.overhead_negligible,
     # expert 2: logs & causality
-    "stalls_in_recv": logs.stalls_in_recv,
-    "stalls_during_publish": logs.stalls_during_publish,
-    "long_stalls_post_phase": logs.long_stalls_post_phase,
-    "headers_bursty": logs.headers_bursty,
-    "ring_full_at_most_once": logs.ring_full_at_most_once,
+    "broker_blocks_in_recv": logs.broker_blocks_in_recv,
+    "blocks_during_publish": logs.blocks_during_publish,
+    "e2e_long_stalls_after_client_done": logs.e2e_long_stalls_after_client_done,
+    "headers_late_not_never": logs.headers_late_not_never,
+    "ring_not_repeated_stall": logs.ring_not_repeated_stall,
     "long_stalls_end_in_close": logs.long_stalls_end_in_close,
     "acks_complete": logs.acks_complete,
     # expert 3: test & environment
-    "reproduced_original": env.reproduced_original,
-    "init_dominates": env.init_dominates,
-    "grep_brittle": env.grep_brittle,
-    "verdict_matches_outcome": env.verdict_matches_outcome,
+    "reproduced_original_failure": env.reproduced_original_failure,
+    "init_delay_dominates": env.init_delay_dominates,
+    "grep_verdict_brittle": env.grep_verdict_brittle,
+    "verdict_reflects_outcome": env.verdict_reflects_outcome,
     # expert 4: overclaim & next steps
-    "recv_root_cause": over.recv_root_cause,
-    "fixed_across_commits": over.fixed_across_commits,
+    "recv_root_cause_of_ack_timeout": over.recv_root_cause_of_ack_timeout,
+    "problem_fixed": over.problem_fixed,
 }

@@ -35,7 +35,7 @@ def _exercises(run: RunDir, site: str) -> bool:
     return False
 
 
-def covers_recv_sites(ctx: Context, claim: Claim) -> Verdict:
+def recv_sites_covered(ctx: Context, claim: Claim) -> Verdict:
     """Each recv site logs stalls of its own kind in the runs whose faults make it block.
 
     Reads ``stalls.total.by_kind.{header,partial,payload}.count`` and the manifest's fault knobs.
@@ -65,7 +65,7 @@ def covers_recv_sites(ctx: Context, claim: Claim) -> Verdict:
     return replace(finish(claim, findings), runs=tuple(r.run_id for r in runs))
 
 
-def partial_stalls_attributed(ctx: Context, claim: Claim) -> Verdict:
+def partial_not_blamed_on_next_batch(ctx: Context, claim: Claim) -> Verdict:
     """Each injected pause inside a header is one partial-header stall on the fault broker.
 
     Reads faults ``header_pause_ms``, ``header_pause_count``, ``fault_broker``, ``close_mid_header`` and

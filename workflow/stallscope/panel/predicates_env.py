@@ -11,7 +11,7 @@ from stallscope.shared.evidence import metric
 from stallscope.shared.signals import INIT_SHARE_DOMINANT, init_share, num, run_duration_s
 
 
-def reproduced_original(ctx: Context, claim: Claim) -> Verdict:
+def reproduced_original_failure(ctx: Context, claim: Claim) -> Verdict:
     """Some run is the original failure: a 10 GiB publish that ended in an ACK timeout.
 
     Reads params ``total_bytes`` (else ``received.total.bytes``) and ``acks.is_timeout``. Evidence: bytes and
@@ -42,7 +42,7 @@ def reproduced_original(ctx: Context, claim: Claim) -> Verdict:
     return finish(claim, findings)
 
 
-def init_dominates(ctx: Context, claim: Claim) -> Verdict:
+def init_delay_dominates(ctx: Context, claim: Claim) -> Verdict:
     """The client's init wait takes more than half of the run.
 
     Reads ``init.wait_s``, ``init.hugepage_short`` and the phase bounds (``phases.*.start_us/end_us``).
@@ -61,7 +61,7 @@ def init_dominates(ctx: Context, claim: Claim) -> Verdict:
     return finish(claim, findings)
 
 
-def grep_brittle(ctx: Context, claim: Claim) -> Verdict:
+def grep_verdict_brittle(ctx: Context, claim: Claim) -> Verdict:
     """A grep for error|failed|timeout would fail a run that published fine, because of benign warnings.
 
     Reads ``client_log_matches.{benign,real}`` and ``outcome.publish_ok``. Evidence: those figures and the
@@ -86,7 +86,7 @@ def grep_brittle(ctx: Context, claim: Claim) -> Verdict:
     return finish(claim, findings, mode="any")
 
 
-def verdict_matches_outcome(ctx: Context, claim: Claim) -> Verdict:
+def verdict_reflects_outcome(ctx: Context, claim: Claim) -> Verdict:
     """stallscope's publish verdict agrees with the client's exit status and ACK outcome.
 
     Reads ``outcome.{publish_ok,client_exit_code}`` and ``acks.is_timeout``. Evidence: those figures.

@@ -21,7 +21,7 @@ from stallscope.shared.signals import (
 )
 
 
-def stalls_in_recv(ctx: Context, claim: Claim) -> Verdict:
+def broker_blocks_in_recv(ctx: Context, claim: Claim) -> Verdict:
     """The stall lines attribute the broker's waits to recv calls.
 
     Reads ``stalls.total.count`` and ``stalls.total.by_kind.*.count``. Evidence: the counts per run.
@@ -42,7 +42,7 @@ def stalls_in_recv(ctx: Context, claim: Claim) -> Verdict:
     return finish(claim, findings, mode="any")
 
 
-def stalls_during_publish(ctx: Context, claim: Claim) -> Verdict:
+def blocks_during_publish(ctx: Context, claim: Claim) -> Verdict:
     """Brokers block in recv while the client is still publishing.
 
     Reads ``phases.source``, ``stalls.total.by_phase.publish.total``, ``stalls.total.during_run`` and
@@ -94,7 +94,7 @@ def _where_and_bound(ctx: Context, run: Any) -> str:
     return ("; while the client was sending: " + "; ".join(parts) + more if parts else "") + said
 
 
-def long_stalls_post_phase(ctx: Context, claim: Claim) -> Verdict:
+def e2e_long_stalls_after_client_done(ctx: Context, claim: Claim) -> Verdict:
     """In the 10 MB e2e run the long stalls began after the client finished and ended in a close.
 
     Reads the longest stall (``stalls.total.by_kind.*.max_ms``), ``stalls.total.after_client_done``,
@@ -126,7 +126,7 @@ def long_stalls_post_phase(ctx: Context, claim: Claim) -> Verdict:
     return finish(claim, findings)
 
 
-def headers_bursty(ctx: Context, claim: Claim) -> Verdict:
+def headers_late_not_never(ctx: Context, claim: Claim) -> Verdict:
     """Headers arrive late and bursty (many short in-run stalls), not never (one long stall per connection).
 
     Reads header stalls in the publish and drain phases, ``stalls.total.by_kind.header.{count,median_ms}``,
@@ -159,7 +159,7 @@ def headers_bursty(ctx: Context, claim: Claim) -> Verdict:
     return finish(claim, findings, mode="any")
 
 
-def ring_full_at_most_once(ctx: Context, claim: Claim) -> Verdict:
+def ring_not_repeated_stall(ctx: Context, claim: Claim) -> Verdict:
     """"Ring full" appears at most once per broker.
 
     Reads ``ring_full.per_broker.<b>.events``, ``ring_full.max_total_ring_full`` (else ``ring_full.events``

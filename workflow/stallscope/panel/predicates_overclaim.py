@@ -6,8 +6,8 @@ from stallscope.panel.catalogue import Claim
 from stallscope.panel.context import Context
 from stallscope.panel.predicates_base import Finding, figures, finish, fmt, ok_runs
 from stallscope.panel.verdicts import INCONCLUSIVE, OVERCLAIM, REFUTED, SUPPORTED, Verdict, make
+from stallscope.shared import compare
 from stallscope.shared.ack_gaps import ack_gap_on_one_broker
-from stallscope.shared.compare import problem_fixed, problem_fixed_overall
 from stallscope.shared.evidence import metric
 from stallscope.shared.rundir import RunDir, dig
 from stallscope.shared.signals import header_stalls_during_run, is_app_limited, is_rwnd_limited, ring_repeated
@@ -48,7 +48,7 @@ def _root_cause_finding(run: RunDir) -> Finding:
                    run.run_id, ev)
 
 
-def recv_root_cause(ctx: Context, claim: Claim) -> Verdict:
+def recv_root_cause_of_ack_timeout(ctx: Context, claim: Claim) -> Verdict:
     """"Blocking recv is the root cause of the ACK timeout", judged only on ≥ 1 GiB runs that timed out.
 
     Reads params ``total_bytes``, ``acks.is_timeout``, ``tcp.{rwnd_fraction,sndbuf_fraction}``,
@@ -110,7 +110,7 @@ def _fixed_on_one_commit(ctx: Context, claim: Claim, latest: str) -> Verdict:
                 "only, without a baseline: a scenario that fails by design does not decide it)", ids, ev)
 
 
-def fixed_across_commits(ctx: Context, claim: Claim) -> Verdict:
+def problem_fixed(ctx: Context, claim: Claim) -> Verdict:
     """"The problem is fixed", settled over trials by ``shared.compare.problem_fixed`` per scenario.
 
     Reads the SUT id and commit date of each run and whether it failed (ACK timeout or failed publish). Runs of
@@ -147,8 +147,8 @@ def fixed_across_commits(ctx: Context, claim: Claim) -> Verdict:
         base = [failed(r.metrics_or_empty) for r in runs if r.scenario == scen and r.sut_id != latest]
         cand = [failed(r.metrics_or_empty) for r in runs if r.scenario == scen and r.sut_id == latest]
         if base and cand:
-            verdict, reason = problem_fixed(base, cand)
+            verdict, reason = compare.problem_fixed(base, cand)
             rows.append({"scenario": scen, "problem_fixed": {"verdict": verdict, "reason": reason}})
     note = "" if dated else " (commit order from the run order: a commit date is missing)"
-    verdict, detail = problem_fixed_overall({"scenarios": rows})
+    verdict, detail = compare.problem_fixed_overall({"scenarios": rows})
     return make(claim.id, verdict, f"{', '.join(order[:-1])} → {latest}: {detail}{note}", ids, ev)

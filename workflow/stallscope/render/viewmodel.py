@@ -11,6 +11,7 @@ from stallscope.render.runfacts import run_facts, sut_facts, unreadable_notes
 from stallscope.shared.excerpt import cap_excerpt
 from stallscope.shared.summary import build_summary
 from stallscope.shared.vocabulary import VERDICTS_SHOWN
+from stallscope.shared.trialtag import TrialTag
 
 TITLE = "Recv Stall Diagnostics: Expert Panel Assessment"
 VERDICTS = VERDICTS_SHOWN
@@ -115,7 +116,7 @@ def _claim(c: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": c["id"], "title": c["title"], "statement": c["statement"], "verdict": c["verdict"],
         "css": f"verdict-{c['verdict']}", "reason": c["reason"], "evidence": _evidence(shown),
-        "trials": ", ".join(f"t{t['trial']} {t['verdict']}" for t in c.get("trials") or []),
+        "trials": ", ".join(f"{TrialTag(t['trial'])} {t['verdict']}" for t in c.get("trials") or []),
         "flaky": bool(c.get("flaky")),
         "evidence_more": f"{more:,} further item{'s' if more != 1 else ''} in claims.json" if more > 0 else "",
         "settle": c.get("settle") or "", "error": c.get("error") or "",
