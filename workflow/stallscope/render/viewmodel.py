@@ -10,8 +10,8 @@ from stallscope.render.inputs import run_slug
 from stallscope.render.runfacts import run_facts, sut_facts, unreadable_notes
 from stallscope.shared.excerpt import cap_excerpt
 from stallscope.shared.summary import build_summary
-from stallscope.shared.vocabulary import VERDICTS_SHOWN
 from stallscope.shared.trialtag import TrialTag
+from stallscope.shared.vocabulary import VERDICTS_SHOWN
 
 TITLE = "Recv Stall Diagnostics: Expert Panel Assessment"
 VERDICTS = VERDICTS_SHOWN
