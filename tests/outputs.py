@@ -16,6 +16,7 @@ KIND_BY_NAME = {
     "manifest.json": "manifest", "manifest.interrupted.json": "manifest", "build.json": "build",
     "lines.json": "lines", "metrics.json": "metrics", "claims.json": "claims", "bench.json": "bench",
     "comparison.json": "comparison", "confusion.json": "confusion", "summary.json": "summary",
+    "diagnoses.json": "diagnoses",
 }
 #: the report's copies of each run's files (``<report>/manifests/<run>.json``): folder -> kind
 KIND_BY_FOLDER = {"manifests": "manifest", "metrics": "metrics"}

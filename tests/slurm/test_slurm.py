@@ -218,8 +218,8 @@ def reanalysed(runs: Runs, tmp_path_factory: pytest.TempPathFactory) -> dict[str
     return out
 
 
-CHAIN = {"parse_run": 1, "compute_metrics": 1, "assess_claims": 1, "render_report": 1, "build_index": 1,
-         "report": 1}
+CHAIN = {"parse_run": 1, "compute_metrics": 1, "diagnose_runs": 1, "assess_claims": 1, "render_report": 1,
+         "build_index": 1, "report": 1}
 
 
 def test_slurm_forcerun_one_parse_reruns_only_its_chain(runs: Runs, reanalysed: dict[str, Any]) -> None:
