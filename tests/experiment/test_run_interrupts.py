@@ -8,7 +8,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -47,57 +46,14 @@ def test_handlers_record_and_never_raise() -> None:
 
 
 
-def _ignored_by(pid: int) -> int:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(next(ln.split()[1] for ln in status.splitlines() if ln.startswith("SigIgn:")), 16)
-
-
 def test_shielded_children_ignore_stop_signals_and_ours_arrive_after() -> None:
-    stop_bits = sum(1 << (s - 1) for s in interrupts.STOP_SIGNALS)
-    inherited = _ignored_by(os.getpid()) & stop_bits  # e.g. SIGHUP under nohup: ignored already, not by us
-    with interrupts.shielded():  # no handlers installed: nothing changes
-        child = subprocess.Popen(["sleep", "5"])
-    try:
-        assert _ignored_by(child.pid) & stop_bits == inherited
-    finally:
-        child.kill()
-        child.wait(timeout=10)
-    assert interrupts.install()
-    try:
-        with interrupts.shielded():
-            child = subprocess.Popen(["sleep", "5"])
-            os.kill(os.getpid(), signal.SIGINT)
-            os.kill(child.pid, signal.SIGINT)
-            time.sleep(0.05)
-            assert not interrupts.requested()  # held back, not lost
-        try:
-            assert _ignored_by(child.pid) & stop_bits == stop_bits
-            assert child.poll() is None  # the ^C did not kill it
-        finally:
-            child.kill()
-            child.wait(timeout=10)
-        time.sleep(0.05)
-        assert interrupts.received() == ["SIGINT"]
-        os.kill(os.getpid(), signal.SIGTERM)  # after the block, recorded as before
-        time.sleep(0.05)
-        assert interrupts.received() == ["SIGINT", "SIGTERM"]
-        # Another thread could take a signal while it is ignored, and drop it: then there is no shield.
-        stop = threading.Event()
-        other = threading.Thread(target=stop.wait, args=(10,))
-        other.start()
-        try:
-            with interrupts.shielded():
-                child = subprocess.Popen(["sleep", "5"])
-        finally:
-            stop.set()
-            other.join(timeout=10)
-        try:
-            assert _ignored_by(child.pid) & stop_bits == 0
-        finally:
-            child.kill()
-            child.wait(timeout=10)
-    finally:
-        interrupts.restore()
+    """Run in a fresh interpreter (tests/experiment/shield_probe.py): the shield acts only in a process of one
+    thread, and this one has the threads of the libraries earlier tests loaded (seen: the shield a no-op after the
+    SLURM tests, so the held-back ^C arrived at once)."""
+    probe = Path(__file__).with_name("shield_probe.py")
+    res = subprocess.run([sys.executable, str(probe)], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert res.stdout.strip() == "shield ok", res.stdout + res.stderr
 
 
 @pytest.mark.e2e

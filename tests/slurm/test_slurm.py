@@ -242,7 +242,7 @@ def test_slurm_forcerun_one_parse_reruns_only_its_chain(runs: Runs, reanalysed: 
     log = res.stdout + res.stderr
     assert res.returncode == 0, log[-4000:]
     assert job_stats(log) == CHAIN
-    assert set(_submitted(log)) == {"parse_run", "compute_metrics", "assess_claims"}
+    assert set(_submitted(log)) == {"parse_run", "compute_metrics", "diagnose_runs", "assess_claims"}
     after = _mtimes(wd, "results/runs/*/*/t1/*")
     changed = {p for p in keep if after.get(p) != keep[p]}
     assert changed == {p for p in keep if f"/{scenario}/t1/" in p and p.endswith(("events.csv", "lines.json",
