@@ -114,11 +114,16 @@ def test_baseline_of_head_runs_through_the_dag_and_shows_no_change(tmp_path: Pat
     assert git(src, "symbolic-ref", "HEAD").strip() == branch and git(src, "rev-parse", "HEAD").strip() == head
     assert git(src, "status", "--porcelain") == ""
 
-    # Trial k of both sides ran before any trial k + 1: the sides alternate, not in blocks.
-    started = sorted((json.loads(m.read_text())["started_utc"], int(m.parent.name[1:]))
+    # Trial k of both sides ran before any trial k + 1, and within trial k the candidate first for odd k, the
+    # baseline first for even k (ABBA): neither blocks nor a fixed order.
+    started = sorted((json.loads(m.read_text())["started_utc"], int(m.parent.name[1:]), m.parts[-4])
                      for m in (wd / "results" / "runs").glob("*/*/t*/manifest.json"))
     assert len(started) == 2 * sum(trials.values())
-    assert [k for _, k in started] == sorted(k for _, k in started), started
+    assert [k for _, k, _ in started] == sorted(k for _, k, _ in started), started
+    for k in {k for _, k, _ in started}:
+        first = "baseline" if k % 2 == 0 else "candidate"
+        side = [(t, "baseline" if sut.startswith("baseline-") else "candidate") for t, kk, sut in started if kk == k]
+        assert max(t for t, sd in side if sd == first) <= min(t for t, sd in side if sd != first), (k, started)
     (cmp_path,) = (wd / "results" / "compare").glob(f"*/{base}/comparison.json")
     comp = json.loads(cmp_path.read_text())
     rows = {s["scenario"]: s for s in comp["scenarios"]}
