@@ -20,6 +20,7 @@ import jsonschema
 import yaml
 
 from stallscope.errors import StallscopeError
+from stallscope.shared.vocabulary import NONE
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 
@@ -104,7 +105,7 @@ FillingValidator = _fill_defaults(jsonschema.Draft202012Validator)
 
 #: the smallest config the schema accepts: what every default is filled into
 _BARE_CONFIG = {"sut": {"kind": "reference", "source": "."},
-                "scenarios": {"bare": {"total_bytes": 1, "expected_cause": "none"}}}
+                "scenarios": {"bare": {"total_bytes": 1, "expected_cause": NONE}}}
 
 
 def config_defaults(block: str) -> dict[str, Any]:

@@ -17,6 +17,8 @@ from typing import Any
 
 import pandas as pd
 
+from stallscope.shared.vocabulary import ACK_TIMEOUT, COMPLETED, CRASHED, FAILED, HARNESS_ERROR, UNKNOWN
+
 #: A run is judged on nothing when fewer than this share of its lines could be read at all.
 MIN_READABLE_SHARE = 0.5
 _BATCHES = re.compile(r"SendPayload batches: (\d+)")
@@ -102,15 +104,15 @@ def inventory(ev: pd.DataFrame, lines: dict[str, Any], manifest: dict[str, Any],
 def outcome_status(outcome: dict[str, Any], acks_m: dict[str, Any]) -> str:
     """How the run ended, in one word: completed, ack_timeout, failed, crashed, harness_error or unknown."""
     if not outcome.get("harness_ok"):
-        return "harness_error"
+        return HARNESS_ERROR
     if acks_m.get("is_timeout"):
-        return "ack_timeout"
+        return ACK_TIMEOUT
     if outcome.get("publish_ok") is True:
-        return "completed"
+        return COMPLETED
     if outcome.get("publish_ok") is False:
-        return "failed"
+        return FAILED
     code = outcome.get("client_exit_code")
-    return "crashed" if isinstance(code, int) and code != 0 else "unknown"
+    return CRASHED if isinstance(code, int) and code != 0 else UNKNOWN
 
 
 def _share(num: float, den: float) -> float | None:

@@ -20,6 +20,16 @@ from typing import Any
 import pandas as pd
 
 from stallscope.analysis import clients, endings
+from stallscope.shared.vocabulary import (
+    ACK_TIMEOUT,
+    COMPLETED,
+    COMPLETED_SHORTFALL,
+    CRASHED,
+    FAILED,
+    HARNESS_ERROR,
+    KILLED,
+    UNKNOWN,
+)
 
 
 def _client_fields(ev: pd.DataFrame, kind: str) -> list[tuple[dict[str, Any], Any, Any, Any]]:
@@ -114,7 +124,7 @@ def _completed(outcome: dict[str, Any], acks_m: dict[str, Any], run_dir: Path, n
     elif killed and isinstance(acks_m.get("unacked"), int):
         outcome["messages_lost"] = acks_m["unacked"]
     if outcome["messages_lost"]:
-        outcome["status"] = "completed_shortfall"
+        outcome["status"] = COMPLETED_SHORTFALL
         outcome["reason"] = (f"completed with an allowed shortfall of {outcome['messages_lost']} messages"
                              + (f" (broker {', '.join(map(str, killed))} killed)" if killed else ""))
     elif killed:
@@ -140,26 +150,26 @@ def decide_outcome(ev: pd.DataFrame, manifest: dict[str, Any], outcome: dict[str
                     "exit_codes": facts["exit_codes"], "killed_brokers": killed, "messages_lost": None,
                     "recovery_s": timing.get("recovery_s")})
     status = outcome["status"]
-    if status in ("harness_error", "ack_timeout"):
-        outcome["reason"] = "the client's ACK wait timed out" if status == "ack_timeout" else None
+    if status in (HARNESS_ERROR, ACK_TIMEOUT):
+        outcome["reason"] = "the client's ACK wait timed out" if status == ACK_TIMEOUT else None
         return
     fatal = [s for s in signals if s["signal"] not in endings.KILL_SIGNALS]
     killed_codes = {w: c for w, c in facts["exit_codes"].items() if c in endings.KILL_EXIT_CODES}
-    if fatal and status == "completed" and acks_m.get("completeness") == 1.0 and not killed_codes:
+    if fatal and status == COMPLETED and acks_m.get("completeness") == 1.0 and not killed_codes:
         # Every client logged its publish complete and every message was acknowledged: the crash came at exit
         # (Embarcadero's throughput_test aborts now and then in its teardown), after the run did what it was for.
         outcome["reason"] = (f"the publish test completed, every message acknowledged; then {fatal[0]['file']} "
                              f"ended in {fatal[0]['signal']} at exit (a stack trace)")
         _completed(outcome, acks_m, run_dir, names, killed)
     elif fatal:
-        outcome.update(status="crashed", source="signal",
+        outcome.update(status=CRASHED, source="signal",
                        reason=f"{fatal[0]['file']} ended in {fatal[0]['signal']} (a stack trace)")
     elif signals or killed_codes:
         who = ", ".join(f"{w} exited {c}" for w, c in killed_codes.items())
         sig = ", ".join(sorted({f"{s['file']}: {s['signal']}" for s in signals}))
-        outcome.update(status="killed", source="signal" if signals else "exit_status",
+        outcome.update(status=KILLED, source="signal" if signals else "exit_status",
                        reason="killed: " + "; ".join(x for x in (sig, who) if x))
-    elif status == "completed":
+    elif status == COMPLETED:
         outcome["reason"] = "the publish test completed" + (f" in every client ({len(names)})" if len(names) > 1
                                                             else "")
         _completed(outcome, acks_m, run_dir, names, killed)
@@ -167,20 +177,20 @@ def decide_outcome(ev: pd.DataFrame, manifest: dict[str, Any], outcome: dict[str
         result = str(attempt["result"])
         outcome["source"] = "driver"
         if result == "success" and not facts["ack_timeout"]:
-            outcome.update(status="completed", publish_ok=True,
+            outcome.update(status=COMPLETED, publish_ok=True,
                            reason=f"the driver's result for this attempt: {result}")
             _completed(outcome, acks_m, run_dir, names, killed)
         elif facts["ack_timeout"]:
-            outcome.update(status="ack_timeout", publish_ok=False,
+            outcome.update(status=ACK_TIMEOUT, publish_ok=False,
                            reason=f"the driver's result for this attempt: {result}; its lines report an ACK timeout")
         else:
-            outcome.update(status="failed", publish_ok=False,
+            outcome.update(status=FAILED, publish_ok=False,
                            reason=f"the driver's result for this attempt: {result}"
                            + (f" ({attempt['reason']})" if attempt.get("reason") else ""))
-    elif status == "unknown" and (facts["broken"] or any(c != 0 for c in facts["exit_codes"].values())):
-        outcome.update(status="failed", source="exit_status",
+    elif status == UNKNOWN and (facts["broken"] or any(c != 0 for c in facts["exit_codes"].values())):
+        outcome.update(status=FAILED, source="exit_status",
                        reason="the driver reports " + ("a broken run" if facts["broken"] else
                                                        ", ".join(f"{w} exited {c}" for w, c in
                                                                  facts["exit_codes"].items())))
-    if killed and outcome["status"] not in ("completed", "completed_shortfall") and outcome["reason"]:
+    if killed and outcome["status"] not in (COMPLETED, COMPLETED_SHORTFALL) and outcome["reason"]:
         outcome["reason"] += f"; broker {', '.join(map(str, killed))} killed"

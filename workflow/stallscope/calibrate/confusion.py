@@ -10,9 +10,11 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from stallscope.shared.vocabulary import HOST_CPU, NONE
+
 Z95 = 1.959963984540054
 #: A fault-free run named host_cpu is no mistake (the machine held it); kept in the matrix, left off the list.
-ALLOWED = {("none", "host_cpu")}
+ALLOWED = {(NONE, HOST_CPU)}
 
 
 def wilson(k: int, n: int, z: float = Z95) -> tuple[float | None, float | None, float | None]:

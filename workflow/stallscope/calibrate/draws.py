@@ -14,11 +14,35 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from stallscope.shared.vocabulary import (
+    ACK_PATH,
+    ACK_STALL_AFTER,
+    ACK_STALL_BROKER,
+    BROKER_RING,
+    CLIENT_PRODUCER,
+    CONSUME_DELAY_MS,
+    CPU_HOG,
+    FAULT_BROKER,
+    FLOW_CONTROL,
+    HEADER_PAUSE_COUNT,
+    HEADER_PAUSE_MS,
+    HOST_CPU,
+    INIT_DELAY_SEC,
+    INIT_LIFECYCLE,
+    LINGER_SEC,
+    NONE,
+    PAYLOAD_PAUSE_COUNT,
+    PAYLOAD_PAUSE_MS,
+    PRODUCER_COST_NS,
+    RECV_DELAY_US,
+    RING_SLOTS,
+)
+
 MIB = 1 << 20
-#: Every class a draw may inject; ``host_cpu`` is the CPU hog, ``none`` a fault-free publish.
-CLASSES = ("none", "client_producer", "flow_control", "broker_ring", "ack_path", "init_lifecycle", "host_cpu")
 #: Classes that are causes of a failure (the diagnosis' vocabulary); the hog's runs complete: their cause is none.
-CAUSE_CLASSES = ("client_producer", "flow_control", "broker_ring", "ack_path", "init_lifecycle")
+CAUSE_CLASSES = (CLIENT_PRODUCER, FLOW_CONTROL, BROKER_RING, ACK_PATH, INIT_LIFECYCLE)
+#: Every class a draw may inject; ``host_cpu`` is the CPU hog, ``none`` a fault-free publish.
+CLASSES = (NONE, *CAUSE_CLASSES, HOST_CPU)
 
 
 def _bytes(rng: random.Random, lo_mib: int, hi_mib: int, msg: int) -> int:
@@ -38,21 +62,21 @@ def _producer(rng: random.Random) -> dict[str, Any]:
     if rng.random() < 0.5:  # a slow single producer, at 1 KiB messages as in the seed's runs
         if rng.random() < 0.5:  # severe: >= 2.5 us x >= 512 Ki messages outlasts the 1 s deadline, which cuts it
             shape = _shape(rng, 512, 1024) | {"message_size": 1024}
-            knobs = {"ack_timeout_s": 1, "faults": {"producer_cost_ns": rng.randrange(2500, 4001, 250)}}
+            knobs = {"ack_timeout_s": 1, "faults": {PRODUCER_COST_NS: rng.randrange(2500, 4001, 250)}}
         else:  # mild: 1-2 us per message, the run completes
             shape = _shape(rng, 256, 512) | {"message_size": 1024}
-            knobs = {"ack_timeout_s": 60, "faults": {"producer_cost_ns": rng.randrange(1000, 2001, 250)}}
+            knobs = {"ack_timeout_s": 60, "faults": {PRODUCER_COST_NS: rng.randrange(1000, 2001, 250)}}
         shape["total_bytes"] = shape["total_bytes"] // 1024 * 1024
         return shape | knobs
     shape = _shape(rng, 64, 128, threads=(1,))  # pauses inside headers and payloads of one connection
     return shape | {"ack_timeout_s": 30, "faults": {
-        "header_pause_ms": rng.randrange(150, 301, 50), "header_pause_count": rng.randint(2, 4),
-        "payload_pause_ms": rng.randrange(100, 201, 50), "payload_pause_count": rng.randint(1, 3),
-        "fault_broker": rng.randrange(shape["brokers"])}}
+        HEADER_PAUSE_MS: rng.randrange(150, 301, 50), HEADER_PAUSE_COUNT: rng.randint(2, 4),
+        PAYLOAD_PAUSE_MS: rng.randrange(100, 201, 50), PAYLOAD_PAUSE_COUNT: rng.randint(1, 3),
+        FAULT_BROKER: rng.randrange(shape["brokers"])}}
 
 
 def _flow(rng: random.Random) -> dict[str, Any]:
-    delay = {"recv_delay_us": rng.randrange(3000, 6001, 200)}
+    delay = {RECV_DELAY_US: rng.randrange(3000, 6001, 200)}
     if rng.random() < 0.5:  # severe: at most 4 connections of <= 64 KiB per 3 ms carry 256 MiB in over 2 s
         return _shape(rng, 256, 512, threads=(1,)) | {"ack_timeout_s": 2, "faults": delay}
     return _shape(rng, 96, 160, threads=(1, 2)) | {"ack_timeout_s": 60, "faults": delay}  # mild: completes
@@ -60,14 +84,14 @@ def _flow(rng: random.Random) -> dict[str, Any]:
 
 def _ring(rng: random.Random) -> dict[str, Any]:
     shape = _shape(rng, 64, 128, threads=(2,))
-    return shape | {"ack_timeout_s": 60, "faults": {"consume_delay_ms": rng.randrange(10, 31, 5),
-                                                    "ring_slots": rng.choice([1, 2, 3])}}
+    return shape | {"ack_timeout_s": 60, "faults": {CONSUME_DELAY_MS: rng.randrange(10, 31, 5),
+                                                    RING_SLOTS: rng.choice([1, 2, 3])}}
 
 
 def _ack(rng: random.Random) -> dict[str, Any]:
     shape = _shape(rng, 64, 128, threads=(1,))
-    return shape | {"ack_timeout_s": 3, "faults": {"ack_stall_after": rng.randrange(500, 5001, 500),
-                                                   "ack_stall_broker": rng.randrange(shape["brokers"])}}
+    return shape | {"ack_timeout_s": 3, "faults": {ACK_STALL_AFTER: rng.randrange(500, 5001, 500),
+                                                   ACK_STALL_BROKER: rng.randrange(shape["brokers"])}}
 
 
 def _lifecycle(rng: random.Random) -> dict[str, Any]:
@@ -75,22 +99,22 @@ def _lifecycle(rng: random.Random) -> dict[str, Any]:
     which = rng.choice(["init", "linger", "both"])
     faults = {}
     if which in ("init", "both"):
-        faults["init_delay_sec"] = rng.choice([2, 3])
+        faults[INIT_DELAY_SEC] = rng.choice([2, 3])
     if which in ("linger", "both"):
-        faults["linger_sec"] = rng.choice([2, 3])
+        faults[LINGER_SEC] = rng.choice([2, 3])
     return shape | {"ack_timeout_s": 10, "faults": faults}
 
 
 def _hog(rng: random.Random) -> dict[str, Any]:
-    return _shape(rng, 512, 1024) | {"ack_timeout_s": 60, "faults": {"cpu_hog": True}}
+    return _shape(rng, 512, 1024) | {"ack_timeout_s": 60, "faults": {CPU_HOG: True}}
 
 
 def _none(rng: random.Random) -> dict[str, Any]:
     return _shape(rng, 256, 1024) | {"ack_timeout_s": 60, "faults": {}}
 
 
-_DRAW = {"none": _none, "client_producer": _producer, "flow_control": _flow, "broker_ring": _ring,
-         "ack_path": _ack, "init_lifecycle": _lifecycle, "host_cpu": _hog}
+_DRAW = {NONE: _none, CLIENT_PRODUCER: _producer, FLOW_CONTROL: _flow, BROKER_RING: _ring,
+         ACK_PATH: _ack, INIT_LIFECYCLE: _lifecycle, HOST_CPU: _hog}
 
 
 def draw_scenarios(seed: int, draws: int) -> dict[str, dict[str, Any]]:
@@ -108,7 +132,7 @@ def draw_scenarios(seed: int, draws: int) -> dict[str, dict[str, Any]]:
         scn["faults"] = {k: v for k, v in scn["faults"].items() if v is not None and v is not False}
         out[f"d{i + 1:03d}_{cls}"] = scn | {
             "description": f"calibration draw {i + 1} of seed {seed}: {cls}",
-            "expected_cause": cls if cls in CAUSE_CLASSES else "none",
+            "expected_cause": cls if cls in CAUSE_CLASSES else NONE,
             "expected_bound": cls, "trials": 1}
     return out
 

@@ -20,7 +20,7 @@ import yaml
 from stallscope import schemas
 from stallscope.analysis.metrics import compute_metrics
 from stallscope.calibrate.confusion import matrix, mistakes
-from stallscope.calibrate.draws import CLASSES, class_of, draw_scenarios
+from stallscope.calibrate.draws import CAUSE_CLASSES, CLASSES, class_of, draw_scenarios
 from stallscope.diagnose.signals import is_ack_short
 from stallscope.diagnose.stage import diagnose_run
 from stallscope.errors import StallscopeError
@@ -31,10 +31,11 @@ from stallscope.logs.parse import parse_run
 from stallscope.shared.provenance import host_facts, utc_now
 from stallscope.shared.rundir import read_run_dir
 from stallscope.shared.trialtag import TrialTag
+from stallscope.shared.vocabulary import NONE, PRODUCER_COST_NS, RECV_DELAY_US
 
 #: Draws whose failure diagnosis needs a failure: with only these knobs, a run that completed expects ``none``.
-OUTCOME_KNOBS = {"producer_cost_ns", "recv_delay_us"}
-CAUSE_ROWS = ("none", "client_producer", "flow_control", "broker_ring", "ack_path", "init_lifecycle")
+OUTCOME_KNOBS = {PRODUCER_COST_NS, RECV_DELAY_US}
+CAUSE_ROWS = (NONE, *CAUSE_CLASSES)
 
 
 def _draws_config(cfg: dict[str, Any], seed: int, draws: int, path: Path) -> dict[str, Any]:
@@ -62,8 +63,8 @@ def _judge(run_dir: Path, name: str, scn: dict[str, Any], bench: dict[str, Any] 
     cls = class_of(name)
     failed = is_ack_short(run) if run.harness_ok else None
     cause = scn["expected_cause"]
-    if set(scn.get("faults") or {}) <= OUTCOME_KNOBS and cls != "none":
-        cause = cls if failed else "none"
+    if set(scn.get("faults") or {}) <= OUTCOME_KNOBS and cls != NONE:
+        cause = cls if failed else NONE
     return {"run": name, "run_dir": str(run_dir), "class": cls, "faults": dict(scn.get("faults") or {}),
             "params": {k: scn[k] for k in ("brokers", "threads_per_broker", "message_size", "total_bytes",
                                            "ack_timeout_s")},

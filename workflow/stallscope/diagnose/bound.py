@@ -50,6 +50,7 @@ from stallscope.shared.ack_gaps import ack_gap_brokers, ack_gap_on_one_broker, i
 from stallscope.shared.evidence import Evidence, metric
 from stallscope.shared.rundir import RunDir
 from stallscope.shared.signals import num, ring_repeated
+from stallscope.shared.vocabulary import ACK_PATH, BROKER_RING, CLIENT_PRODUCER, INIT_LIFECYCLE, NETWORK, UNKNOWN
 
 
 def sink_share(run: RunDir, bench: dict[str, Any] | None) -> tuple[float | None, str | None]:
@@ -179,7 +180,7 @@ def _from_senders(run: RunDir, shares: dict[str, float], source: str, capped: bo
             else "medium" if top >= CLEAR_SHARE and margin >= SHARE_MEDIUM_MARGIN else "low")
     cause = SENDER[best]
     note = ""
-    if cause == "network":
+    if cause == NETWORK:
         retrans = num(run.get("tcp_phases.publish.retrans"))
         if not retrans:
             conf, note = "low", " (no retransmits: on loopback that is the CPU moving data, not a path)"
@@ -207,11 +208,11 @@ def _from_producer(run: RunDir) -> dict[str, Any] | None:
           for c in [cites.get(k) or {}]]
     shares = {"delivered_over_publish_bw": round(ratio, 4), "eagain_per_batch": per_batch}
     if ratio >= PRODUCER_RATIO and per_batch is not None and per_batch <= EAGAIN_PER_BATCH:
-        return entry("client_producer", "medium",
+        return entry(CLIENT_PRODUCER, "medium",
                       f"Publish() {pb:.2f} MB/s vs delivered {dl:.2f} MB/s ({ratio:.0%}), {int(ea)} EAGAIN: the "
                       "producer barely outran delivery and no socket buffer was ever full", ev,
                       ["TCP_INFO (sender idle share)"], shares)
-    return entry("unknown", "low", f"Publish() {pb:.2f} MB/s vs delivered {dl:.2f} MB/s ({ratio:.0%}), "
+    return entry(UNKNOWN, "low", f"Publish() {pb:.2f} MB/s vs delivered {dl:.2f} MB/s ({ratio:.0%}), "
                   f"{int(ea)} EAGAIN: the producer had headroom, the limit was downstream", ev,
                   ["TCP_INFO (rwnd/sndbuf shares) to name the downstream limit"], shares)
 
@@ -219,10 +220,10 @@ def _from_producer(run: RunDir) -> dict[str, Any] | None:
 def decide_bound(run: RunDir, bench: dict[str, Any] | None = None) -> dict[str, Any]:
     """The run's throughput bound (the claims.json ``bound`` entry)."""
     if not run.harness_ok:
-        return entry("unknown", "low", "no bound: the harness failed", [], ["a working run"], {})
+        return entry(UNKNOWN, "low", "no bound: the harness failed", [], ["a working run"], {})
     if run.get("evidence.judged_on_nothing") and run.get("throughput.source") != "driver":
         bad, total = run.get("evidence.lines_unreadable"), run.get("evidence.lines_total")
-        return entry("unknown", "low", f"no bound: {bad} of {total} lines unreadable, nothing to judge on", [],
+        return entry(UNKNOWN, "low", f"no bound: {bad} of {total} lines unreadable, nothing to judge on", [],
                       ["readable logs"], {})
     if (stated := bound_harness.stated_bound(run)) is not None:  # a kill, a pace, a stopped broker: first
         return stated
@@ -234,7 +235,7 @@ def decide_bound(run: RunDir, bench: dict[str, Any] | None = None) -> dict[str, 
     if life is not None and life >= LIFECYCLE_SHARE:
         # Before "none": the delivered figure counts only the publish, which here is a sliver of the run.
         conf = "high" if life >= (1 + LIFECYCLE_SHARE) / 2 else "medium"
-        return entry("init_lifecycle", conf, f"init and the time after the last ACK took {life:.0%} of the wall "
+        return entry(INIT_LIFECYCLE, conf, f"init and the time after the last ACK took {life:.0%} of the wall "
                       "time", [metric(run.run_id, "phases.init.duration_s", run.get("phases.init.duration_s")),
                                metric(run.run_id, "phases.post.duration_s", run.get("phases.post.duration_s"))],
                       [], {"lifecycle_share": round(life, 4)})
@@ -243,14 +244,14 @@ def decide_bound(run: RunDir, bench: dict[str, Any] | None = None) -> dict[str, 
         return within_sink(run, share, same, bench, sender_shares(run)[0])
     base: dict[str, Any] = {} if share is None else {"share_of_sink": round(share, 4)}
     if ring_repeated(run):
-        return entry("broker_ring", "high", f"the broker's ring was full {run.get('ring_full.events')} times",
+        return entry(BROKER_RING, "high", f"the broker's ring was full {run.get('ring_full.events')} times",
                       [metric(run.run_id, "ring_full.events", run.get("ring_full.events"))], missing, base)
     received = _gap_broker_received_all(run) if ack_gap_on_one_broker(run) and _lag_stands_out(run) else False
     if received is not False:
         # Data still in flight to the lagging broker is flow control, not the ACK path: only a broker that
         # received what it was sent and still did not acknowledge it names the ACK path with confidence.
         lagging = ", ".join(where(run, b) for b in ack_gap_brokers(run) or [])
-        return entry("ack_path", "high" if received else "medium",
+        return entry(ACK_PATH, "high" if received else "medium",
                       "one broker's ACKs lag what it was sent while the others are complete"
                       + (f" ({lagging})" if lagging else "")
                       + ("" if received else " (what it received is unknown)"),
@@ -260,7 +261,7 @@ def decide_bound(run: RunDir, bench: dict[str, Any] | None = None) -> dict[str, 
         return waited
     wait = ack_wait_share(run)
     if wait is not None and wait >= LIFECYCLE_SHARE:
-        return entry("ack_path", "high" if wait >= (1 + LIFECYCLE_SHARE) / 2 else "medium",
+        return entry(ACK_PATH, "high" if wait >= (1 + LIFECYCLE_SHARE) / 2 else "medium",
                       f"waiting for the last ACKs after everything was sent took {wait:.0%} of the wall time",
                       [metric(run.run_id, "phases.drain.duration_s", run.get("phases.drain.duration_s"))],
                       missing, base | {"ack_wait_share": round(wait, 4)})
@@ -281,7 +282,7 @@ def decide_bound(run: RunDir, bench: dict[str, Any] | None = None) -> dict[str, 
     else:
         prod = _from_producer(run)
         out = prod if prod is not None else entry(
-            "unknown", "low", "no sender or producer evidence to name the bound", [],
+            UNKNOWN, "low", "no sender or producer evidence to name the bound", [],
             ["TCP_INFO", "the producer's Publish() bandwidth and EAGAIN count"], {})
     out["shares"] = base | ({} if life is None else {"lifecycle_share": round(life, 4)}) | out["shares"]
     out["missing"] = missing + out["missing"]

@@ -32,6 +32,7 @@ from stallscope.diagnose.thresholds import (
 from stallscope.shared.evidence import Evidence, metric
 from stallscope.shared.rundir import RunDir
 from stallscope.shared.signals import num
+from stallscope.shared.vocabulary import ACK_PATH, BROKER_FAILURE, COMPLETED, COMPLETED_SHORTFALL, PACED
 
 
 def _cites(run: RunDir, metric_name: str, value: Any) -> list[Evidence]:
@@ -48,13 +49,13 @@ def killed_broker(run: RunDir) -> dict[str, Any] | None:
         return None
     rec, took = num(run.get("outcome.recovery_s")), num(run.get("throughput.completed_s"))
     share = rec / took if rec is not None and took else None
-    done = run.get("outcome.status") in ("completed", "completed_shortfall")
+    done = run.get("outcome.status") in (COMPLETED, COMPLETED_SHORTFALL)
     conf = "high" if (share is not None and share >= MAJOR_SHARE) or not done else "medium"
     names = ", ".join(str(b) for b in killed)
     summary = (f"broker {names} killed: the run waited on its recovery"
                + (f" ({rec:.1f} s from the kill to ACKs flowing again, {share:.0%} of the run)" if share else "")
                + ("" if done else "; the run did not complete"))
-    return entry("broker_failure", conf, summary, _cites(run, "outcome.killed_brokers", names), [],
+    return entry(BROKER_FAILURE, conf, summary, _cites(run, "outcome.killed_brokers", names), [],
                  {} if share is None else {"recovery_share": round(share, 4)}, brokers=list(killed))
 
 
@@ -72,7 +73,7 @@ def paced(run: RunDir) -> dict[str, Any] | None:
     if not PACED_FLOOR <= ratio <= PACED_CEILING:
         return None
     conf = "high" if abs(ratio - 1) <= 0.1 else "medium"
-    return entry("paced", conf, f"the producer was paced at {target:g} MB/s and delivered {got:.2f} MB/s{note} "
+    return entry(PACED, conf, f"the producer was paced at {target:g} MB/s and delivered {got:.2f} MB/s{note} "
                  f"({ratio:.0%} of its pace): the configured rate, not the network or the brokers, held it",
                  [metric(run.run_id, "throughput.pacing_target_mb_s", target),
                   metric(run.run_id, "throughput.delivered_mb_s", got)], [],
@@ -99,7 +100,7 @@ def ack_wait(run: RunDir) -> dict[str, Any] | None:
         return None
     each = _client_wait_shares(run)
     conf = "high" if each and min(each) >= ACK_WAIT_EVERY_CLIENT and share >= DOMINANT_SHARE else "medium"
-    return entry("ack_path", conf, f"the clients waited for the last ACKs {share:.0%} of their time after "
+    return entry(ACK_PATH, conf, f"the clients waited for the last ACKs {share:.0%} of their time after "
                  f"sending (Send-done {run.get('throughput.send_done_mb_s')} MB/s against "
                  f"{run.get('throughput.delivered_mb_s')} MB/s end to end): the ACK path, not sending, held them",
                  [metric(run.run_id, "throughput.ack_wait_share", share)], [],
@@ -127,7 +128,7 @@ def stopped_broker_bound(run: RunDir) -> dict[str, Any] | None:
     b = stopped_broker(run)
     if b is None:
         return None
-    return entry("ack_path", "medium", f"broker {b} acknowledged {run.get(f'acks.per_broker.{b}')} messages while "
+    return entry(ACK_PATH, "medium", f"broker {b} acknowledged {run.get(f'acks.per_broker.{b}')} messages while "
                  "every other broker acknowledged its whole share (the client logs no per-broker sent counts: an "
                  "even split assumed)", [metric(run.run_id, f"acks.per_broker.{b}", run.get(f"acks.per_broker.{b}"))],
                  ["per-broker sent counts"], {}, brokers=[int(b)])
@@ -142,7 +143,7 @@ def ended_early(run: RunDir) -> dict[str, Any] | None:
         return None
     down = sorted(int(b) for b in ended)
     how = ", ".join(str(ended[str(b)].get("signal") or ended[str(b)].get("exit_code")) for b in down)
-    return entry("broker_failure", "high", ", ".join(where(run, b) for b in down)
+    return entry(BROKER_FAILURE, "high", ", ".join(where(run, b) for b in down)
                  + f" ended before the run did ({how}): the publish lost what it held",
                  [metric(run.run_id, f"liveness.ended_early.{b}", str(ended[str(b)])) for b in down], [], {}, down)
 

@@ -27,7 +27,14 @@ from stallscope.diagnose.thresholds import DOMINANT_SHARE, ONE_THREAD, OTHER_LOA
 from stallscope.shared.evidence import metric
 from stallscope.shared.rundir import RunDir
 from stallscope.shared.signals import num
-from stallscope.shared.vocabulary import PRODUCER_FAULTS, ROLE_FAULTS, SENDER_SHARES
+from stallscope.shared.vocabulary import (
+    CLIENT_PRODUCER,
+    HOST_CPU,
+    NONE,
+    PRODUCER_FAULTS,
+    ROLE_FAULTS,
+    SENDER_SHARES,
+)
 
 
 def publish_cpu(run: RunDir) -> dict[str, Any] | None:
@@ -74,15 +81,15 @@ def within_sink(run: RunDir, share: float, same: str, bench: dict[str, Any] | No
         return host
     ev = [metric(rid, "throughput.delivered_mb_s", delivered)]
     if other is not None:
-        return entry("none", "medium", f"{said}; but other processes took {other:.0%} of the cores during the "
+        return entry(NONE, "medium", f"{said}; but other processes took {other:.0%} of the cores during the "
                      "publish, so the sink measured apart may not compare",
                      [*ev, metric(rid, "cpu.phases.publish.other_share_of_cores", other)], [],
                      {"share_of_sink": round(share, 4), "other_share_of_cores": other})
     beaten = ((bench or {}).get("anchor") or {}).get("beaten_repeats") or []
     if beaten:  # the anchor did not bound the broker from above: "none" is then a weaker statement
-        return entry("none", "medium", f"{said}; but the sink is not an upper bound here (the broker beat it in "
+        return entry(NONE, "medium", f"{said}; but the sink is not an upper bound here (the broker beat it in "
                      f"benchmark repeat(s) {', '.join(map(str, beaten))})", ev, [], {"share_of_sink": round(share, 4)})
-    return entry("none", "high", said, ev, [], {"share_of_sink": round(share, 4)})
+    return entry(NONE, "high", said, ev, [], {"share_of_sink": round(share, 4)})
 
 
 def _downstream_dominant(senders: dict[str, float] | None) -> bool:
@@ -119,7 +126,7 @@ def host_bound(run: RunDir, senders: dict[str, float] | None = None) -> dict[str
     shares = {"host_busy_share": busy, "sut_runq_per_core": runq, "busiest_thread_cpu_share": top_share}
     if other is not None:
         shares["other_share_of_cores"] = other
-    return entry("host_cpu", conf, summary, ev, [], shares)
+    return entry(HOST_CPU, conf, summary, ev, [], shares)
 
 
 #: Bounds read from the senders' shares or one slow path: what a machine short of cores also produces.
@@ -153,7 +160,7 @@ def cap_unproven(run: RunDir, out: dict[str, Any]) -> dict[str, Any]:
 def cap_producer(run: RunDir, out: dict[str, Any]) -> dict[str, Any]:
     """A high ``client_producer`` bound stays high only with the producer thread on CPU nearly all the publish,
     or its slowness injected; with CPU evidence that shows neither it becomes medium, saying why."""
-    if out.get("cause") != "client_producer" or out.get("confidence") != "high" or publish_cpu(run) is None:
+    if out.get("cause") != CLIENT_PRODUCER or out.get("confidence") != "high" or publish_cpu(run) is None:
         return out
     if any(run.fault(k) not in (None, 0, False) for k in PRODUCER_FAULTS):
         return out

@@ -35,6 +35,7 @@ from stallscope.diagnose.thresholds import (
 from stallscope.shared.evidence import metric
 from stallscope.shared.rundir import RunDir
 from stallscope.shared.signals import num
+from stallscope.shared.vocabulary import NETWORK
 
 _LIMITS = ("rwnd_share", "sndbuf_share", "network_share")
 
@@ -165,7 +166,7 @@ def slow_brokers(run: RunDir) -> dict[str, Any] | None:
     ranked = sorted(limited.items(), key=lambda kv: -kv[1])
     (best, top), second = ranked[0], ranked[1][1]
     cause = SENDER[best]
-    if cause == "network" and not sum(figs[b]["retrans"] for b in slow):
+    if cause == NETWORK and not sum(figs[b]["retrans"] for b in slow):
         return None
     conf = "high" if top - second >= SHARE_HIGH_MARGIN else "medium" if top - second >= SHARE_MEDIUM_MARGIN else "low"
     src = figs[slow[0]]["source"]

@@ -50,7 +50,26 @@ from stallscope.shared.signals import (
     num,
     ring_repeated,
 )
-from stallscope.shared.vocabulary import CAUSES, TIE_ORDER, knobs_of_cause
+from stallscope.shared.vocabulary import (
+    ACK_PATH,
+    ACK_TIMEOUT,
+    BROKER_FAILURE,
+    BROKER_PAUSED,
+    BROKER_RING,
+    CAUSES,
+    CLIENT_PRODUCER,
+    COMPLETED,
+    COMPLETED_SHORTFALL,
+    CRASHED,
+    FAILED,
+    FLOW_CONTROL,
+    INIT_LIFECYCLE,
+    KILLED,
+    NONE,
+    TIE_ORDER,
+    UNKNOWN,
+    knobs_of_cause,
+)
 
 #: The fault knobs that hint at each cause.
 FAULTS: dict[str, tuple[str, ...]] = {cause: knobs_of_cause(cause) for cause in CAUSES}
@@ -142,13 +161,13 @@ def _init_lifecycle(run: RunDir, s: Score) -> None:
 
 
 SCORERS: dict[str, Callable[[RunDir, Score], None]] = {
-    "client_producer": _client_producer,
-    "flow_control": _flow_control,
-    "broker_ring": _broker_ring,
-    "ack_path": _ack_path,
-    "init_lifecycle": _init_lifecycle,
-    "broker_paused": score_paused,
-    "broker_failure": score_failed,
+    CLIENT_PRODUCER: _client_producer,
+    FLOW_CONTROL: _flow_control,
+    BROKER_RING: _broker_ring,
+    ACK_PATH: _ack_path,
+    INIT_LIFECYCLE: _init_lifecycle,
+    BROKER_PAUSED: score_paused,
+    BROKER_FAILURE: score_failed,
 }
 
 
@@ -161,16 +180,16 @@ def score_causes(run: RunDir) -> dict[str, Score]:
         if s.points > 0:
             _fault_hint(run, s)
         scores[cause] = s
-    if scores["broker_paused"].points >= 2.0:
+    if scores[BROKER_PAUSED].points >= 2.0:
         # the publisher blocks on the stopped broker's connections, so the others wait in header recv and its
         # own senders sit window-limited: producer and flow-control signals that the pause explains
-        for other in ("client_producer", "flow_control"):
+        for other in (CLIENT_PRODUCER, FLOW_CONTROL):
             if scores[other].points > 0:
                 scores[other].points /= 2
                 scores[other].reasons.append("halved: a paused broker explains them")
-    if scores["broker_ring"].points >= 2.0 and scores["flow_control"].points > 0:
-        scores["flow_control"].points /= 2  # ring pressure explains the backpressure
-        scores["flow_control"].reasons.append("halved: repeated ring full explains the backpressure")
+    if scores[BROKER_RING].points >= 2.0 and scores[FLOW_CONTROL].points > 0:
+        scores[FLOW_CONTROL].points /= 2  # ring pressure explains the backpressure
+        scores[FLOW_CONTROL].reasons.append("halved: repeated ring full explains the backpressure")
     return scores
 
 
@@ -179,18 +198,18 @@ def _ended_by_kill(run: RunDir, base: dict[str, Any]) -> dict[str, Any] | None:
     lines state is the diagnosis (a killed broker names the cause; a killed client alone does not)."""
     status = run.get("outcome.status")
     killed = run.get("outcome.killed_brokers") or []
-    if status not in ("killed", "crashed", "failed") and not (status == "ack_timeout" and killed):
+    if status not in (KILLED, CRASHED, FAILED) and not (status == ACK_TIMEOUT and killed):
         return None
     cites = [Evidence(run.run_id, c.get("file"), c.get("line"), c.get("text"), "outcome.status", status).to_dict()
              for c in (run.get("outcome.cites") or [])[:5]]
     reason = run.get("outcome.reason") or status
     if killed:
-        return base | {"bottleneck": "broker_failure", "confidence": "high" if cites else "medium",
+        return base | {"bottleneck": BROKER_FAILURE, "confidence": "high" if cites else "medium",
                        "matches_expected": None if base["expected_cause"] is None else False,
                        "summary": f"broker {', '.join(map(str, killed))} killed, and the run {status.replace('_', ' ')}"
                        f": {reason}.", "evidence_for": cites, "evidence_against": []}
-    if status in ("killed", "crashed"):
-        return base | {"bottleneck": "unknown", "confidence": "low", "matches_expected": None,
+    if status in (KILLED, CRASHED):
+        return base | {"bottleneck": UNKNOWN, "confidence": "low", "matches_expected": None,
                        "summary": f"The client {status}: {reason}; the logs name no cause before it.",
                        "evidence_for": cites, "evidence_against": []}
     return None
@@ -208,22 +227,22 @@ def diagnose(run: RunDir) -> dict[str, Any]:
     expected = run.manifest.get("expected_cause") if run.manifest else run.get("expected_cause")
     base: dict[str, Any] = {"run_id": run.run_id, "scenario": run.scenario, "expected_cause": expected}
     if not run.harness_ok:
-        return base | {"bottleneck": "none", "confidence": "low", "matches_expected": None,
+        return base | {"bottleneck": NONE, "confidence": "low", "matches_expected": None,
                        "summary": "No diagnosis: the harness failed (" + "; ".join(run.harness_errors) + ").",
                        "evidence_for": [], "evidence_against": []}
     if run.get("evidence.judged_on_nothing") and run.get("outcome.source") == "driver" and run.get(
-            "outcome.status") in ("completed", "completed_shortfall"):
-        return base | {"bottleneck": "none", "confidence": "medium", "matches_expected": None,
+            "outcome.status") in (COMPLETED, COMPLETED_SHORTFALL):
+        return base | {"bottleneck": NONE, "confidence": "medium", "matches_expected": None,
                        "summary": f"No failure to diagnose: {run.get('outcome.reason')} (the driver's log only; "
                        "no client or broker log to read a cause from).", "evidence_for": [],
                        "evidence_against": []}
     if run.get("evidence.judged_on_nothing"):
         bad, total = run.get("evidence.lines_unreadable"), run.get("evidence.lines_total")
-        return base | {"bottleneck": "unknown", "confidence": "low", "matches_expected": None,
+        return base | {"bottleneck": UNKNOWN, "confidence": "low", "matches_expected": None,
                        "summary": f"Judged on nothing: {bad} of {total} lines unreadable and no cause can be read.",
                        "evidence_for": [], "evidence_against": []}
     if has_nothing_readable(run):
-        return base | {"bottleneck": "unknown", "confidence": "low", "matches_expected": None,
+        return base | {"bottleneck": UNKNOWN, "confidence": "low", "matches_expected": None,
                        "summary": f"No diagnosis: {unreadable_note(run)}.", "evidence_for": [],
                        "evidence_against": []}
     ended = _ended_by_kill(run, base)
@@ -240,10 +259,10 @@ def diagnose(run: RunDir) -> dict[str, Any]:
         summary = (f"No failure to diagnose: {int(during or 0)} stalls during the run, ACKs "
                    f"{'short' if short else 'complete' if short is False else 'unknown'}"
                    f"{', no timeout' if run.get('acks.is_timeout') is False else ''}.")
-        bottleneck = "none"
+        bottleneck = NONE
         if short:
             # Something failed, but the logs do not say what: an honest unknown, not "none".
-            bottleneck = "unknown"
+            bottleneck = UNKNOWN
             summary = (f"Undetermined: ACKs fell short ({run.get('acks.received')} of {run.get('acks.expected')}) "
                        f"but no cause's signature is in the evidence (broker logs: "
                        f"{'yes' if run.get('stalls.per_broker') else 'none'}, TCP evidence: "
@@ -253,7 +272,7 @@ def diagnose(run: RunDir) -> dict[str, Any]:
         margin = best.points - second.points
         conf = ("high" if best.points >= CAUSE_HIGH_SCORE and margin >= CAUSE_HIGH_MARGIN
                 else "medium" if best.points >= CAUSE_MEDIUM_SCORE and margin >= CAUSE_MEDIUM_MARGIN else "low")
-        if conf == "high" and best.cause == "client_producer" and _producer_unproven(run):
+        if conf == "high" and best.cause == CLIENT_PRODUCER and _producer_unproven(run):
             conf = "medium"
             best.reasons.append("medium: no producer fault and the producer thread was not on CPU nearly all the "
                                 "publish (it may have waited for the machine)")

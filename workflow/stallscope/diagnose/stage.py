@@ -17,6 +17,7 @@ from stallscope import schemas
 from stallscope.diagnose.bound import decide_bound
 from stallscope.diagnose.diagnosis import diagnose
 from stallscope.shared.rundir import RunDir, read_run_dir
+from stallscope.shared.vocabulary import HARNESS_ERROR, UNKNOWN
 
 
 def read_bench(path: Path | None) -> dict[str, Any] | None:
@@ -32,7 +33,7 @@ def read_bench(path: Path | None) -> dict[str, Any] | None:
 
 def run_outcome(run: RunDir) -> str:
     """How the run ended: the metrics' outcome, else ``harness_error`` or ``unknown``."""
-    return run.get("outcome.status") or ("harness_error" if not run.harness_ok else "unknown")
+    return run.get("outcome.status") or (HARNESS_ERROR if not run.harness_ok else UNKNOWN)
 
 
 def cap_unknown(diag: dict[str, Any], bound: dict[str, Any], outcome: str,
@@ -40,9 +41,9 @@ def cap_unknown(diag: dict[str, Any], bound: dict[str, Any], outcome: str,
     """No confident answer about a run whose logs do not say how it ended: with outcome ``unknown`` (or nothing
     readable) the diagnosis and the bound are low confidence at most, and a cause is named as a lead only."""
     nothing = bool(run.get("evidence.judged_on_nothing")) and run.get("outcome.source") != "driver"
-    if outcome != "unknown" and not nothing:
+    if outcome != UNKNOWN and not nothing:
         return diag, bound
-    why = "no line says how the run ended" if outcome == "unknown" else "nothing readable"
+    why = "no line says how the run ended" if outcome == UNKNOWN else "nothing readable"
     if bound["confidence"] != "low":
         bound = bound | {"confidence": "low", "summary": f"{bound['summary']} (low confidence: {why})"}
     if diag["confidence"] != "low":

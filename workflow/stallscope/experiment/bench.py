@@ -29,12 +29,13 @@ from stallscope.experiment.external import execute
 from stallscope.shared.provenance import host_facts, utc_now
 from stallscope.shared.sequential import BASELINE, CANDIDATE, MIN_CHANGE, extend
 from stallscope.shared.trialstats import median_ci
+from stallscope.shared.vocabulary import NONE
 
 RECEIVERS = {"broker": "refbroker", "broker_notimers": "refbroker-notimers", "raw_sink": "rawsink"}
 _BANDWIDTH = re.compile(r"\] Bandwidth: ([0-9.]+) MB/s")
 #: what the benchmark sets itself; every other parameter and harness setting is the config schema's default
 _SCENARIO = {"brokers": 4, "threads_per_broker": 4, "message_size": 1024, "ack_timeout_s": 300, "trials": 1,
-             "expected_cause": "none"}
+             "expected_cause": NONE}
 _HARNESS = schemas.config_defaults("run") | {"client_grace_s": 60}
 #: the parameters that shape a raw-sink publish; a sink measured with the same ones is like for like
 SINK_SHAPE = ("brokers", "threads_per_broker", "message_size", "batch_bytes", "total_bytes")

@@ -13,7 +13,7 @@ from typing import Any
 
 from stallscope.errors import StallscopeError
 from stallscope.experiment.placement import Placement
-from stallscope.shared.vocabulary import flags_of_role
+from stallscope.shared.vocabulary import ACK_STALL_AFTER, ACK_STALL_BROKER, CLOSE_MID_HEADER, flags_of_role
 
 REFERENCE_BINARIES = ["refbroker", "refpub"]
 REFERENCE_BROKER = [
@@ -36,8 +36,8 @@ EXPANSIONS = {"{broker_fault_args}", "{client_fault_args}", "{broker_net_args}",
 # fault knob -> the flag that sets it, one table per side (publisher, broker)
 _CLIENT_FLAGS = flags_of_role("client")
 #: Every broker takes these; the ACK stall goes to one broker only (``broker_fault_args``).
-_BROKER_FLAGS = {k: f for k, f in flags_of_role("broker").items() if k != "ack_stall_after"}
-_ACK_STALL_FLAG = flags_of_role("broker")["ack_stall_after"]
+_BROKER_FLAGS = {k: f for k, f in flags_of_role("broker").items() if k != ACK_STALL_AFTER}
+_ACK_STALL_FLAG = flags_of_role("broker")[ACK_STALL_AFTER]
 
 
 def client_fault_args(faults: Mapping[str, Any]) -> list[str]:
@@ -46,7 +46,7 @@ def client_fault_args(faults: Mapping[str, Any]) -> list[str]:
     for knob, flag in _CLIENT_FLAGS.items():
         if knob in faults:
             args += [flag, str(int(faults[knob]))]
-    if faults.get("close_mid_header"):
+    if faults.get(CLOSE_MID_HEADER):
         args.append("--close-mid-header")
     return args
 
@@ -57,8 +57,8 @@ def broker_fault_args(faults: Mapping[str, Any], broker_id: int) -> list[str]:
     for knob, flag in _BROKER_FLAGS.items():
         if knob in faults:
             args += [flag, str(int(faults[knob]))]
-    if "ack_stall_after" in faults and broker_id == int(faults.get("ack_stall_broker", 0)):
-        args += [_ACK_STALL_FLAG, str(int(faults["ack_stall_after"]))]
+    if ACK_STALL_AFTER in faults and broker_id == int(faults.get(ACK_STALL_BROKER, 0)):
+        args += [_ACK_STALL_FLAG, str(int(faults[ACK_STALL_AFTER]))]
     return args
 
 

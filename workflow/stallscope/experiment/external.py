@@ -33,6 +33,7 @@ from stallscope.experiment.commands import (
     places_itself,
 )
 from stallscope.experiment.outcome import Outcome
+from stallscope.shared.vocabulary import INIT_DELAY_SEC, LINGER_SEC
 
 PORT_ATTEMPTS = 3
 
@@ -78,8 +79,8 @@ class TemplateRun(SutRun):
 
     def client_timeout_s(self) -> float:
         faults = self.scn["faults"]
-        return float(self.scn["params"]["ack_timeout_s"] + faults.get("init_delay_sec", 0)
-                     + faults.get("linger_sec", 0) + self.run_cfg["client_grace_s"])
+        return float(self.scn["params"]["ack_timeout_s"] + faults.get(INIT_DELAY_SEC, 0)
+                     + faults.get(LINGER_SEC, 0) + self.run_cfg["client_grace_s"])
 
     def progress_line(self, client: procs.Proc) -> str:
         return _last_progress(client.log) or "(no progress line yet)"

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from stallscope.experiment.faultlog import append_line
 from stallscope.shared.procs import set_parent_death_signal
+from stallscope.shared.vocabulary import CPU_HOG
 
 _SPIN = "while True:\n    pass\n"
 
@@ -66,7 +67,7 @@ class CpuHog:
     def mark_start(self) -> None:
         """Log the window's start in ``log`` (the spinners already run)."""
         if self.log is not None:
-            append_line(self.log, f"[FaultWindow] start name=cpu_hog procs={self.procs}", "hog.py")
+            append_line(self.log, f"[FaultWindow] start name={CPU_HOG} procs={self.procs}", "hog.py")
 
     def stop(self) -> None:
         """Kill each spinner's process group by its leader's PID (bounded wait), then log the window's end."""
@@ -82,7 +83,7 @@ class CpuHog:
             except subprocess.TimeoutExpired:  # pragma: no cover - uninterruptible sleep
                 pass
         if running and self.log is not None:
-            append_line(self.log, f"[FaultWindow] stop name=cpu_hog procs={self.procs}", "hog.py")
+            append_line(self.log, f"[FaultWindow] stop name={CPU_HOG} procs={self.procs}", "hog.py")
         self.children = [c for c in self.children if c.poll() is None]
 
     def __enter__(self) -> CpuHog:

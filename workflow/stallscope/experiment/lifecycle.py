@@ -21,6 +21,7 @@ from stallscope.experiment import cpu, hog, interrupts, outside, procs
 from stallscope.experiment.adapter import SutRun
 from stallscope.experiment.outcome import Outcome
 from stallscope.shared.provenance import host_facts, utc_now
+from stallscope.shared.vocabulary import CPU_HOG
 
 
 def execute(scn: dict[str, Any], run: SutRun, run_cfg: dict[str, Any]) -> Outcome:
@@ -84,11 +85,11 @@ def _start_outside_evidence(res: Outcome, scn: dict[str, Any], run: SutRun) -> N
         res.sampler = cpu.CpuSampler(run.out / "cpu.csv").start()
         for b in res.brokers:
             res.sampler.watch(b.name, b.pid)
-    if scn["faults"].get("cpu_hog"):
+    if scn["faults"].get(CPU_HOG):
         res.hog = hog.CpuHog(run.out / "client.log").start(mark=False)
         if res.sampler is not None:
             for k, pid in enumerate(res.hog.pids):
-                res.sampler.watch(f"cpu_hog_{k}", pid)
+                res.sampler.watch(f"{CPU_HOG}_{k}", pid)
 
 
 def _supervise(res: Outcome, run: SutRun, timeout_s: float, interval_s: float) -> None:

@@ -25,15 +25,16 @@ from typing import Any
 
 from stallscope.experiment.faultlog import append_line
 from stallscope.experiment.procs import Proc
+from stallscope.shared.vocabulary import KILL_AFTER_S, KILL_BROKER, STOP_AFTER_S, STOP_BROKER, STOP_FOR_S, knobs_of_role
 
 #: The client's line that says the publish starts (refpub; Embarcadero's throughput_test, every test kind).
 PUBLISH_START = re.compile(rb"\[Phase\] publish_start|Publisher push start")
 POLL_S = 0.02
 #: Window names in the [FaultWindow] lines and the manifest.
 STOP, KILL = "broker_stop", "broker_kill"
-#: The fault knobs applied from outside: any SUT takes them (the others are compiled into the reference broker).
-#: ``cpu_hog`` is applied by experiment/hog.py, the others here.
-OUTSIDE_KNOBS = ("stop_broker", "stop_after_s", "stop_for_s", "kill_broker", "kill_after_s", "cpu_hog")
+#: The fault knobs applied from outside (the runner's): any SUT takes them (the others are compiled into the
+#: reference broker). ``cpu_hog`` is applied by experiment/hog.py, the others here.
+OUTSIDE_KNOBS = knobs_of_role("runner")
 
 
 @dataclass
@@ -57,11 +58,11 @@ class OutsideFault:
 def planned(faults: dict[str, Any]) -> list[OutsideFault]:
     """The outside faults a scenario's ``faults`` block asks for, in the order they start."""
     out = []
-    if faults.get("stop_broker") is not None:
-        out.append(OutsideFault(STOP, int(faults["stop_broker"]), float(faults.get("stop_after_s", 1.0)),
-                                float(faults.get("stop_for_s", 2.0))))
-    if faults.get("kill_broker") is not None:
-        out.append(OutsideFault(KILL, int(faults["kill_broker"]), float(faults.get("kill_after_s", 1.0))))
+    if faults.get(STOP_BROKER) is not None:
+        out.append(OutsideFault(STOP, int(faults[STOP_BROKER]), float(faults.get(STOP_AFTER_S, 1.0)),
+                                float(faults.get(STOP_FOR_S, 2.0))))
+    if faults.get(KILL_BROKER) is not None:
+        out.append(OutsideFault(KILL, int(faults[KILL_BROKER]), float(faults.get(KILL_AFTER_S, 1.0))))
     return sorted(out, key=lambda f: f.after_s)
 
 

@@ -34,6 +34,7 @@ from stallscope.shared.readable import input_findings
 from stallscope.shared.rundir import RunDir, dig, read_run_dir
 from stallscope.shared.summary import FILE_NAME as SUMMARY_FILE
 from stallscope.shared.summary import write_summary
+from stallscope.shared.vocabulary import NONE
 
 #: Verdicts whose claim is still open: their settle hint becomes a next step (a refuted claim is settled).
 OPEN_VERDICTS = (HARNESS_ERROR, OVERCLAIM, INCONCLUSIVE, NOT_RUN)
@@ -147,7 +148,7 @@ def _next_steps(verdicts: list[Verdict], diagnosis: list[dict[str, Any]]) -> lis
         if d["matches_expected"] is False:
             steps.append(f"{d['run_id']}: the diagnosis names {d['bottleneck']} but the scenario injects "
                          f"{d['expected_cause']}; read its evidence and rerun the scenario.")
-        elif d["bottleneck"] != "none" and d["confidence"] == "low":
+        elif d["bottleneck"] != NONE and d["confidence"] == "low":
             steps.append(f"{d['run_id']}: the {d['bottleneck']} diagnosis has low confidence; rerun with TCP "
                          "evidence and phase markers.")
     return list(dict.fromkeys(steps))

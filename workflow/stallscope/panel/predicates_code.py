@@ -14,7 +14,13 @@ from stallscope.shared.evidence import Evidence, metric
 from stallscope.shared.rundir import RunDir
 from stallscope.shared.signals import close_mid_header_seen, kind_count, num, stall_threshold_ms
 from stallscope.shared.trialstats import ratio_ci
-from stallscope.shared.vocabulary import knobs_of_site
+from stallscope.shared.vocabulary import (
+    CLOSE_MID_HEADER,
+    FAULT_BROKER,
+    HEADER_PAUSE_COUNT,
+    HEADER_PAUSE_MS,
+    knobs_of_site,
+)
 
 #: Fault knobs that make each recv site block (their value is a pause in ms, or any non-zero setting).
 SITE_FAULTS: dict[str, tuple[str, ...]] = {site: knobs_of_site(site) for site in ("header", "partial", "payload")}
@@ -75,18 +81,18 @@ def partial_not_blamed_on_next_batch(ctx: Context, claim: Claim) -> Verdict:
     """
     findings: list[Finding] = []
     for run in ok_runs(ctx, claim):
-        injected, pause = num(run.fault("header_pause_count")), num(run.fault("header_pause_ms"))
+        injected, pause = num(run.fault(HEADER_PAUSE_COUNT)), num(run.fault(HEADER_PAUSE_MS))
         if not injected or pause is None or pause < stall_threshold_ms(run):
             continue
-        broker = run.fault("fault_broker")
+        broker = run.fault(FAULT_BROKER)
         b = int(broker) if isinstance(broker, int) else None
         partial, header = kind_count(run, "partial", b), kind_count(run, "header", b)
         where = f"broker {b}" if b is not None else "all brokers"
         scope = f"stalls.per_broker.{b}" if b is not None else "stalls.total"
-        ev = [metric(run.run_id, "faults.header_pause_count", int(injected)),
+        ev = [metric(run.run_id, f"faults.{HEADER_PAUSE_COUNT}", int(injected)),
               metric(run.run_id, f"{scope}.by_kind.partial.count", partial),
               metric(run.run_id, f"{scope}.by_kind.header.count", header)]
-        allowed = int(injected) + (1 if run.fault("close_mid_header") else 0)
+        allowed = int(injected) + (1 if run.fault(CLOSE_MID_HEADER) else 0)
         if partial is None:
             findings.append(Finding(INCONCLUSIVE, f"partial stall count on {where} unknown", run.run_id, ev))
         elif int(injected) <= partial <= allowed:
@@ -115,7 +121,7 @@ def close_mid_header_detected(ctx: Context, claim: Claim) -> Verdict:
     """
     findings: list[Finding] = []
     for run in ok_runs(ctx, claim):
-        if not run.fault("close_mid_header"):
+        if not run.fault(CLOSE_MID_HEADER):
             continue
         seen = close_mid_header_seen(run)
         ev = figures(run, ["refs.conn_closed.count", "stalls.total.ended_in_close"])

@@ -19,6 +19,7 @@ from stallscope.shared.signals import (
     phase_stalls,
     ring_repeated,
 )
+from stallscope.shared.vocabulary import ACK_STALL_AFTER
 
 
 def broker_blocks_in_recv(ctx: Context, claim: Claim) -> Verdict:
@@ -218,7 +219,7 @@ def acks_complete(ctx: Context, claim: Claim) -> Verdict:
     findings: list[Finding] = []
     for run in ok_runs(ctx, claim):
         level = run.param("ack_level")
-        if level == 0 or run.fault("ack_stall_after") is not None:
+        if level == 0 or run.fault(ACK_STALL_AFTER) is not None:
             continue
         rec, exp = num(run.get("acks.received")), num(run.get("acks.expected"))
         ev = figures(run, ["acks.received", "acks.expected", "acks.completeness", "acks.is_timeout"])

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from stallscope.shared.vocabulary import UNKNOWN
+
 _SOURCES = (("broker_logs", "broker logs"), ("client_logs", "client logs"), ("tcp_info", "TCP_INFO"),
             ("tcp_phases", "TCP_INFO per phase"), ("producer_profile", "producer profile"),
             ("per_broker_sent", "per-broker sent"), ("per_broker_acks", "per-broker ACKs"), ("banner", "banner"))
 
 
 def _words(name: str | None) -> str:
-    return (name or "unknown").replace("_", " ")
+    return (name or UNKNOWN).replace("_", " ")
 
 
 def evidence_text(inv: dict[str, Any] | None) -> tuple[str, str]:

@@ -21,6 +21,7 @@ from scipy import stats
 
 from stallscope.shared.trialstats import DIRECTION, FIGURES, median_ci, ratio_ci
 from stallscope.shared.trialstats import SCHEMA as SUMMARY_SCHEMA
+from stallscope.shared.vocabulary import INCONCLUSIVE, REFUTED, SUPPORTED
 
 SCHEMA = "comparison/1"
 #: Two-sided significance level of the rank test.
@@ -160,16 +161,16 @@ def problem_fixed(base_failed: Sequence[bool | None], cand_failed: Sequence[bool
     bf, cf = sum(bk), sum(ck)
     tally = f"baseline failed {bf} of {len(base_failed)} trials, candidate {cf} of {len(cand_failed)}"
     if not bk or not ck:
-        return "inconclusive", f"outcome unknown ({tally})"
+        return INCONCLUSIVE, f"outcome unknown ({tally})"
     if cf * 2 > len(ck):
-        return "refuted", f"the candidate still fails ({tally})"
+        return REFUTED, f"the candidate still fails ({tally})"
     if len(ck) < len(cand_failed) or len(bk) < len(base_failed):
-        return "inconclusive", f"some outcomes unknown ({tally})"
+        return INCONCLUSIVE, f"some outcomes unknown ({tally})"
     if bf * 2 > len(bk) and cf == 0:
-        return "supported", tally
+        return SUPPORTED, tally
     if cf:
-        return "inconclusive", f"flaky candidate ({tally})"
-    return "inconclusive", f"the baseline did not fail in most trials ({tally})"
+        return INCONCLUSIVE, f"flaky candidate ({tally})"
+    return INCONCLUSIVE, f"the baseline did not fail in most trials ({tally})"
 
 
 def compare_summaries(base: Mapping[str, Any], cand: Mapping[str, Any], alpha: float = ALPHA,
@@ -202,13 +203,13 @@ def problem_fixed_overall(comparison: Mapping[str, Any], scenarios: Sequence[str
     then supported when at least one scenario is; scenarios whose baseline did not fail say nothing either way."""
     rows = [s for s in comparison["scenarios"] if scenarios is None or s["scenario"] in scenarios]
     if not rows:
-        return "inconclusive", "no scenario that settles it was run on both commits"
+        return INCONCLUSIVE, "no scenario that settles it was run on both commits"
     got = {s["scenario"]: s["problem_fixed"] for s in rows}
     detail = "; ".join(f"{n}: {v['reason']}" for n, v in got.items())
-    if any(v["verdict"] == "refuted" for v in got.values()):
-        return "refuted", detail
+    if any(v["verdict"] == REFUTED for v in got.values()):
+        return REFUTED, detail
     if any(v["reason"].startswith(("flaky", "some outcomes", "outcome unknown")) for v in got.values()):
-        return "inconclusive", detail
-    if any(v["verdict"] == "supported" for v in got.values()):
-        return "supported", detail
-    return "inconclusive", detail
+        return INCONCLUSIVE, detail
+    if any(v["verdict"] == SUPPORTED for v in got.values()):
+        return SUPPORTED, detail
+    return INCONCLUSIVE, detail

@@ -15,13 +15,14 @@ from typing import Any
 
 from stallscope import schemas
 from stallscope.shared import trialstats
+from stallscope.shared.vocabulary import UNKNOWN
 
 SCHEMA = "summary/1"
 FILE_NAME = "summary.json"
 
 
 def _label(value: Any) -> str:
-    return str(value) if value not in (None, "") else "unknown"
+    return str(value) if value not in (None, "") else UNKNOWN
 
 
 def _counts(labels: list[str]) -> dict[str, int]:

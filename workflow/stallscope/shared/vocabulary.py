@@ -1,7 +1,9 @@
-"""The domain's names, each written once: causes and bounds, verdicts, and the fault knobs that inject causes.
+"""The domain's names, each written once: causes and bounds, verdicts, how a run ended, and the fault knobs that
+inject causes.
 
 Why one home: the diagnosis, the bound, the panel, the report, the runner and the schemas all speak these names;
-spelled in each, they drift. The schemas keep their own enums (a schema is data, not code) and
+spelled in each, they drift. Code outside this module uses the constants, never the words (``tests/test_vocabulary.py``
+scans the package for them). The schemas keep their own enums (a schema is data, not code) and
 ``tests/test_vocabulary.py`` checks them against this module.
 """
 
@@ -53,7 +55,44 @@ VERDICTS = (HARNESS_ERROR, REFUTED, OVERCLAIM, INCONCLUSIVE, NOT_RUN, SUPPORTED)
 VERDICTS_SHOWN = (SUPPORTED, REFUTED, INCONCLUSIVE, OVERCLAIM, NOT_RUN, HARNESS_ERROR)
 
 
+# -- how a run ended (metrics ``outcome.status``) -----------------------------------------------------------------
+COMPLETED = "completed"
+COMPLETED_SHORTFALL = "completed_shortfall"  # completed with an allowed shortfall (e.g. a broker killed on purpose)
+ACK_TIMEOUT = "ack_timeout"
+FAILED = "failed"
+CRASHED = "crashed"
+KILLED = "killed"  # ended by a signal or a timeout's exit status
+#: Every status, in the schemas' order. ``harness_error`` and ``unknown`` are statuses too, the same words as the
+#: verdict (the harness failed, nothing about the broker can be said) and the bound (nothing says what held it).
+OUTCOME_STATUSES = (COMPLETED, COMPLETED_SHORTFALL, ACK_TIMEOUT, FAILED, CRASHED, KILLED, HARNESS_ERROR, UNKNOWN)
+
+
 # -- fault knobs ---------------------------------------------------------------------------------------------------
+PRODUCER_COST_NS = "producer_cost_ns"
+BATCH_GAP_MS = "batch_gap_ms"
+GAP_EVERY = "gap_every"
+GAP_COUNT = "gap_count"
+FAULT_BROKER = "fault_broker"
+INIT_DELAY_SEC = "init_delay_sec"
+HEADER_PAUSE_MS = "header_pause_ms"
+HEADER_PAUSE_COUNT = "header_pause_count"
+PAYLOAD_PAUSE_MS = "payload_pause_ms"
+PAYLOAD_PAUSE_COUNT = "payload_pause_count"
+LINGER_SEC = "linger_sec"
+CLOSE_MID_HEADER = "close_mid_header"
+CONSUME_DELAY_MS = "consume_delay_ms"
+RING_SLOTS = "ring_slots"
+RECV_DELAY_US = "recv_delay_us"
+ACK_STALL_AFTER = "ack_stall_after"
+ACK_STALL_BROKER = "ack_stall_broker"
+CPU_HOG = "cpu_hog"
+STOP_BROKER = "stop_broker"
+STOP_AFTER_S = "stop_after_s"
+STOP_FOR_S = "stop_for_s"
+KILL_BROKER = "kill_broker"
+KILL_AFTER_S = "kill_after_s"
+
+
 @dataclass(frozen=True)
 class FaultKnob:
     """One fault knob of a scenario: the flag that sets it, who takes it, the cause it injects, the recv site it
@@ -67,29 +106,29 @@ class FaultKnob:
 
 
 FAULT_KNOBS = (
-    FaultKnob("producer_cost_ns", "client", "--producer-cost-ns", CLIENT_PRODUCER, "header"),
-    FaultKnob("batch_gap_ms", "client", "--batch-gap-ms", CLIENT_PRODUCER, "header"),
-    FaultKnob("gap_every", "client", "--gap-every"),
-    FaultKnob("gap_count", "client", "--gap-count"),
-    FaultKnob("fault_broker", "client", "--fault-broker"),
-    FaultKnob("init_delay_sec", "client", "--init-delay-sec", INIT_LIFECYCLE, "header"),
-    FaultKnob("header_pause_ms", "client", "--header-pause-ms", CLIENT_PRODUCER, "partial"),
-    FaultKnob("header_pause_count", "client", "--header-pause-count"),
-    FaultKnob("payload_pause_ms", "client", "--payload-pause-ms", CLIENT_PRODUCER, "payload"),
-    FaultKnob("payload_pause_count", "client", "--payload-pause-count"),
-    FaultKnob("linger_sec", "client", "--linger-sec", INIT_LIFECYCLE, "header"),
-    FaultKnob("close_mid_header", "client", None, INIT_LIFECYCLE),
-    FaultKnob("consume_delay_ms", "broker", "--consume-delay-ms", BROKER_RING),
-    FaultKnob("ring_slots", "broker", "--ring-slots", BROKER_RING),
-    FaultKnob("recv_delay_us", "broker", "--recv-delay-us", FLOW_CONTROL),
-    FaultKnob("ack_stall_after", "broker", "--ack-stall-after", ACK_PATH),
-    FaultKnob("ack_stall_broker", "broker"),
-    FaultKnob("cpu_hog", "runner", None, HOST_CPU),
-    FaultKnob("stop_broker", "runner", None, BROKER_PAUSED),
-    FaultKnob("stop_after_s", "runner"),
-    FaultKnob("stop_for_s", "runner"),
-    FaultKnob("kill_broker", "runner", None, BROKER_FAILURE),
-    FaultKnob("kill_after_s", "runner"),
+    FaultKnob(PRODUCER_COST_NS, "client", "--producer-cost-ns", CLIENT_PRODUCER, "header"),
+    FaultKnob(BATCH_GAP_MS, "client", "--batch-gap-ms", CLIENT_PRODUCER, "header"),
+    FaultKnob(GAP_EVERY, "client", "--gap-every"),
+    FaultKnob(GAP_COUNT, "client", "--gap-count"),
+    FaultKnob(FAULT_BROKER, "client", "--fault-broker"),
+    FaultKnob(INIT_DELAY_SEC, "client", "--init-delay-sec", INIT_LIFECYCLE, "header"),
+    FaultKnob(HEADER_PAUSE_MS, "client", "--header-pause-ms", CLIENT_PRODUCER, "partial"),
+    FaultKnob(HEADER_PAUSE_COUNT, "client", "--header-pause-count"),
+    FaultKnob(PAYLOAD_PAUSE_MS, "client", "--payload-pause-ms", CLIENT_PRODUCER, "payload"),
+    FaultKnob(PAYLOAD_PAUSE_COUNT, "client", "--payload-pause-count"),
+    FaultKnob(LINGER_SEC, "client", "--linger-sec", INIT_LIFECYCLE, "header"),
+    FaultKnob(CLOSE_MID_HEADER, "client", None, INIT_LIFECYCLE),
+    FaultKnob(CONSUME_DELAY_MS, "broker", "--consume-delay-ms", BROKER_RING),
+    FaultKnob(RING_SLOTS, "broker", "--ring-slots", BROKER_RING),
+    FaultKnob(RECV_DELAY_US, "broker", "--recv-delay-us", FLOW_CONTROL),
+    FaultKnob(ACK_STALL_AFTER, "broker", "--ack-stall-after", ACK_PATH),
+    FaultKnob(ACK_STALL_BROKER, "broker"),
+    FaultKnob(STOP_BROKER, "runner", None, BROKER_PAUSED),
+    FaultKnob(STOP_AFTER_S, "runner"),
+    FaultKnob(STOP_FOR_S, "runner"),
+    FaultKnob(KILL_BROKER, "runner", None, BROKER_FAILURE),
+    FaultKnob(KILL_AFTER_S, "runner"),
+    FaultKnob(CPU_HOG, "runner", None, HOST_CPU),
 )
 
 
@@ -103,6 +142,11 @@ def knobs_of_site(site: str) -> tuple[str, ...]:
     return tuple(k.name for k in FAULT_KNOBS if k.site == site)
 
 
+def knobs_of_role(role: str) -> tuple[str, ...]:
+    """The fault knobs ``role`` (client, broker, runner) takes, in table order."""
+    return tuple(k.name for k in FAULT_KNOBS if k.role == role)
+
+
 def flags_of_role(role: str) -> dict[str, str]:
     """Knob -> flag of the integer-valued knobs ``role`` (client, broker) takes on its command line."""
     return {k.name: k.flag for k in FAULT_KNOBS if k.role == role and k.flag}
@@ -112,4 +156,4 @@ def flags_of_role(role: str) -> dict[str, str]:
 PRODUCER_FAULTS = tuple(k.name for k in FAULT_KNOBS if k.cause == CLIENT_PRODUCER and k.role == "client")
 #: The knobs that slow one role of the SUT on purpose (the publisher's producer or a broker's reader).
 ROLE_FAULTS = (*PRODUCER_FAULTS, *(k.name for k in FAULT_KNOBS if k.role == "broker" and k.cause in (
-    FLOW_CONTROL, BROKER_RING, ACK_PATH) and k.name != "ring_slots"))
+    FLOW_CONTROL, BROKER_RING, ACK_PATH) and k.name != RING_SLOTS))
