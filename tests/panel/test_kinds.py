@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stallscope.panel import kinds
+from stallscope.panel.thresholds import SIZE_TOLERANCE
 from tests.builders.panel import panel_manifest, panel_metrics
 from tests.panel.conftest import judge
 
@@ -84,7 +85,7 @@ def test_kind_matches_exactly_within_the_size_tolerance(scen: int, ratio: float,
     size = max(1, int(scen * ratio))
     got = kinds.is_of_kind({"total_bytes": size, "order": order, "ack_level": ack},
                            {"total_bytes": scen, "order": 0, "ack_level": 1})
-    assert got == (abs(size / scen - 1) <= kinds.SIZE_TOLERANCE and order == 0 and ack == 1)
+    assert got == (abs(size / scen - 1) <= SIZE_TOLERANCE and order == 0 and ack == 1)
 
 
 def test_superseded_attempt_does_not_read_as_problem_not_fixed() -> None:

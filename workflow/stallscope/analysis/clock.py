@@ -17,7 +17,8 @@ from typing import Any
 
 import pandas as pd
 
-BACKSTEP_US = 1_000_000
+from stallscope.analysis.thresholds import BACKSTEP_US
+
 EXAMPLES_KEPT = 5
 
 

@@ -18,10 +18,9 @@ import numpy as np
 import pandas as pd
 
 from stallscope.analysis.phases import PHASES
+from stallscope.analysis.thresholds import MIN_INTERVALS
 
 HOST = "host"
-#: A phase spanning fewer sampling intervals than this is not resolved by the samples.
-MIN_INTERVALS = 3
 #: Roles of the system under test (the rest, a CPU hog for one, are other load on the machine).
 SUT_PREFIXES = ("broker", "client")
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from stallscope.analysis.thresholds import UNITLESS_GAP_MS_ABOVE
 from stallscope.shared.driver_lines import driver_line_rules
 
 #: bytes read from the end of each client log for a signal's stack trace
@@ -36,7 +37,7 @@ _GAP = re.compile(r"(?i)\bgap(?P<key_ms>_ms)?\w*\D{0,16}?(?P<v1>\d{1,7}(?:\.\d{1
 def _gap_s(m: re.Match[str]) -> float:
     """A gap match in seconds: its unit, else ``gap_ms``'s, else milliseconds above 100 and seconds below."""
     value, unit = (m.group("v1"), m.group("u1")) if m.group("v1") else (m.group("v2"), m.group("u2"))
-    ms = unit.lower() == "ms" if unit else (bool(m.group("key_ms")) or float(value) > 100)
+    ms = unit.lower() == "ms" if unit else (bool(m.group("key_ms")) or float(value) > UNITLESS_GAP_MS_ABOVE)
     return float(value) / 1000 if ms else float(value)
 #: a driver's report of a client's ACK timeout (its own words or the client's, relayed)
 _ACK_TIMEOUT = re.compile(r"(?i)\bACK(?: wait)? tim(?:ed|e)[ -]?out\b|\[Publisher ACK Timeout\]")

@@ -17,10 +17,9 @@ from typing import Any
 
 import pandas as pd
 
+from stallscope.analysis.thresholds import MIN_READABLE_SHARE
 from stallscope.shared.vocabulary import ACK_TIMEOUT, COMPLETED, CRASHED, FAILED, HARNESS_ERROR, UNKNOWN
 
-#: A run is judged on nothing when fewer than this share of its lines could be read at all.
-MIN_READABLE_SHARE = 0.5
 _BATCHES = re.compile(r"SendPayload batches: (\d+)")
 _STALL_KINDS = ("stall_header", "stall_partial", "stall_payload")
 

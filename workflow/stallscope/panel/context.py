@@ -12,9 +12,6 @@ from stallscope.errors import StallscopeError
 from stallscope.panel import kinds
 from stallscope.shared.rundir import RunDir
 
-#: A run this large or larger counts as the original failure's size (10 GiB; 90 % to allow rounding).
-ORIGINAL_TOTAL_BYTES = int(0.9 * 10 * 1024**3)
-
 
 @dataclass(frozen=True)
 class Context:

@@ -2,8 +2,9 @@
 
 Our own runs carry their scenario's name. Logs from elsewhere do not: they are classified from their parameters,
 the bytes published (``total_bytes``, else message count x message size), the order level and the ACK level. An
-ingested run is of a scenario's kind when its bytes are within ``SIZE_TOLERANCE`` of the scenario's and its order
-and ACK level equal the scenario's (a level the logs do not state does not disqualify it; the label says so).
+ingested run is of a scenario's kind when its bytes are within ``SIZE_TOLERANCE`` (``thresholds.py``) of the
+scenario's and its order and ACK level equal the scenario's (a level the logs do not state does not disqualify it;
+the label says so).
 A run whose size is unknown is of no sized kind: claims about "the 10 MB e2e run" or "the 10 GiB run" are not
 judged on it (only the claims about every run, ``*``, are), and its size is shown as "unknown", never 0.
 
@@ -15,11 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from stallscope.panel.thresholds import SIZE_TOLERANCE
 from stallscope.shared.rundir import RunDir
 
 GIB = 1024**3
-#: Relative difference in bytes still counted as the same size (a 10 MiB run is the 10 MB e2e; 8 GiB is not 10).
-SIZE_TOLERANCE = 0.1
 _DEFAULT_LEVELS = {"order": 0, "ack_level": 1}
 
 #: The shipped scenarios' bytes, order and ACK level (config/config.yaml), for assessments without a config.

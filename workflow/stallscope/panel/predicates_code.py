@@ -8,6 +8,7 @@ from dataclasses import replace
 from stallscope.panel.catalogue import Claim
 from stallscope.panel.context import Context
 from stallscope.panel.predicates_base import Finding, figures, finish, fmt, ok_runs
+from stallscope.panel.thresholds import NEGLIGIBLE_OVERHEAD
 from stallscope.panel.verdicts import INCONCLUSIVE, NOT_RUN, REFUTED, SUPPORTED, Verdict, make
 from stallscope.shared.compare import ALPHA, rank_test, smallest_detectable, smallest_p
 from stallscope.shared.evidence import Evidence, metric
@@ -24,9 +25,6 @@ from stallscope.shared.vocabulary import (
 
 #: Fault knobs that make each recv site block (their value is a pause in ms, or any non-zero setting).
 SITE_FAULTS: dict[str, tuple[str, ...]] = {site: knobs_of_site(site) for site in ("header", "partial", "payload")}
-#: Timers-on over timers-off throughput ratio within which the overhead is noise: loopback throughput runs
-#: repeat within about 3 %.
-NEGLIGIBLE_OVERHEAD = 0.03
 
 
 def _exercises(run: RunDir, site: str) -> bool:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from stallscope.panel import kinds
 from stallscope.panel.catalogue import Claim
-from stallscope.panel.context import ORIGINAL_TOTAL_BYTES, Context
+from stallscope.panel.context import Context
 from stallscope.panel.predicates_base import Finding, figures, finish, fmt, ok_runs
+from stallscope.panel.thresholds import ORIGINAL_TOTAL_BYTES
 from stallscope.panel.verdicts import INCONCLUSIVE, REFUTED, SUPPORTED, Verdict, make
 from stallscope.shared.evidence import metric
 from stallscope.shared.signals import INIT_SHARE_DOMINANT, init_share, num, run_duration_s

@@ -99,7 +99,7 @@ def _fixed_on_one_commit(ctx: Context, claim: Claim, latest: str) -> Verdict:
     got = [failed(r.metrics_or_empty) for r in runs]
     bad = [r.run_id for r, f in zip(runs, got, strict=True) if f is True]
     tally = f"{len(bad)} of {len(runs)} trials of {over} on {latest} ended in an ACK timeout or a failed publish"
-    if len(bad) * 2 > len(runs):
+    if compare.in_most(len(bad), len(runs)):
         return make(claim.id, REFUTED, f"{tally} (judged on {over} only, without a baseline)", ids, ev)
     if bad or None in got:
         unknown = sum(1 for f in got if f is None)
@@ -132,7 +132,7 @@ def problem_fixed(ctx: Context, claim: Claim) -> Verdict:
     for scen in sorted({r.scenario for r in runs}):
         after = [r for r in runs if r.scenario == scen and r.sut_id == latest]
         bad = [r.run_id for r in after if failed(r.metrics_or_empty) is True]
-        (still if len(bad) * 2 > len(after) else flaky).extend(bad)
+        (still if compare.in_most(len(bad), len(after)) else flaky).extend(bad)
     if still:
         return make(claim.id, REFUTED, f"{', '.join(still)} on {latest} still ended in an ACK timeout or a failed "
                     "publish", ids, ev)

@@ -30,7 +30,14 @@ ALPHA = 0.05
 POWER = 0.8
 #: The smallest relative change of a median worth reporting (config ``compare.min_change``).
 MIN_CHANGE = 0.05
+#: "In most trials" (the baseline fails in most, the candidate still fails in most): more than this share of them.
+MOST_TRIALS = 0.5
 _PERMUTATIONS = 20000
+
+
+def in_most(k: int, n: int) -> bool:
+    """Whether ``k`` of ``n`` trials are most of them (more than ``MOST_TRIALS``)."""
+    return k > MOST_TRIALS * n
 
 
 def rank_test(a: Sequence[float], b: Sequence[float]) -> float | None:
@@ -162,11 +169,11 @@ def problem_fixed(base_failed: Sequence[bool | None], cand_failed: Sequence[bool
     tally = f"baseline failed {bf} of {len(base_failed)} trials, candidate {cf} of {len(cand_failed)}"
     if not bk or not ck:
         return INCONCLUSIVE, f"outcome unknown ({tally})"
-    if cf * 2 > len(ck):
+    if in_most(cf, len(ck)):
         return REFUTED, f"the candidate still fails ({tally})"
     if len(ck) < len(cand_failed) or len(bk) < len(base_failed):
         return INCONCLUSIVE, f"some outcomes unknown ({tally})"
-    if bf * 2 > len(bk) and cf == 0:
+    if in_most(bf, len(bk)) and cf == 0:
         return SUPPORTED, tally
     if cf:
         return INCONCLUSIVE, f"flaky candidate ({tally})"
