@@ -12,9 +12,12 @@ import yaml
 from stallscope import schemas
 from stallscope.cli import main
 from stallscope.errors import StallscopeError
+from stallscope.panel.context import load_config_scenarios
 from stallscope.pipeline import assess_with_diagnosis
 from tests.builders.panel import panel_write_run
 from tests.panel.signatures import ALL, e2e_10mb, stress_10gb
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _write_all(root: Path) -> list[Path]:
@@ -82,11 +85,38 @@ def test_assess_mixed_hosts_allowed_says_so(tmp_path: Path) -> None:
 
 def test_assess_configured_not_run_from_config(tmp_path: Path) -> None:
     cfg = tmp_path / "config.yaml"
-    cfg.write_text(yaml.safe_dump({"scenarios": {"slow_producer_10gb": {"expected_cause": "client_producer",
+    cfg.write_text(yaml.safe_dump({"sut": {"kind": "reference", "source": "."},
+                                   "scenarios": {"slow_producer_10gb": {"expected_cause": "client_producer",
                                                                         "total_bytes": 1}}}))
     out = assess_with_diagnosis([panel_write_run(tmp_path, *e2e_10mb())], tmp_path / "c.json", cfg, extras={})
     c = {c["id"]: c for c in json.loads(out.read_text())["claims"]}["blocks_during_publish"]
     assert c["verdict"] == "not_run" and "configured but not run" in c["reason"]
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("scenarios: [unclosed", "not valid YAML"),
+    ("scenarios: {}\n", "'sut' is a required property"),
+    ("sut: {kind: reference, source: .}\nscenarios: {x: {expected_cause: none, total_bytes: .inf}}\n",
+     "total_bytes"),
+    (None, "config file not found"),
+])
+def test_assess_bad_config_is_an_error_naming_it(tmp_path: Path, text: str | None, says: str) -> None:
+    """The panel reads the config as the experiment does (validated, defaults filled): a bad one is refused in one
+    line that names the file, before any claim is judged."""
+    cfg = tmp_path / "config.yaml"
+    if text is not None:
+        cfg.write_text(text)
+    with pytest.raises(StallscopeError, match=says) as exc:
+        assess_with_diagnosis([panel_write_run(tmp_path, *e2e_10mb())], tmp_path / "c.json", cfg, extras={})
+    assert str(exc.value).startswith(str(cfg))
+    assert not (tmp_path / "c.json").exists()
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "embarcadero.yaml", "embarcadero-experiments.yaml",
+                                  "embarcadero-commits.yaml"])
+def test_every_shipped_config_gives_the_panel_its_scenarios(name: str) -> None:
+    path = REPO / "config" / name
+    assert set(load_config_scenarios(path)) == set(yaml.safe_load(path.read_text(encoding="utf-8"))["scenarios"])
 
 
 def test_assess_bench_extra_settles_overhead(tmp_path: Path) -> None:

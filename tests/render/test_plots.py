@@ -9,16 +9,17 @@ from pathlib import Path
 import pytest
 
 from stallscope.render import plots, plots_time
-from stallscope.render.inputs import Event, RunData
 from stallscope.render.series import build_series
+from stallscope.shared.rundir import RunDir
+from stallscope.shared.runevents import Event, RunEvents
 
 STALLS = [Event("broker_0.log", 1, 2_000_000, 0, "stall_header", 60, {}),
           Event("client.log", 2, 1_000_000, None, "phase", None, {"name": "publish"})]
 
 
-def _run(events: list[Event], metrics: dict | None = None, run_id: str = "s/t1") -> RunData:
-    return RunData(run_id, run_id.replace("/", "__"), Path("."), metrics or {"phases": {}, "acks": {"progress": []}},
-                   None, events)
+def _run(events: list[Event], metrics: dict | None = None, run_id: str = "s/t1") -> RunDir:
+    return RunDir(Path("."), run_id, run_id.split("/")[0], None, metrics or {"phases": {}, "acks": {"progress": []}},
+                  events_read=RunEvents(events))
 
 
 def _stalls(n: int, seed: int) -> list[Event]:

@@ -123,6 +123,27 @@ def test_report_invalid_metrics_says_evidence_missing(tmp_path: Path) -> None:
     assert "evidence missing:" in html and "metrics.json" in html
 
 
+@pytest.mark.parametrize("cut", [None, "truncated"])
+def test_report_missing_or_truncated_events_says_evidence_missing(tmp_path: Path, cut: str | None) -> None:
+    claims = make_claims(tmp_path / "in")
+    events = tmp_path / "in" / "runs" / "baseline" / "t1" / "events.csv"
+    if cut is None:
+        events.unlink()
+    else:
+        text = events.read_text()
+        events.write_text(text[: text.rindex('"{""elapsed_s') + 12])  # cut inside a quoted field
+    html = render_report(claims, tmp_path / "out", formats="html").read_text()
+    assert "Run <code>baseline/t1</code>: evidence missing:" in html and str(events) in html
+
+
+def test_report_leaves_out_a_manifest_that_breaks_its_schema(tmp_path: Path) -> None:
+    claims = make_claims(tmp_path / "in")
+    (tmp_path / "in" / "runs" / "baseline" / "t1" / "manifest.json").write_text('{"schema": "manifest/0"}')
+    render_report(claims, tmp_path / "out", formats="html")
+    assert sorted(p.name for p in (tmp_path / "out" / "manifests").iterdir()) == ["slow_producer__t1.json"]
+    assert (tmp_path / "out" / "metrics" / "baseline__t1.json").is_file()
+
+
 def test_report_invalid_claims_raises_naming_file(tmp_path: Path) -> None:
     claims = make_claims(tmp_path / "in")
     data = json.loads(claims.read_text())

@@ -9,16 +9,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stallscope.render.inputs import Event, RunData
 from stallscope.render.series import bin_width, build_series, fault_windows, find_client_csv, read_client_csv
+from stallscope.shared.rundir import RunDir
+from stallscope.shared.runevents import Event, RunEvents
 
 FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "embarcadero"
 T0 = 1_000_000_000
 
 
-def _run(events: list[Event], params: dict | None = None, run_dir: Path = Path(".")) -> RunData:
+def _run(events: list[Event], params: dict | None = None, run_dir: Path = Path(".")) -> RunDir:
     metrics = {"phases": {"init": {"start_us": T0}, "publish": {"start_us": T0 + 2_000_000}}}
-    return RunData("s/t1", "s__t1", run_dir, metrics, None, events, params=params or {"message_size": 1024})
+    return RunDir(run_dir, "s/t1", "s", {"params": params or {"message_size": 1024}}, metrics,
+                  events_read=RunEvents(events))
 
 
 def _ev(kind: str, ts_us: int, broker: int | None = None, duration_ms: int | None = None, **fields) -> Event:

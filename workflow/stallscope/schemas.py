@@ -146,6 +146,16 @@ def read_json(path: str | Path, kind: str) -> dict[str, Any]:
     return data
 
 
+def read_validated(path: str | Path, kind: str) -> dict[str, Any]:
+    """``read_json``, and a missing schema file is a StallscopeError naming both files (not a bare OSError)."""
+    try:
+        return read_json(path, kind)
+    except FileNotFoundError as exc:  # the schema file itself (a missing data file is a StallscopeError)
+        raise StallscopeError(
+            path, None, f"cannot validate {kind} file: schema {SCHEMA_DIR / KINDS[kind][0]} is missing ({exc.strerror})"
+        ) from None
+
+
 def write_json(path: str | Path, kind: str, data: dict[str, Any]) -> Path:
     """Validate ``data`` as ``kind`` and write it atomically (temporary file, then rename)."""
     p = Path(path)

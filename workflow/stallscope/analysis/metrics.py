@@ -28,6 +28,7 @@ from stallscope.analysis import (
 from stallscope.analysis.outcome import acks_extras, decide_outcome, driver_block, throughput_extras
 from stallscope.errors import StallscopeError
 from stallscope.shared import events
+from stallscope.shared.rundir import METRICS_FILE, read_run_dir
 
 _LINE_KEYS = ("total", "event", "glog", "continuation", "script", "unparseable", "is_truncated")
 
@@ -82,9 +83,11 @@ def _one_series(run_dir: Path, series: dict[str, str]) -> pd.DataFrame | None:
 
 
 def compute_metrics(run_dir: Path, out: Path | None = None) -> Path:
-    """Read manifest.json, events.csv and lines.json of ``run_dir``; write metrics.json (validated); return its path."""
+    """Read manifest.json, events.csv and lines.json of ``run_dir``; write metrics.json (validated); return its path.
+
+    The manifest comes through the reader every stage uses (``shared.rundir``), before metrics.json exists."""
     run_dir = Path(run_dir)
-    manifest = schemas.read_json(run_dir / "manifest.json", "manifest")
+    manifest = read_run_dir(run_dir, read_metrics=False).require_manifest()
     lines = schemas.read_json(run_dir / "lines.json", "lines")["files"]
     ev = load_events(run_dir / "events.csv")
     params = manifest["params"]
@@ -169,6 +172,6 @@ def compute_metrics(run_dir: Path, out: Path | None = None) -> Path:
     data["cpu"] = cpu.compute_cpu(run_dir, manifest, ph)
     counts = {"benign_matches": matches["benign"], "real_matches": matches["real"]}
     data["refs"] = refs.collect_refs(ev, st, client_log, firsts, counts, run_dir)
-    target = Path(out) if out is not None else run_dir / "metrics.json"
+    target = Path(out) if out is not None else run_dir / METRICS_FILE
     schemas.write_json(target, "metrics", data)
     return target

@@ -1,32 +1,23 @@
-"""Load and resolve config/config.yaml: validated against the schema before any value is read."""
+"""Load and resolve config/config.yaml: validated against the schema before any value is read.
+
+The reading and the schema are ``shared.config`` (the panel reads the same file through it); this module adds what
+only running a broker needs: an external SUT's command templates, the real Embarcadero's limits, a slow broker that
+is one of the scenario's.
+"""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from stallscope import schemas
 from stallscope.errors import StallscopeError
 from stallscope.experiment.outside import OUTSIDE_KNOBS
-from stallscope.schemas import format_validation_error, load_schema
-
-INT64 = (-(2**63), 2**63 - 1)
+from stallscope.shared.config import check_config, read_config_yaml
 
 
 def validate_config(data: Any, path: str | Path) -> dict[str, Any]:
     """Validate a config mapping (filling defaults) or raise naming the file and the bad key."""
-    if not isinstance(data, dict):
-        raise StallscopeError(path, None, "config must be a mapping")
-    schema = load_schema("config.schema.yaml")
-    errors = sorted(schemas.FillingValidator(schema).iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errors:
-        raise StallscopeError(path, None, format_validation_error(path, errors[0]))
-    bad = _first_unbounded(data, "$")
-    if bad is not None:
-        raise StallscopeError(path, None, bad)
+    data = check_config(data, path)
     sut = data["sut"]
     if sut["kind"] == "external":
         missing = [k for k in ("build_command", "broker_command", "client_command") if k not in sut]
@@ -68,38 +59,9 @@ def _check_network(path: str | Path, name: str, sc: dict[str, Any], defaults: di
                                           f"a broker of this scenario (brokers 0..{brokers - 1})")
 
 
-def _first_unbounded(value: Any, loc: str) -> str | None:
-    """The first number a run cannot use: NaN or infinite (YAML ``.nan``, ``.inf``) or an integer beyond int64.
-
-    The schema's ``minimum`` lets these through (NaN compares false, infinity is above every minimum), and
-    they would fail only when the run starts: a timeout of ``.inf`` never fires, 2^70 bytes overflow the
-    publisher's counters."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, float) and not math.isfinite(value):
-        return f"at {loc}: must be a finite number; got {value}"
-    if isinstance(value, int) and not INT64[0] <= value <= INT64[1]:
-        return f"at {loc}: beyond a 64-bit integer; got {value}"
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for k, v in items:
-        found = _first_unbounded(v, f"{loc}[{k}]" if isinstance(k, int) else f"{loc}.{k}")
-        if found is not None:
-            return found
-    return None
-
-
 def load_config(path: str | Path) -> dict[str, Any]:
     """Read and validate a config file."""
-    p = Path(path)
-    try:
-        with p.open(encoding="utf-8") as fh:
-            data = schemas.load_yaml(fh)
-    except FileNotFoundError:
-        raise StallscopeError(p, None, "config file not found") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise StallscopeError(p, mark.line + 1 if mark else None, f"not valid YAML: {exc}") from None
-    return validate_config(data, p)
+    return validate_config(read_config_yaml(path), Path(path))
 
 
 def resolve_scenario(cfg: dict[str, Any], name: str) -> dict[str, Any]:

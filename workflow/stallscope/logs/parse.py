@@ -14,13 +14,13 @@ from stallscope.logs.glog import FileScanner, LineStats
 from stallscope.logs.rows import RowFormat, broker_index
 from stallscope.logs.split import SPLIT_MIN_BYTES, meeting_point, scan_split
 from stallscope.shared.events import header
+from stallscope.shared.rundir import MANIFEST_FILE, read_run_dir
 
 
 def find_logs(run_dir: Path) -> list[tuple[str, str]]:
     """List (file name, role) of the run's logs: from manifest.json when present, else by name."""
-    manifest = run_dir / "manifest.json"
-    if manifest.exists():
-        files = schemas.read_json(manifest, "manifest")["files"]
+    if (run_dir / MANIFEST_FILE).exists():
+        files = read_run_dir(run_dir, read_metrics=False).require_manifest()["files"]
         names = [(n, "broker") for n in files["broker_logs"]]
         clients = files.get("client_logs") or ([files["client_log"]] if files["client_log"] else [])
         names.extend((n, "client") for n in clients)

@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stallscope import schemas
-from stallscope.errors import StallscopeError
 from stallscope.panel import kinds
+from stallscope.shared.config import load_config
 from stallscope.shared.rundir import RunDir
 
 
@@ -47,19 +46,11 @@ class Context:
 
 
 def load_config_scenarios(config_path: Path | None) -> dict[str, dict[str, Any]]:
-    """The ``scenarios`` map of config/config.yaml (empty without a config)."""
+    """The ``scenarios`` map of the config the assessment was given (empty without one, e.g. ``assess-logs``),
+    read and validated as every stage reads it (``shared.config``); a bad config is a StallscopeError naming it."""
     if config_path is None:
         return {}
-    import yaml
-
-    try:
-        data = schemas.load_yaml(Path(config_path).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise StallscopeError(config_path, None, f"cannot read the config: {exc}") from None
-    scen = data.get("scenarios") if isinstance(data, dict) else None
-    if scen is not None and not isinstance(scen, dict):
-        raise StallscopeError(config_path, None, "`scenarios` must be a map of name -> settings")
-    return dict(scen or {})
+    return dict(load_config(config_path)["scenarios"])
 
 
 def load_extras(paths: dict[str, Path]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from stallscope.render.inputs import run_slug
+from stallscope.shared.rundir import run_slug
 
 #: How each figure on page 1 is printed.
 _FORMATS = {"delivered_mb_s": "{:,.0f}", "ack_completeness": "{:.3f}"}

@@ -23,8 +23,9 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import NullFormatter  # noqa: E402
 
-from stallscope.render.inputs import Event, RunData  # noqa: E402
 from stallscope.schemas import write_text_atomic  # noqa: E402
+from stallscope.shared.rundir import RunDir  # noqa: E402
+from stallscope.shared.runevents import Event  # noqa: E402
 
 STALL_KINDS = ("stall_header", "stall_partial", "stall_payload")
 KIND_LABELS = {"stall_header": "header", "stall_partial": "partial", "stall_payload": "payload"}
@@ -72,7 +73,7 @@ def _save(fig: Figure, path: Path) -> None:
     write_text_atomic(path, buf.getvalue())
 
 
-def stall_events(run: RunData) -> list[Event]:
+def stall_events(run: RunDir) -> list[Event]:
     """The run's stalls that name a broker (what the timeline draws)."""
     return [e for e in run.events if e.kind in STALL_KINDS and e.broker is not None]
 
@@ -100,7 +101,7 @@ def duration_bins(durations_ms: list[int]) -> np.ndarray:
     return np.power(10.0, np.arange(lo, max(hi, lo + 0.25) + 0.125, 0.25))
 
 
-def plot_durations(runs: list[RunData], path: Path) -> bool:
+def plot_durations(runs: list[RunDir], path: Path) -> bool:
     """Stall durations by kind: a log-binned histogram per kind (one panel each), one step line per run.
 
     Bins, not markers: the drawing costs the same for 10 stalls and for 100,000."""
@@ -129,7 +130,7 @@ def plot_durations(runs: list[RunData], path: Path) -> bool:
     return True
 
 
-def ack_points(run: RunData) -> list[dict[str, Any]]:
+def ack_points(run: RunDir) -> list[dict[str, Any]]:
     """The client's ACK progress lines of ``run``: metrics.acks.progress, else ``ack_progress`` events."""
     progress = ((run.metrics or {}).get("acks") or {}).get("progress") or []
     if progress:

@@ -19,11 +19,12 @@ from stallscope.errors import StallscopeError
 from stallscope.render import plots, plots_time
 from stallscope.render import series as series_mod
 from stallscope.render.calibration_view import calibration_view
-from stallscope.render.inputs import RunData, load_run_data, read_claims
+from stallscope.render.inputs import load_run, read_claims
 from stallscope.render.templating import render_template
 from stallscope.render.trials_view import comparison_view
 from stallscope.render.viewmodel import FigureRef, build_view
 from stallscope.schemas import write_text_atomic
+from stallscope.shared.rundir import MANIFEST_FILE, METRICS_FILE, RunDir
 from stallscope.shared.summary import FILE_NAME as SUMMARY_FILE
 from stallscope.shared.summary import build_summary
 
@@ -38,7 +39,7 @@ def _parse_formats(formats: str) -> set[str]:
     return chosen
 
 
-def _series_caption(run: RunData, series: series_mod.RunSeries) -> str:
+def _series_caption(run: RunDir, series: series_mod.RunSeries) -> str:
     rate = f"delivered MB/s from {series.rate_source}" if series.rate_source else "no delivered rate (no ACK " \
         "samples with a known message size)"
     faults = ", ".join(dict.fromkeys(w.label for w in series.faults))
@@ -47,7 +48,7 @@ def _series_caption(run: RunData, series: series_mod.RunSeries) -> str:
             + (f"shaded: fault windows ({faults})." if faults else "no fault window logged."))
 
 
-def write_figures(runs: list[RunData], fig_dir: Path) -> tuple[list[FigureRef], dict[str, Any]]:
+def write_figures(runs: list[RunDir], fig_dir: Path) -> tuple[list[FigureRef], dict[str, Any]]:
     """Draw the figures that have data into ``fig_dir`` (stale SVGs removed); return them and the coverage.
 
     Coverage: ``missing`` (run id, reason) for runs without usable metrics or events, the run ids with stalls
@@ -117,7 +118,7 @@ def write_pdf(html: str, out_dir: Path, attachments: list[tuple[Path, str]]) -> 
     return write_text_atomic(out_dir / "assessment.pdf", pdf)
 
 
-def _summary(claims_path: Path, claims: dict[str, Any], runs: list[RunData]) -> dict[str, Any]:
+def _summary(claims_path: Path, claims: dict[str, Any], runs: list[RunDir]) -> dict[str, Any]:
     """The assessment's summary.json: the one ``assess`` wrote beside claims.json when it belongs to this
     claims.json (same generation time), else built here from the same claims and metrics."""
     beside = claims_path.parent / SUMMARY_FILE
@@ -133,7 +134,8 @@ def render_report(claims: Path, out_dir: Path, formats: str = "html,pdf", compar
     """Render the assessment from ``claims`` into ``out_dir``; return the PDF path (the HTML path if no PDF).
 
     Reads claims.json (validated; a bad file is a StallscopeError naming it) and, for each run in claims.runs,
-    ``<dir>/metrics.json``, ``events.csv`` and ``manifest.json`` (missing or invalid: "evidence missing").
+    its directory through ``shared.rundir``: ``metrics.json`` and ``events.csv`` (missing or invalid: "evidence
+    missing: <reason>") and ``manifest.json`` (validated; missing or invalid: not copied).
     Writes assessment.html, assessment.pdf, figures/*.svg, claims.json, summary.json (the one beside claims.json,
     else built from it), metrics/*.json and manifests/*.json.
     ``comparison`` (``stallscope compare``'s JSON) adds the before/after section; ``calibration`` (a
@@ -143,7 +145,7 @@ def render_report(claims: Path, out_dir: Path, formats: str = "html,pdf", compar
     claims, out_dir = Path(claims), Path(out_dir)
     data = read_claims(claims)
     out_dir.mkdir(parents=True, exist_ok=True)
-    runs = [load_run_data(r, claims.parent) for r in data["runs"]]
+    runs = [load_run(r, claims.parent) for r in data["runs"]]
     figures, coverage = write_figures(runs, out_dir / "figures")
 
     claims_copy = out_dir / "claims.json"
@@ -152,9 +154,9 @@ def render_report(claims: Path, out_dir: Path, formats: str = "html,pdf", compar
     attachments: list[tuple[Path, str]] = [(claims_copy, "claims.json")]
     for run in runs:
         if run.metrics is not None:
-            _copy(run.dir / "metrics.json", out_dir / "metrics" / f"{run.slug}.json")
-        if run.manifest_path is not None:
-            dst = _copy(run.manifest_path, out_dir / "manifests" / f"{run.slug}.json")
+            _copy(run.dir / METRICS_FILE, out_dir / "metrics" / f"{run.slug}.json")
+        if run.manifest is not None:  # as validated: a manifest that breaks its schema is not attached
+            dst = _copy(run.dir / MANIFEST_FILE, out_dir / "manifests" / f"{run.slug}.json")
             attachments.append((dst, f"manifest_{run.slug}.json"))
 
     summary = _summary(claims, data, runs)

@@ -30,7 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from stallscope.render.inputs import Event, RunData
+from stallscope.shared.rundir import RunDir
+from stallscope.shared.runevents import Event
 
 MAX_BINS = 100
 NICE_BIN_S = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600)
@@ -83,7 +84,7 @@ def bin_width(span_s: float, max_bins: int = MAX_BINS) -> float:
     return float(np.ceil(span_s / max_bins))
 
 
-def run_start_us(run: RunData) -> int | None:
+def run_start_us(run: RunDir) -> int | None:
     """The init phase's start (metrics.phases), else the run's first event time."""
     init = ((run.metrics or {}).get("phases") or {}).get("init") or {}
     if init.get("start_us") is not None:
@@ -92,7 +93,7 @@ def run_start_us(run: RunData) -> int | None:
     return min(stamps) if stamps else None
 
 
-def phase_marks(run: RunData, start_us: int) -> list[tuple[float, str]]:
+def phase_marks(run: RunDir, start_us: int) -> list[tuple[float, str]]:
     """Phase starts in seconds since run start, from metrics.phases, else from ``phase`` events."""
     marks: list[tuple[float, str]] = []
     phases = (run.metrics or {}).get("phases") or {}
@@ -149,7 +150,7 @@ def _label(name: str, where: list[Any]) -> str:
     return f"{name} (broker{'s' if len(named) > 1 else ''} {', '.join(named)})"
 
 
-def _publish_start_us(run: RunData) -> int | None:
+def _publish_start_us(run: RunDir) -> int | None:
     """When refpub logged ``[Phase] publish_start`` (its ACK series' origin), else metrics' publish phase start."""
     for e in run.events:
         if e.kind == "phase" and e.fields.get("name") == "publish_start":
@@ -158,7 +159,7 @@ def _publish_start_us(run: RunData) -> int | None:
     return int(pub["start_us"]) if pub.get("start_us") is not None else None
 
 
-def _ack_points(run: RunData) -> dict[int, list[tuple[int, int]]]:
+def _ack_points(run: RunDir) -> dict[int, list[tuple[int, int]]]:
     """Cumulative acknowledged messages per broker over time (µs): refpub's ACK series, the client's progress
     lines and the broker's counters (all count the same messages, so they merge into one series)."""
     pts: dict[int, list[tuple[int, int]]] = {}
@@ -237,7 +238,7 @@ def _rates_from_counts(points: dict[int, list[tuple[int, int]]], start_us: int, 
     return out
 
 
-def build_series(run: RunData, client_csv: Path | None = None) -> RunSeries | None:
+def build_series(run: RunDir, client_csv: Path | None = None) -> RunSeries | None:
     """Bin ``run``'s events (and its client CSV, if any) into a RunSeries; None when the run has no events."""
     start_us = run_start_us(run)
     if start_us is None:
@@ -270,7 +271,7 @@ def build_series(run: RunData, client_csv: Path | None = None) -> RunSeries | No
     phases = phase_marks(run, start_us)
     series = RunSeries(run.run_id, bin_s, edges, brokers, count, summed, phases=phases,
                        faults=fault_windows(run.events, start_us, end_s), end_s=end_s)
-    msg = run.params.get("message_size")
+    msg = run.param("message_size")
     msg_mib = float(msg) / MIB if isinstance(msg, int | float) and msg > 0 else None
     if csv_data is not None:
         ts, rates = csv_data

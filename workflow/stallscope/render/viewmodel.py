@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from stallscope.render import answer
-from stallscope.render.inputs import run_slug
 from stallscope.render.runfacts import run_facts, sut_facts, unreadable_notes
 from stallscope.shared.excerpt import cap_excerpt
+from stallscope.shared.rundir import run_slug
 from stallscope.shared.summary import build_summary
 from stallscope.shared.trialtag import TrialTag
 from stallscope.shared.vocabulary import VERDICTS_SHOWN
