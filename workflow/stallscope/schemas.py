@@ -132,7 +132,7 @@ def _check_version(path: str | Path, kind: str, data: Any) -> None:
 
 
 def read_json(path: str | Path, kind: str) -> dict[str, Any]:
-    """Read a JSON file of ``kind`` and validate it; errors name the file."""
+    """Read a JSON file of ``kind`` and validate it; errors name the file (and the schema, when that is missing)."""
     p = Path(path)
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
@@ -142,18 +142,14 @@ def read_json(path: str | Path, kind: str) -> dict[str, Any]:
         line = getattr(exc, "lineno", None)
         raise StallscopeError(p, line, f"not valid JSON: {exc}") from None
     _check_version(p, kind, data)
-    validate(data, load_schema(KINDS[kind][0]), p)
-    return data
-
-
-def read_validated(path: str | Path, kind: str) -> dict[str, Any]:
-    """``read_json``, and a missing schema file is a StallscopeError naming both files (not a bare OSError)."""
     try:
-        return read_json(path, kind)
-    except FileNotFoundError as exc:  # the schema file itself (a missing data file is a StallscopeError)
+        schema = load_schema(KINDS[kind][0])
+    except FileNotFoundError as exc:
         raise StallscopeError(
-            path, None, f"cannot validate {kind} file: schema {SCHEMA_DIR / KINDS[kind][0]} is missing ({exc.strerror})"
+            p, None, f"cannot validate {kind} file: schema {SCHEMA_DIR / KINDS[kind][0]} is missing ({exc.strerror})"
         ) from None
+    validate(data, schema, p)
+    return data
 
 
 def write_json(path: str | Path, kind: str, data: dict[str, Any]) -> Path:

@@ -159,7 +159,7 @@ def _dir_missing(run_dir: Path) -> str | None:
 def _read(path: Path, kind: str) -> tuple[dict[str, Any] | None, str | None]:
     """A validated file and None, or None and the reason it cannot be used."""
     try:
-        return schemas.read_validated(path, kind), None
+        return schemas.read_json(path, kind), None
     except (StallscopeError, OSError) as exc:
         return None, str(exc)
 
