@@ -164,13 +164,7 @@ def _wait_ready(p: procs.Proc, timeout_s: float, mem: _Memory) -> str | None:
 
 
 def _last_line(log: Path) -> str | None:
-    try:
-        with open(log, "rb") as fh:
-            fh.seek(0, os.SEEK_END)
-            fh.seek(max(0, fh.tell() - 8192))
-            lines = [ln.strip() for ln in fh.read().decode("utf-8", "replace").splitlines() if ln.strip()]
-    except OSError:
-        return None
+    lines = procs.log_tail(log, 8192)
     return lines[-1][:300] if lines else None
 
 

@@ -161,17 +161,10 @@ class ExternalAdapter(SutAdapter):
 
 def _last_progress(log: Path) -> str | None:
     """The publisher's latest ACK progress line, else its latest line (read from the end of its log)."""
-    try:
-        with open(log, "rb") as fh:
-            fh.seek(0, os.SEEK_END)
-            fh.seek(max(0, fh.tell() - 65536))
-            tail = fh.read().decode("utf-8", "replace").splitlines()
-    except OSError:
+    tail = procs.log_tail(log, 65536)
+    if not tail:
         return None
-    for line in reversed(tail):
-        if "Waiting for acknowledgments" in line:
-            return line.strip()
-    return next((ln.strip() for ln in reversed(tail) if ln.strip()), None)
+    return next((ln for ln in reversed(tail) if "Waiting for acknowledgments" in ln), tail[-1])
 
 
 def _start_brokers(out: Path, scn: dict[str, Any], bin_dir: Path, template: list[str], ready_timeout: float,

@@ -17,6 +17,19 @@ from pathlib import Path
 from stallscope.shared.procs import set_parent_death_signal
 
 
+def log_tail(log: Path, max_bytes: int) -> list[str] | None:
+    """The non-blank lines (stripped) of the last ``max_bytes`` of a process's log, None when it cannot be read:
+    what a progress line or an error message quotes while the process may still be writing."""
+    try:
+        with open(log, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, fh.tell() - max_bytes))
+            text = fh.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+    return [ln.strip() for ln in text.splitlines() if ln.strip()]
+
+
 def _child_setup() -> None:
     set_parent_death_signal(signal.SIGKILL)
 
